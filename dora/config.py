@@ -1,0 +1,103 @@
+"""dora.toml: where the warehouse is, how the metrics are defined, what the nightly job reads.
+
+Precedence for every setting: command-line flag > environment variable > dora.toml > default.
+Only the CLI reads this module; the layers below take plain arguments. Secrets (GitHub tokens) are
+never read from the file: only from the environment.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dora.errors import ConfigError
+from metrics.build import MetricSettings
+
+DEFAULT_CONFIG = Path("dora.toml")
+DEFAULT_DB = Path("data/dora.duckdb")
+
+_KNOWN_KEYS = {
+    "warehouse": {"path"},
+    "metrics": {"production_environments", "attribution_window_hours", "timezone"},
+    "eventlog": {"paths"},
+}
+
+
+@dataclass
+class Config:
+    """The settings in force, with the file they came from (None: defaults only)."""
+
+    source: Path | None
+    db_path: Path
+    metrics: MetricSettings
+    eventlog_paths: list[str]
+    sections: dict[str, Any] = field(default_factory=dict)  # every table of the file, for other parts
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning its errors into one message that names the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def check_keys(data: Mapping[str, Any], path: Path) -> None:
+    """Unknown keys in the sections this module owns are typos: say so rather than ignore them."""
+    for section, keys in _KNOWN_KEYS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        unknown = sorted(set(table) - keys)
+        if unknown:
+            raise ConfigError(f"{path}: unknown key {section}.{unknown[0]} (known: {', '.join(sorted(keys))})")
+
+
+def parse_metric_settings(table: Mapping[str, Any], path: Path | None) -> MetricSettings:
+    """[metrics] as MetricSettings, validated."""
+    where = f"{path}: " if path else ""
+    envs = table.get("production_environments", ["production", "prod"])
+    if not isinstance(envs, list) or not envs or not all(isinstance(e, str) and e.strip() for e in envs):
+        raise ConfigError(f"{where}metrics.production_environments must be a non-empty list of names")
+    window = table.get("attribution_window_hours", 24)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
+        raise ConfigError(f"{where}metrics.attribution_window_hours must be a whole number of hours ≥ 0")
+    tz = table.get("timezone", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}metrics.timezone {tz!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
+    return MetricSettings(tuple(envs), window, tz)
+
+
+def load_config(
+    config_path: str | Path | None = None, db_flag: str | Path | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Config:
+    """Settings from the flag, the environment (DORA_CONFIG, DORA_DB) and the file, in that order."""
+    path = Path(config_path or env.get("DORA_CONFIG") or DEFAULT_CONFIG)
+    explicit = bool(config_path or env.get("DORA_CONFIG"))
+    data: dict[str, Any] = {}
+    if explicit or path.exists():
+        data = read_toml(path)
+        check_keys(data, path)
+    else:
+        path = None
+    file_db = data.get("warehouse", {}).get("path")
+    db_path = Path(db_flag or env.get("DORA_DB") or file_db or DEFAULT_DB)
+    paths = data.get("eventlog", {}).get("paths", [])
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise ConfigError(f"{path}: eventlog.paths must be a list of file paths or globs")
+    return Config(
+        source=path,
+        db_path=db_path,
+        metrics=parse_metric_settings(data.get("metrics", {}), path),
+        eventlog_paths=paths,
+        sections=data,
+    )

@@ -1,0 +1,40 @@
+"""Jobs the CLI runs: each opens the warehouse, does its work in one transaction and records the run.
+
+A job commits whole or not at all: if it fails (or the process is killed), the warehouse is as it
+was before, and a failed run is recorded in ingest_runs afterwards in its own transaction.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import duckdb
+
+from ingest import eventlog
+from ingest.warehouse import Run, finish_run, start_run, transaction
+from metrics.build import MetricSettings, build_metrics
+
+
+def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseException) -> None:
+    """Log a failed run after its rollback, without letting a second error hide the first."""
+    try:
+        finish_run(con, run, outcome="failed", message=str(exc)[:2000])
+    except duckdb.Error:
+        pass
+
+
+def run_eventlog_ingest(
+    con: duckdb.DuckDBPyConnection, paths: list[str], settings: MetricSettings,
+    on_progress: Callable[[int], None] | None = None,
+) -> Run:
+    """Load event-log files and rebuild the metrics, all in one transaction."""
+    run = start_run(con, eventlog.ORIGIN, ", ".join(paths))
+    try:
+        with transaction(con):
+            eventlog.ingest_event_logs(con, paths, run, on_progress)
+            finish_run(con, run)
+            build_metrics(con, settings)
+    except Exception as exc:
+        record_failed_run(con, run, exc)
+        raise
+    return run
+

@@ -1,0 +1,88 @@
+-- Warehouse schema: everything an ingest writes. Created idempotently on every connect.
+-- Grain: raw_events one row per (source, event_id); stg_events one row per raw event the metrics use;
+-- rejects one row per rejected record; ingest_runs one row per run of any ingestor.
+
+CREATE SEQUENCE IF NOT EXISTS ingest_run_ids START 1;
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id        BIGINT PRIMARY KEY,
+    origin        VARCHAR NOT NULL,     -- 'eventlog', 'github', 'survey', ...
+    target        VARCHAR,              -- what was read: file names, repository, ...
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    records       BIGINT DEFAULT 0,     -- records read (non-blank lines for the event log)
+    loaded        BIGINT DEFAULT 0,     -- new raw events stored
+    duplicates    BIGINT DEFAULT 0,     -- already stored, or repeated within the run: ignored
+    rejected      BIGINT DEFAULT 0,
+    unknown_types BIGINT DEFAULT 0,     -- stored raw, ignored by the metrics
+    outcome       VARCHAR NOT NULL,     -- 'ok', 'rejects', 'failed'
+    message       VARCHAR
+);
+
+-- Raw payloads exactly as received, keyed like CloudEvents: (source, event_id).
+CREATE TABLE IF NOT EXISTS raw_events (
+    origin        VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,     -- context.source for CDEvents
+    event_id      VARCHAR NOT NULL,     -- context.id for CDEvents
+    event_type    VARCHAR,
+    occurred_at   TIMESTAMPTZ,
+    payload       VARCHAR NOT NULL,     -- the record's text, unchanged
+    ingest_run_id BIGINT NOT NULL,
+    file          VARCHAR,
+    line_no       BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS rejects (
+    ingest_run_id BIGINT NOT NULL,
+    origin        VARCHAR NOT NULL,
+    file          VARCHAR,
+    line_no       BIGINT,
+    raw           VARCHAR,              -- the record's text, unchanged
+    reason        VARCHAR NOT NULL
+);
+
+-- Typed, source-neutral rows: every ingestor writes these; facts read only these.
+CREATE TABLE IF NOT EXISTS stg_events (
+    origin                 VARCHAR NOT NULL,
+    source                 VARCHAR NOT NULL,
+    event_id               VARCHAR NOT NULL,
+    ingest_run_id          BIGINT NOT NULL,
+    kind                   VARCHAR NOT NULL,  -- deployment, rollback, change_merged, incident_started,
+                                              -- incident_resolved, pipelinerun, taskrun
+    predicate              VARCHAR,           -- the CDEvents predicate: deployed, upgraded, started, ...
+    occurred_at            TIMESTAMPTZ NOT NULL,
+    subject_id             VARCHAR NOT NULL,
+    service                VARCHAR,
+    environment            VARCHAR,
+    deployment_id          VARCHAR,
+    commit_sha             VARCHAR,
+    repository             VARCHAR,
+    change_ids             VARCHAR[],         -- explicit list of changes a deployment shipped
+    shipped_commits        VARCHAR[],         -- commits between this and the previous deployment, when known
+    started_at             TIMESTAMPTZ,
+    unplanned              BOOLEAN,
+    rolled_back_deployment VARCHAR,
+    first_commit_at        TIMESTAMPTZ,
+    opened_at              TIMESTAMPTZ,
+    first_review_at        TIMESTAMPTZ,
+    merged_at              TIMESTAMPTZ,
+    additions              BIGINT,
+    deletions              BIGINT,
+    author                 VARCHAR,
+    title                  VARCHAR,
+    severity               VARCHAR,
+    caused_by_deployment   VARCHAR,
+    caused_by_commit       VARCHAR,
+    pipeline_name          VARCHAR,
+    task_name              VARCHAR,
+    pipeline_run_id        VARCHAR,
+    outcome                VARCHAR,
+    custom_data            JSON
+);
+
+-- What the last build of facts and metrics was made from, so readers can tell it is current.
+CREATE TABLE IF NOT EXISTS build_info (
+    built_at        TIMESTAMPTZ NOT NULL,
+    settings        JSON NOT NULL,
+    last_run_id     BIGINT
+);

@@ -1,0 +1,109 @@
+"""The DuckDB warehouse: opening it, its schema, transactions and the ingest-runs log.
+
+Every ingestor writes through this module, so all of them share one schema, one transaction rule
+(a run commits whole or not at all) and one record of what each run did.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from dora.errors import WarehouseError
+from dora.sqlfiles import read_sql
+
+
+def open_warehouse(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Connect to the DuckDB file at `path`, creating it and its schema unless `read_only`."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: load data first, e.g. `dora ingest events FILE`")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"{path} is in use by another process (another `dora` command is writing it); "
+                "try again when it has finished"
+            ) from exc
+        raise WarehouseError(f"cannot open {path}: {exc}") from exc
+    # Everything is stored and computed in UTC; periods convert explicitly to the configured zone.
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        con.execute(read_sql("ingest", "schema"))
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Commit everything done inside the block, or nothing if it raises (or the process dies)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@dataclass
+class RunCounts:
+    """What one ingest run did, for the ingest_runs table and the end-of-run summary."""
+
+    records: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    unknown_types: int = 0
+    reject_samples: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "rejects" if self.rejected else "ok"
+
+    def add(self, other: "RunCounts") -> None:
+        self.records += other.records
+        self.loaded += other.loaded
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.unknown_types += other.unknown_types
+        self.reject_samples.extend(other.reject_samples)
+
+
+@dataclass
+class Run:
+    """One ingest run: its id, what it reads, when it started, and its counts so far."""
+
+    run_id: int
+    origin: str
+    target: str
+    started_at: datetime
+    counts: RunCounts = field(default_factory=RunCounts)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, origin: str, target: str) -> Run:
+    """A new run; its row is written by finish_run, in the run's own transaction."""
+    run_id = con.execute("SELECT nextval('ingest_run_ids')").fetchall()[0][0]
+    return Run(run_id, origin, target, datetime.now(timezone.utc))
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run: Run, *, outcome: str | None = None, message: str | None = None,
+) -> None:
+    """Record the run: inside the run's transaction on success, after the rollback on failure."""
+    c = run.counts
+    con.execute(
+        """
+        INSERT INTO ingest_runs (run_id, origin, target, started_at, finished_at, records, loaded,
+                                 duplicates, rejected, unknown_types, outcome, message)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [run.run_id, run.origin, run.target, run.started_at, datetime.now(timezone.utc), c.records,
+         c.loaded, c.duplicates, c.rejected, c.unknown_types, outcome or c.outcome, message],
+    )

@@ -1,0 +1,97 @@
+"""Build the facts and metric tables from stg_events, in SQL, in dependency order.
+
+The models live in metrics/sql, one per file. A build is a full rebuild (CREATE OR REPLACE), so it is
+idempotent; callers run it inside the ingest's transaction so readers never see half a build.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+
+from dora.sqlfiles import read_sql
+
+DEFINITIONS_VERSION = "1.0"
+
+# Dependency order: each model reads only stg_events and the models before it.
+MODELS = [
+    "fct_deployments",
+    "fct_changes",
+    "fct_rollbacks",
+    "fct_incidents",
+    "fct_deployment_changes",
+    "fct_lead_times",
+    "fct_failures",
+    "metric_periods",
+    "dq_findings",
+]
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """The definitions' tunable parts (docs/metrics.md); a change means the facts must be rebuilt."""
+
+    production_environments: tuple[str, ...] = ("production", "prod")
+    attribution_window_hours: int = 24
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "production_environments",
+                           tuple(sorted({e.strip().lower() for e in self.production_environments})))
+
+    def as_params(self) -> dict:
+        return {"production_environments": list(self.production_environments),
+                "attribution_window_hours": self.attribution_window_hours,
+                "timezone": self.timezone}
+
+    def fingerprint(self) -> str:
+        return json.dumps({"definitions_version": DEFINITIONS_VERSION, **asdict(self)}, sort_keys=True)
+
+
+def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
+    """Execute one model, binding only the named parameters its SQL uses."""
+    sql = read_sql(package, name)
+    used = {p: params[p] for p in _PARAM.findall(sql) if p in params}
+    con.execute(sql, used or None)
+
+
+def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
+    """Rebuild every fact and metric table and record what they were built from."""
+    params = settings.as_params()
+    for name in MODELS:
+        run_model(con, "metrics", name, params)
+    con.execute("DELETE FROM build_info")
+    con.execute(
+        "INSERT INTO build_info SELECT current_timestamp, ?, (SELECT max(run_id) FROM ingest_runs WHERE outcome <> 'failed')",
+        [settings.fingerprint()],
+    )
+
+
+def is_current(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:
+    """True if the last build used these settings and saw every ingest run since."""
+    rows = con.execute(
+        """
+        SELECT b.settings::VARCHAR,
+               b.last_run_id IS NOT DISTINCT FROM (SELECT max(run_id) FROM ingest_runs WHERE outcome <> 'failed')
+        FROM build_info b
+        """
+    ).fetchall()
+    return bool(rows) and rows[0][1] and json.loads(rows[0][0]) == json.loads(settings.fingerprint())
+
+
+def ensure_built(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:
+    """Rebuild if stale (new data or other settings); returns True if it rebuilt."""
+    if is_current(con, settings):
+        return False
+    con.execute("BEGIN TRANSACTION")
+    try:
+        build_metrics(con, settings)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return True

@@ -1,0 +1,102 @@
+-- metric_periods: the DORA metrics for every period, service and environment.
+-- Grain: (grain, period_start, service, environment); grain in day / week (ISO, Monday) / month /
+-- quarter, periods in the $timezone time zone; service 'all' is every service together.
+-- Deployments, lead times, failures and failed-deployment recovery belong to the period of the
+-- deployment's finish; incident recovery to the period the incident started. Only periods with at
+-- least one of those rows appear: exports fill empty periods in (export_summary.sql).
+CREATE OR REPLACE TABLE metric_periods AS
+WITH grains AS (
+    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+),
+deployments AS (
+    SELECT g.grain,
+        date_trunc(g.grain, d.finished_at AT TIME ZONE $timezone)::DATE AS period_start,
+        unnest([d.service, 'all'])                                       AS service,
+        d.environment, d.unplanned,
+        f.deployment_key IS NOT NULL                                     AS failed,
+        f.recovery_minutes
+    FROM fct_deployments d
+    LEFT JOIN fct_failures f USING (deployment_key)
+    CROSS JOIN grains g
+),
+deployment_stats AS (
+    SELECT grain, period_start, service, environment,
+        count(*)                                               AS deployments,
+        count(*) FILTER (WHERE failed)                         AS failed_deployments,
+        count(*) FILTER (WHERE unplanned)                      AS unplanned_deployments,
+        count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recoveries,
+        quantile_cont(recovery_minutes, 0.5) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_median_minutes,
+        quantile_cont(recovery_minutes, 0.9) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_p90_minutes,
+        avg(recovery_minutes) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_mean_minutes
+    FROM deployments
+    GROUP BY ALL
+),
+lead_times AS (
+    SELECT g.grain,
+        date_trunc(g.grain, l.delivered_at AT TIME ZONE $timezone)::DATE AS period_start,
+        unnest([l.service, 'all'])                                        AS service,
+        l.environment, l.lead_time_hours
+    FROM fct_lead_times l
+    CROSS JOIN grains g
+    -- a negative span is a data error (reported by dq_findings), not a fast change
+    WHERE l.lead_time_hours >= 0
+),
+lead_time_stats AS (
+    SELECT grain, period_start, service, environment,
+        count(*)                                   AS changes_deployed,
+        quantile_cont(lead_time_hours, 0.5)        AS lead_time_median_hours,
+        quantile_cont(lead_time_hours, 0.75)       AS lead_time_p75_hours,
+        quantile_cont(lead_time_hours, 0.9)        AS lead_time_p90_hours,
+        avg(lead_time_hours)                       AS lead_time_mean_hours
+    FROM lead_times
+    GROUP BY ALL
+),
+incidents AS (
+    SELECT g.grain,
+        date_trunc(g.grain, i.started_at AT TIME ZONE $timezone)::DATE AS period_start,
+        unnest([i.service, 'all'])                                      AS service,
+        i.environment, i.recovery_minutes
+    FROM fct_incidents i
+    CROSS JOIN grains g
+    WHERE i.started_at IS NOT NULL AND i.environment IS NOT NULL
+),
+incident_stats AS (
+    SELECT grain, period_start, service, environment,
+        count(*)                                                          AS incidents,
+        count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)      AS incidents_resolved,
+        quantile_cont(recovery_minutes, 0.5) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_median_minutes,
+        quantile_cont(recovery_minutes, 0.9) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_p90_minutes,
+        avg(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)        AS incident_recovery_mean_minutes
+    FROM incidents
+    WHERE service IS NOT NULL  -- an incident naming no service counts only in 'all'
+    GROUP BY ALL
+),
+keys AS (
+    SELECT grain, period_start, service, environment FROM deployment_stats
+    UNION SELECT grain, period_start, service, environment FROM lead_time_stats
+    UNION SELECT grain, period_start, service, environment FROM incident_stats
+)
+SELECT
+    k.grain, k.period_start, k.service, k.environment,
+    CASE k.grain WHEN 'day' THEN 1 WHEN 'week' THEN 7
+         ELSE date_diff('day', k.period_start,
+                        k.period_start + CASE k.grain WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END)
+    END                                                                    AS days,
+    coalesce(d.deployments, 0)                                             AS deployments,
+    coalesce(d.deployments, 0) / days                                      AS deploys_per_day,
+    d.failed_deployments / d.deployments                                   AS change_failure_rate,
+    d.unplanned_deployments / d.deployments                                AS rework_rate,
+    coalesce(d.failed_deployments, 0)                                      AS failed_deployments,
+    coalesce(d.unplanned_deployments, 0)                                   AS unplanned_deployments,
+    coalesce(l.changes_deployed, 0)                                        AS changes_deployed,
+    l.lead_time_median_hours, l.lead_time_p75_hours, l.lead_time_p90_hours, l.lead_time_mean_hours,
+    coalesce(i.incidents, 0)                                               AS incidents,
+    coalesce(i.incidents_resolved, 0)                                      AS incidents_resolved,
+    i.incident_recovery_median_minutes, i.incident_recovery_p90_minutes, i.incident_recovery_mean_minutes,
+    coalesce(d.failed_deployment_recoveries, 0)                            AS failed_deployment_recoveries,
+    d.failed_deployment_recovery_median_minutes, d.failed_deployment_recovery_p90_minutes,
+    d.failed_deployment_recovery_mean_minutes
+FROM keys k
+LEFT JOIN deployment_stats d USING (grain, period_start, service, environment)
+LEFT JOIN lead_time_stats l USING (grain, period_start, service, environment)
+LEFT JOIN incident_stats i USING (grain, period_start, service, environment);
