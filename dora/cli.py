@@ -18,7 +18,7 @@ import duckdb
 from dora.config import Config, load_config
 from dora.errors import DoraError
 from dora.jobs import run_eventlog_ingest
-from ingest.warehouse import open_warehouse
+from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics.build import ensure_built
 from metrics.export import GRAINS, Filters, query_summary, write_csv
 
@@ -99,7 +99,8 @@ def open_current(config: Config) -> duckdb.DuckDBPyConnection:
     if not config.db_path.exists():
         raise DoraError(f"no warehouse at {config.db_path}: load data first, e.g. `dora ingest events FILE`")
     con = open_warehouse(config.db_path)
-    ensure_built(con, config.metrics)
+    if ensure_built(con, config.metrics):
+        publish_snapshot(con, config.db_path)
     return con
 
 
@@ -143,7 +144,7 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
     show_bar = not quiet and sys.stderr.isatty() and total > 0
     with click.progressbar(length=total, label="Loading", file=sys.stderr,
                            hidden=not show_bar) as bar:
-        run = run_eventlog_ingest(con, list(files), config.metrics, on_progress=bar.update)
+        run = run_eventlog_ingest(con, config.db_path, list(files), config.metrics, on_progress=bar.update)
     report_run(run, quiet)
     if run.counts.rejected:
         sys.exit(EXIT_REJECTS)

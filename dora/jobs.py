@@ -5,12 +5,13 @@ was before, and a failed run is recorded in ingest_runs afterwards in its own tr
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import duckdb
 
 from ingest import eventlog
-from ingest.warehouse import Run, finish_run, start_run, transaction
+from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
 from metrics.build import MetricSettings, build_metrics
 
 
@@ -23,10 +24,10 @@ def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseExcepti
 
 
 def run_eventlog_ingest(
-    con: duckdb.DuckDBPyConnection, paths: list[str], settings: MetricSettings,
+    con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
     on_progress: Callable[[int], None] | None = None,
 ) -> Run:
-    """Load event-log files and rebuild the metrics, all in one transaction."""
+    """Load event-log files and rebuild the metrics in one transaction, then publish the snapshot."""
     run = start_run(con, eventlog.ORIGIN, ", ".join(paths))
     try:
         with transaction(con):
@@ -36,5 +37,6 @@ def run_eventlog_ingest(
     except Exception as exc:
         record_failed_run(con, run, exc)
         raise
+    publish_snapshot(con, db_path)
     return run
 

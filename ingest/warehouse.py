@@ -5,6 +5,8 @@ Every ingestor writes through this module, so all of them share one schema, one 
 """
 from __future__ import annotations
 
+import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -107,3 +109,24 @@ def finish_run(
         [run.run_id, run.origin, run.target, run.started_at, datetime.now(timezone.utc), c.records,
          c.loaded, c.duplicates, c.rejected, c.unknown_types, outcome or c.outcome, message],
     )
+
+
+def snapshot_path(db_path: str | Path) -> Path:
+    """Where readers find the last committed state: `<name>.snapshot.duckdb` beside the warehouse."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.stem + ".snapshot.duckdb")
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> Path:
+    """Copy the committed warehouse to its snapshot, atomically, for readers such as the dashboard.
+
+    DuckDB lets a file have one writer or many readers, never both. Readers open only the snapshot,
+    so a dashboard never blocks the nightly writer, and the writer never blocks the dashboard: the
+    copy is swapped in with a rename, and open readers keep the file they opened.
+    """
+    con.execute("CHECKPOINT")  # everything committed is now in the main file, nothing in the WAL
+    snapshot = snapshot_path(db_path)
+    tmp = snapshot.with_name(snapshot.name + ".tmp")
+    shutil.copyfile(db_path, tmp)
+    os.replace(tmp, snapshot)
+    return snapshot
