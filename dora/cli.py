@@ -20,7 +20,7 @@ from dora.errors import DoraError
 from dora.jobs import run_eventlog_ingest
 from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics.build import ensure_built
-from metrics.export import GRAINS, Filters, query_summary, write_csv
+from metrics.export import GRAINS, TABLES, Filters, query_summary, query_table, write_csv
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -214,10 +214,12 @@ def format_table(frame) -> str:
 
 @main.command()
 @filter_options
+@click.option("--table", default="summary", show_default=True,
+              help="What to export: " + ", ".join(TABLES) + ".")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the CSV here (default: stdout).")
 @common_options
-def export(config: Config, quiet: bool, output: str | None, **filters) -> None:
+def export(config: Config, quiet: bool, table: str, output: str | None, **filters) -> None:
     """Write the metrics as CSV for quarterly reviews (columns: docs/export.md).
 
     \b
@@ -226,7 +228,7 @@ def export(config: Config, quiet: bool, output: str | None, **filters) -> None:
       dora export --grain month --by service --from 2026-01-01 --to 2026-06-30
     """
     con = open_current(config)
-    frame = query_summary(con, make_filters(**filters), config.metrics)
+    frame = query_table(con, table, make_filters(**filters), config.metrics)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             write_csv(frame, fh)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import IO
+from typing import IO, Callable
 
 import duckdb
 import pandas as pd
@@ -77,6 +77,24 @@ def query_summary(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Me
         "timezone": settings.timezone,
         "definitions_version": DEFINITIONS_VERSION,
     }).df()
+
+
+# `dora export --table NAME`: every table a reader can export, each a function of the same filters.
+# Each returns a DataFrame following the CSV conventions of contract §3.
+TableQuery = Callable[[duckdb.DuckDBPyConnection, Filters, MetricSettings], pd.DataFrame]
+TABLES: dict[str, TableQuery] = {
+    "summary": query_summary,
+}
+
+
+def query_table(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
+    """One export table; every table says which definitions produced it."""
+    if name not in TABLES:
+        raise DoraError(f"unknown table {name!r}; choose one of {', '.join(TABLES)}")
+    frame = TABLES[name](con, filters, settings)
+    if "definitions_version" not in frame.columns:
+        frame["definitions_version"] = DEFINITIONS_VERSION
+    return frame
 
 
 def write_csv(frame: pd.DataFrame, out: IO[str]) -> None:
