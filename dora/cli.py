@@ -18,6 +18,7 @@ import duckdb
 from dora.config import Config, load_config
 from dora.errors import DoraError
 from dora.jobs import run_eventlog_ingest
+from ingest import eventlog
 from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics.build import ensure_built
 from metrics.export import GRAINS, TABLES, Filters, query_summary, query_table, write_csv
@@ -144,10 +145,21 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
     show_bar = not quiet and sys.stderr.isatty() and total > 0
     with click.progressbar(length=total, label="Loading", file=sys.stderr,
                            hidden=not show_bar) as bar:
-        run = run_eventlog_ingest(con, config.db_path, list(files), config.metrics, on_progress=bar.update)
+        run = run_eventlog_ingest(con, config.db_path, list(files), config.metrics, on_progress=bar.update,
+                                  chunk_bytes=chunk_bytes_from_env())
     report_run(run, quiet)
     if run.counts.rejected:
         sys.exit(EXIT_REJECTS)
+
+
+def chunk_bytes_from_env() -> int:
+    """DORA_CHUNK_BYTES: how much of a log is parsed per bulk statement (memory vs. speed)."""
+    value = os.environ.get("DORA_CHUNK_BYTES", "")
+    if not value:
+        return eventlog.CHUNK_BYTES
+    if not value.isdigit() or int(value) < 1024:
+        raise DoraError("DORA_CHUNK_BYTES must be a whole number of bytes, at least 1024")
+    return int(value)
 
 
 def report_run(run, quiet: bool) -> None:

@@ -25,13 +25,13 @@ def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseExcepti
 
 def run_eventlog_ingest(
     con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES,
 ) -> Run:
     """Load event-log files and rebuild the metrics in one transaction, then publish the snapshot."""
     run = start_run(con, eventlog.ORIGIN, ", ".join(paths))
     try:
         with transaction(con):
-            eventlog.ingest_event_logs(con, paths, run, on_progress)
+            eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes)
             finish_run(con, run)
             build_metrics(con, settings)
     except Exception as exc:

@@ -140,13 +140,16 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
 
 def ingest_event_logs(
     con: duckdb.DuckDBPyConnection, paths: list[str], run: Run,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = CHUNK_BYTES,
 ) -> RunCounts:
-    """Load every file in `paths` (`-` = stdin) into the warehouse; the caller commits."""
+    """Load every file in `paths` (`-` = stdin) into the warehouse; the caller commits.
+
+    `chunk_bytes` trades memory for fewer, larger bulk statements.
+    """
     for path in paths:
         stream = open_log(path)
         try:
-            for chunk, nbytes in read_line_chunks(stream, path):
+            for chunk, nbytes in read_line_chunks(stream, path, chunk_bytes):
                 run.counts.add(load_chunk(con, chunk, run))
                 if on_progress:
                     on_progress(nbytes)
