@@ -151,11 +151,16 @@ def incident_resolved(
 def pipelinerun(
     *, id: str, at: datetime | str, run: str, pipeline: str, predicate: str = "finished",
     outcome: str | None = None, service: str | None = None, source: str = DEFAULT_SOURCE,
+    commit: str | None = None,
 ) -> dict[str, Any]:
-    """A pipeline run started or finished (outcome: success / failure / cancel / error)."""
+    """A pipeline run started or finished (outcome: success / failure / cancel / error).
+
+    `commit` (customData.commit) is the SHA the run built: it tells whether a run a gate stopped
+    ever reached production (docs/metrics.md, "Gate stops").
+    """
     content = _clean({"pipelineName": pipeline, "url": f"https://ci.example/{run}", "outcome": outcome})
     return make_event(f"pipelinerun.{predicate}", id=id, at=at, subject_id=run, source=source,
-                      content=content, custom={"service": service})
+                      content=content, custom={"service": service, "commit": commit})
 
 
 def taskrun(
