@@ -21,7 +21,8 @@ DEFAULT_DB = Path("data/dora.duckdb")
 
 _KNOWN_KEYS = {
     "warehouse": {"path"},
-    "metrics": {"production_environments", "attribution_window_hours", "timezone"},
+    "metrics": {"production_environments", "attribution_window_hours", "timezone", "ci_budget_minutes",
+                "ci_stages"},
     "eventlog": {"paths"},
 }
 
@@ -73,7 +74,13 @@ def parse_metric_settings(table: Mapping[str, Any], path: Path | None) -> Metric
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise ConfigError(f"{where}metrics.timezone {tz!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
-    return MetricSettings(tuple(envs), window, tz)
+    budget = table.get("ci_budget_minutes", 15)
+    if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not 0 < budget < 10_000:
+        raise ConfigError(f"{where}metrics.ci_budget_minutes must be a number of minutes > 0 (e.g. 15)")
+    stages = table.get("ci_stages", ["build", "test"])
+    if not isinstance(stages, list) or not stages or not all(isinstance(x, str) and x.strip() for x in stages):
+        raise ConfigError(f"{where}metrics.ci_stages must be a non-empty list of stage (task) names")
+    return MetricSettings(tuple(envs), window, tz, ci_budget_minutes=float(budget), ci_stages=tuple(stages))
 
 
 def load_config(

@@ -38,15 +38,20 @@ class MetricSettings:
     production_environments: tuple[str, ...] = ("production", "prod")
     attribution_window_hours: int = 24
     timezone: str = "UTC"
+    ci_budget_minutes: float = 15.0  # pipeline health: a run's CI part over this is over budget
+    ci_stages: tuple[str, ...] = ("build", "test")  # the stages (task names) that make a run's CI part
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "production_environments",
                            tuple(sorted({e.strip().lower() for e in self.production_environments})))
+        object.__setattr__(self, "ci_stages", tuple(sorted({s.strip().lower() for s in self.ci_stages})))
 
     def as_params(self) -> dict:
         return {"production_environments": list(self.production_environments),
                 "attribution_window_hours": self.attribution_window_hours,
-                "timezone": self.timezone}
+                "timezone": self.timezone,
+                "ci_budget_minutes": self.ci_budget_minutes,
+                "ci_stages": list(self.ci_stages)}
 
     def fingerprint(self) -> str:
         return json.dumps({"definitions_version": DEFINITIONS_VERSION, **asdict(self)}, sort_keys=True)
