@@ -95,11 +95,18 @@ def make_filters(grain, from_date, to_date, service, by, environment) -> Filters
     )
 
 
+def connect(config: Config, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for this command; it is closed when the command ends."""
+    con = open_warehouse(config.db_path, read_only=read_only)
+    click.get_current_context().call_on_close(con.close)
+    return con
+
+
 def open_current(config: Config) -> duckdb.DuckDBPyConnection:
     """The warehouse with facts and metrics up to date for the current settings."""
     if not config.db_path.exists():
         raise DoraError(f"no warehouse at {config.db_path}: load data first, e.g. `dora ingest events FILE`")
-    con = open_warehouse(config.db_path)
+    con = connect(config)
     if ensure_built(con, config.metrics):
         publish_snapshot(con, config.db_path)
     return con
@@ -141,7 +148,7 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
         if f != "-" and not Path(f).is_file():
             raise click.BadParameter(f"{f} is not a file", param_hint="FILES")
     total = sum(os.path.getsize(f) for f in files if f != "-" and not f.endswith(".gz"))
-    con = open_warehouse(config.db_path)
+    con = connect(config)
     show_bar = not quiet and sys.stderr.isatty() and total > 0
     with click.progressbar(length=total, label="Loading", file=sys.stderr,
                            hidden=not show_bar) as bar:
@@ -262,7 +269,7 @@ def rejects(config: Config, quiet: bool, run_id: int | None, limit: int) -> None
       dora rejects
       dora rejects --run 12 --limit 200
     """
-    con = open_warehouse(config.db_path, read_only=True)
+    con = connect(config, read_only=True)
     rows = con.execute(
         """
         SELECT ingest_run_id, origin, file, line_no, reason, raw FROM rejects
