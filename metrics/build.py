@@ -24,7 +24,14 @@ MODELS = [
     "fct_deployment_changes",
     "fct_lead_times",
     "fct_failures",
+    "fct_change_stages",
+    "fct_deployment_batches",
+    "fct_stage_runs",
+    "fct_pipeline_runs",
     "metric_periods",
+    "metric_lead_time_breakdown",
+    "metric_batch_size",
+    "metric_pipeline",
     "dq_findings",
 ]
 

@@ -1,0 +1,26 @@
+-- fct_change_stages: the lead-time breakdown of every change, per environment it reached.
+-- Grain: (change_id, environment), like fct_lead_times (changes with a change.merged event only).
+-- Four consecutive spans, in hours (docs/metrics.md, "Lead-time breakdown"):
+--   coding_hours       first commit → pull request opened
+--   pickup_hours       opened → first review
+--   review_hours       first review → merged
+--   deploy_wait_hours  merged → finish of the first deployment in this environment that shipped it
+-- A span is NULL when either end is unknown: the change counts only in the stages it has.
+-- A negative span is kept here as it is (a data-quality finding); metric models leave it out.
+CREATE OR REPLACE TABLE fct_change_stages AS
+SELECT
+    l.change_id,
+    l.environment,
+    l.service,
+    l.deployment_key,
+    l.delivered_at,
+    c.first_commit_at,
+    c.opened_at,
+    c.first_review_at,
+    c.merged_at,
+    date_diff('second', c.first_commit_at, c.opened_at) / 3600.0       AS coding_hours,
+    date_diff('second', c.opened_at, c.first_review_at) / 3600.0       AS pickup_hours,
+    date_diff('second', c.first_review_at, c.merged_at) / 3600.0       AS review_hours,
+    date_diff('second', c.merged_at, l.delivered_at) / 3600.0          AS deploy_wait_hours
+FROM fct_lead_times l
+JOIN fct_changes c USING (change_id);

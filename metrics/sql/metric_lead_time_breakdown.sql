@@ -1,0 +1,65 @@
+-- metric_lead_time_breakdown: the lead-time breakdown (coding, pickup, review, deploy wait) per period.
+-- Grain: (grain, period_start, service, environment, stage); grain in day / week (ISO, Monday) /
+-- month / quarter in the $timezone time zone; service 'all' is every service together. Like lead
+-- time (metric_periods), a change belongs to the period of the finish of the first deployment in the
+-- environment that shipped it. Per stage: the changes with that span known and ≥ 0 (`changes`), their
+-- interpolated median, p75, p90 and mean in hours; `missing` counts changes of the group without the
+-- span, `negative` those with a negative span (left out of the statistics; dq_findings lists them).
+-- Only groups with at least one delivered change appear, each with all four stages.
+CREATE OR REPLACE TABLE metric_lead_time_breakdown AS
+WITH grains AS (
+    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+),
+spans AS (
+    SELECT g.grain,
+        date_trunc(g.grain, s.delivered_at AT TIME ZONE $timezone)::DATE AS period_start,
+        unnest([s.service, 'all'])                                        AS service,
+        s.environment, s.coding_hours, s.pickup_hours, s.review_hours, s.deploy_wait_hours
+    FROM fct_change_stages s
+    CROSS JOIN grains g
+),
+-- one pass, four stages side by side: far cheaper than unpivoting first (3M changes × 8 groups)
+wide AS (
+    SELECT grain, period_start, service, environment,
+        count(*)                                                                   AS delivered,
+        count(coding_hours) FILTER (WHERE coding_hours >= 0)                       AS coding_n,
+        count(*) FILTER (WHERE coding_hours < 0)                                   AS coding_neg,
+        quantile_cont(coding_hours, [0.5, 0.75, 0.9]) FILTER (WHERE coding_hours >= 0) AS coding_q,
+        avg(coding_hours) FILTER (WHERE coding_hours >= 0)                         AS coding_mean,
+        count(pickup_hours) FILTER (WHERE pickup_hours >= 0)                       AS pickup_n,
+        count(*) FILTER (WHERE pickup_hours < 0)                                   AS pickup_neg,
+        quantile_cont(pickup_hours, [0.5, 0.75, 0.9]) FILTER (WHERE pickup_hours >= 0) AS pickup_q,
+        avg(pickup_hours) FILTER (WHERE pickup_hours >= 0)                         AS pickup_mean,
+        count(review_hours) FILTER (WHERE review_hours >= 0)                       AS review_n,
+        count(*) FILTER (WHERE review_hours < 0)                                   AS review_neg,
+        quantile_cont(review_hours, [0.5, 0.75, 0.9]) FILTER (WHERE review_hours >= 0) AS review_q,
+        avg(review_hours) FILTER (WHERE review_hours >= 0)                         AS review_mean,
+        count(deploy_wait_hours) FILTER (WHERE deploy_wait_hours >= 0)             AS deploy_wait_n,
+        count(*) FILTER (WHERE deploy_wait_hours < 0)                              AS deploy_wait_neg,
+        quantile_cont(deploy_wait_hours, [0.5, 0.75, 0.9]) FILTER (WHERE deploy_wait_hours >= 0) AS deploy_wait_q,
+        avg(deploy_wait_hours) FILTER (WHERE deploy_wait_hours >= 0)               AS deploy_wait_mean
+    FROM spans
+    GROUP BY ALL
+),
+long AS (
+    SELECT grain, period_start, service, environment, delivered,
+        unnest([1, 2, 3, 4])                                                       AS stage_order,
+        unnest(['coding', 'pickup', 'review', 'deploy_wait'])                      AS stage,
+        unnest([coding_n, pickup_n, review_n, deploy_wait_n])                      AS changes,
+        unnest([coding_neg, pickup_neg, review_neg, deploy_wait_neg])              AS negative,
+        unnest([coding_q, pickup_q, review_q, deploy_wait_q])                      AS q,
+        unnest([coding_mean, pickup_mean, review_mean, deploy_wait_mean])          AS mean_hours
+    FROM wide
+)
+SELECT
+    grain, period_start, service, environment,
+    stage,                                                    -- coding / pickup / review / deploy_wait
+    stage_order,                                              -- 1..4, the order the stages happen in
+    changes,                                                  -- changes with the span known and ≥ 0
+    delivered - changes - negative      AS missing,           -- changes without the span (an end unknown)
+    negative,                                                 -- changes with a negative span: left out
+    q[1]                                AS median_hours,      -- interpolated median
+    q[2]                                AS p75_hours,
+    q[3]                                AS p90_hours,
+    mean_hours
+FROM long;
