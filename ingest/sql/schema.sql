@@ -86,3 +86,32 @@ CREATE TABLE IF NOT EXISTS build_info (
     settings        JSON NOT NULL,
     last_run_id     BIGINT
 );
+
+-- Annotations: dated, named process changes ("Phase 1: remove manual gates"), drawn on charts and
+-- used as before/after windows. Grain: one row per (name, service); service NULL = the organisation.
+-- Written by `dora annotate` (dora/jobs_context.py); a window starts at 00:00 of starts_on in the
+-- configured time zone.
+CREATE SEQUENCE IF NOT EXISTS annotation_ids START 1;
+CREATE TABLE IF NOT EXISTS annotations (
+    id            BIGINT NOT NULL DEFAULT nextval('annotation_ids'),
+    name          VARCHAR NOT NULL,
+    starts_on     DATE NOT NULL,
+    service       VARCHAR,              -- NULL: the whole organisation
+    description   VARCHAR,
+    created_at    TIMESTAMPTZ NOT NULL,
+    ingest_run_id BIGINT                -- the run that last wrote it
+);
+
+-- Developer-satisfaction survey responses (`dora ingest survey`). Grain: one row per
+-- (response_date, team, respondent); a later import of the same key replaces the score.
+CREATE TABLE IF NOT EXISTS survey_responses (
+    response_date DATE NOT NULL,
+    team          VARCHAR NOT NULL,     -- a team or service name; matched to services by name
+    respondent    VARCHAR NOT NULL,     -- an opaque respondent id (never a name is needed)
+    score         DOUBLE NOT NULL,
+    scale_min     DOUBLE NOT NULL,      -- the stated scale, e.g. 1-5
+    scale_max     DOUBLE NOT NULL,
+    ingest_run_id BIGINT NOT NULL,
+    file          VARCHAR,
+    line_no       BIGINT
+);
