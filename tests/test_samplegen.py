@@ -1,0 +1,99 @@
+"""The bundled sample is exactly what its seeded generator writes, and carries its quirks."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from dora import samplegen
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    assert samplegen.main(["--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", samplegen.SAMPLE_FILES)
+def test_regenerating_from_the_seed_reproduces_the_committed_file(regenerated: Path, name: str) -> None:
+    fresh = (regenerated / name).read_bytes()
+    committed = (SAMPLE_DIR / name).read_bytes()
+    assert fresh == committed, (
+        f"data/sample/{name} is not what `python -m dora.samplegen` writes: regenerate it and commit both")
+
+
+def test_another_seed_gives_another_year() -> None:
+    assert samplegen.generate_sample(seed=7).events_jsonl != (SAMPLE_DIR / "events.jsonl").read_text("utf-8")
+
+
+def test_the_log_stays_within_its_size_budget() -> None:
+    assert (SAMPLE_DIR / "events.jsonl").stat().st_size <= 6_000_000
+
+
+def _events() -> list[dict]:
+    """The log's valid events (CloudEvents unwrapped), skipping the deliberately bad lines."""
+    events = []
+    for line in (SAMPLE_DIR / "events.jsonl").read_text("utf-8").splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            obj = obj.get("data", obj) if "context" not in obj else obj
+            context = obj.get("context", {}) if isinstance(obj, dict) else {}
+            try:
+                datetime.fromisoformat(context["timestamp"].replace("Z", "+00:00"))
+            except (KeyError, ValueError):
+                continue
+            if "id" in context:
+                events.append(obj)
+    return events
+
+
+def test_the_log_carries_every_quirk_its_readme_promises() -> None:
+    text = (SAMPLE_DIR / "events.jsonl").read_text("utf-8")
+    lines = text.splitlines()
+    events = _events()
+    kinds = {".".join(e["context"]["type"].split(".")[2:4]) for e in events}
+    environments = {e["subject"]["content"].get("environment", {}).get("id") for e in events}
+    custom = [e.get("customData", {}) for e in events]
+    incidents = [e for e in events if e["context"]["type"].startswith("dev.cdevents.incident.")]
+    tasks = {e["subject"]["content"].get("taskName") for e in events if ".taskrun." in e["context"]["type"]}
+
+    assert {"change.merged", "service.deployed", "service.upgraded", "service.rolledback",
+            "incident.detected", "incident.reported", "incident.resolved", "pipelinerun.started",
+            "pipelinerun.finished", "taskrun.started", "taskrun.finished"} <= kinds
+    assert {"production", "prod", "Production", "staging"} <= environments
+    assert sorted(n for line, n in Counter(lines).items() if line and n > 1) == [2]  # one exact duplicate
+    assert "" in lines  # a blank line
+    assert sum(1 for line in lines if line.startswith('{"specversion":"1.0"')) > 100  # CloudEvents
+    assert any("+01:00" in line for line in lines) and any("+02:00" in line for line in lines)
+    assert any("changes" not in c for c in custom if "deployment_id" in c)
+    assert any(c.get("unplanned") is True for c in custom)
+    assert any("rolled_back_deployment" in c for c in custom)
+    assert any(e["context"]["type"].startswith("dev.cdevents.service.rolledback")
+               and "rolled_back_deployment" not in e.get("customData", {}) for e in events)
+    assert any("caused_by_deployment" in e.get("customData", {}) for e in incidents)
+    assert any("caused_by_commit" in e.get("customData", {}) for e in incidents)
+    assert any("service" not in e["subject"]["content"] for e in incidents)
+    started = {e["subject"]["id"] for e in incidents if ".resolved." not in e["context"]["type"]}
+    resolved = {e["subject"]["id"] for e in incidents if ".resolved." in e["context"]["type"]}
+    assert 1 <= len(started - resolved) <= 2  # still open when the log ends
+    assert {"build", "test", "approval", "deploy", "staging", "canary-5", "rollout-25", "rollout-50",
+            "rollout-100"} <= tasks
+    assert any(e["subject"]["content"].get("taskName") == "canary-5"
+               and e["subject"]["content"].get("outcome") == "failure" for e in events)
+    times = [e["context"]["timestamp"] for e in events if e["context"]["timestamp"].endswith("Z")]
+    assert times != sorted(times)  # out of time order in places
+
+
+def test_the_counts_add_up_to_the_lines() -> None:
+    sample = samplegen.generate_sample()
+    assert sum(sample.counts.values()) == len(sample.events_jsonl.splitlines())
+    assert sample.counts["(malformed)"] == 7
