@@ -2,7 +2,14 @@
 -- Grain: (period_start, service) for the chosen $grain and $environment. Every period from the first
 -- to the last with data (clipped to $from_date..$to_date) appears, empty ones with 0 deployments and
 -- empty rates. $services: the services to list (NULL = the organisation as 'all').
-WITH bounds AS (
+-- observed_days: the days of the period inside the span of the data (first to last day with any
+-- deployment, change or incident), so a quarter the data only half covers is visibly partial.
+WITH span AS (
+    SELECT min(period_start) AS first_day, max(period_start) AS last_day
+    FROM metric_periods
+    WHERE grain = 'day' AND environment = $environment AND service = 'all'
+),
+bounds AS (
     SELECT
         greatest(min(period_start), date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE) AS first_period,
         least(max(period_start), coalesce($to_date::DATE, DATE '9999-12-31'))                              AS last_period
@@ -33,6 +40,10 @@ SELECT
     round(m.failed_deployment_recovery_median_minutes, 6)        AS failed_deployment_recovery_median_minutes,
     round(m.rework_rate, 6)                                      AS rework_rate,
     $environment                                                 AS environment,
+    date_diff('day', greatest(p.period_start, span.first_day),
+              least(p.period_start + CASE $grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'week' THEN INTERVAL 7 DAY
+                                             WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END,
+                    span.last_day + INTERVAL 1 DAY))                  AS observed_days,
     coalesce(m.changes_deployed, 0)                              AS changes_deployed,
     round(m.lead_time_p75_hours, 6)                              AS lead_time_p75_hours,
     round(m.lead_time_p90_hours, 6)                              AS lead_time_p90_hours,
@@ -48,6 +59,7 @@ SELECT
     $definitions_version                                         AS definitions_version
 FROM periods p
 CROSS JOIN services s
+CROSS JOIN span
 LEFT JOIN metric_periods m
   ON m.grain = $grain AND m.period_start = p.period_start AND m.service = s.service
  AND m.environment = $environment
