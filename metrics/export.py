@@ -12,6 +12,7 @@ import pandas as pd
 from dora.errors import DoraError
 from dora.sqlfiles import read_sql
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
+from metrics import insight_tables
 
 GRAINS = ("day", "week", "month", "quarter")
 
@@ -84,6 +85,10 @@ def query_summary(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Me
 TableQuery = Callable[[duckdb.DuckDBPyConnection, Filters, MetricSettings], pd.DataFrame]
 TABLES: dict[str, TableQuery] = {
     "summary": query_summary,
+    "lead-time-breakdown": insight_tables.query_lead_time_breakdown,
+    "batch-size": insight_tables.query_batch_size,
+    "pipeline": insight_tables.query_pipeline,
+    "quality": insight_tables.query_quality,
 }
 
 

@@ -1,0 +1,77 @@
+"""Export tables for the metrics that explain: lead-time breakdown, batch size, pipeline, data quality.
+
+Each is a `TableQuery` (con, Filters, MetricSettings) -> DataFrame registered in
+`metrics.export.TABLES`, following the CSV conventions of contract §3 (docs/export.md).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+
+from dora.errors import DoraError
+from dora.sqlfiles import read_sql
+from metrics.build import DEFINITIONS_VERSION, MetricSettings
+
+if TYPE_CHECKING:  # metrics.export imports this module to register the tables
+    from metrics.export import Filters
+
+
+def _params(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings,
+            known_services: str = "metric_periods") -> dict:
+    """The bound parameters every insight export takes, with the filters checked."""
+    from metrics.export import GRAINS, choose_services, environment_group
+
+    if filters.grain not in GRAINS:
+        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    filters = replace(filters, environment=environment_group(filters.environment, settings))
+    return {
+        "grain": filters.grain,
+        "from_date": filters.from_date,
+        "to_date": filters.to_date,
+        "environment": filters.environment,
+        "services": choose_services(con, filters) if known_services == "metric_periods" else None,
+        "timezone": settings.timezone,
+        "definitions_version": DEFINITIONS_VERSION,
+    }
+
+
+def query_lead_time_breakdown(con: duckdb.DuckDBPyConnection, filters: "Filters",
+                              settings: MetricSettings) -> pd.DataFrame:
+    """Coding, pickup, review and deploy wait per period (and service), beside lead time."""
+    return con.execute(read_sql("metrics", "export_lead_time_breakdown"), _params(con, filters, settings)).df()
+
+
+def query_batch_size(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+    """Change fail rate, recovery and lead time by batch-size and cadence bucket, per period."""
+    return con.execute(read_sql("metrics", "export_batch_size"), _params(con, filters, settings)).df()
+
+
+def list_pipeline_services(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Services named by any pipeline run."""
+    rows = con.execute(
+        "SELECT DISTINCT service FROM metric_pipeline WHERE service <> 'all' ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def query_pipeline(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+    """Pipeline health per period (and service) and stage; pipelines have no environment."""
+    params = _params(con, filters, settings, known_services="pipeline")
+    del params["environment"]
+    if filters.service or filters.by_service:
+        known = list_pipeline_services(con)
+        if filters.service and filters.service not in known:
+            hint = ", ".join(known[:10]) or "none yet"
+            raise DoraError(f"no pipeline runs for service {filters.service!r}; known: {hint}")
+        params["services"] = [filters.service] if filters.service else known
+    return con.execute(read_sql("metrics", "export_pipeline"), params).df()
+
+
+def query_quality(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+    """Data-quality findings counted per period (and service) and finding, with examples."""
+    params = _params(con, filters, settings, known_services="quality")
+    del params["services"]
+    params.update(service=filters.service, by_service=filters.by_service)
+    return con.execute(read_sql("metrics", "export_quality"), params).df()

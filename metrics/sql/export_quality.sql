@@ -1,0 +1,26 @@
+-- export_quality: `dora export --table quality`, one row per period (and service) and data-quality
+-- finding: how many, with up to three examples. Grain: (period_start, service, finding) for $grain,
+-- the period of each finding's occurred_at in $timezone. $service: only findings naming that service;
+-- $by_service: one row per service named (findings naming none under an empty service), else 'all'.
+-- $environment: findings of that environment, plus those that have none (rejected lines, pipelines).
+SELECT
+    date_trunc($grain, occurred_at AT TIME ZONE $timezone)::DATE           AS period_start,
+    CASE WHEN $by_service THEN service ELSE 'all' END                      AS service,
+    finding,
+    entity_type,
+    count(*)                                                               AS findings,
+    string_agg(entity_id, ' | ' ORDER BY occurred_at, entity_id) FILTER (WHERE rn <= 3) AS examples,
+    $grain                                                                 AS grain,
+    $timezone                                                              AS time_zone,
+    $definitions_version                                                   AS definitions_version
+FROM (
+    SELECT *, row_number() OVER (PARTITION BY finding, date_trunc($grain, occurred_at AT TIME ZONE $timezone),
+                                 CASE WHEN $by_service THEN service END ORDER BY occurred_at, entity_id) AS rn
+    FROM dq_findings
+    WHERE (environment IS NULL OR environment = $environment)
+      AND ($service::VARCHAR IS NULL OR service = $service)
+) f
+WHERE period_start >= date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE
+  AND period_start <= coalesce($to_date::DATE, DATE '9999-12-31')
+GROUP BY ALL
+ORDER BY period_start, service NULLS FIRST, finding;
