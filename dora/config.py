@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +24,9 @@ _KNOWN_KEYS = {
     "metrics": {"production_environments", "attribution_window_hours", "timezone", "ci_budget_minutes",
                 "ci_stages"},
     "eventlog": {"paths"},
+    "levels": {"report"},
 }
+LEVELS_REPORTS = ("2023", "2024")  # the DORA reports whose level tables metrics/sql/metric_levels.sql has
 
 
 @dataclass
@@ -83,6 +85,17 @@ def parse_metric_settings(table: Mapping[str, Any], path: Path | None) -> Metric
     return MetricSettings(tuple(envs), window, tz, ci_budget_minutes=float(budget), ci_stages=tuple(stages))
 
 
+def parse_levels_report(table: Mapping[str, Any], path: Path | None) -> str:
+    """[levels] report: which DORA report's level table classifies the metrics (default 2024)."""
+    report = table.get("report", "2024")
+    if isinstance(report, int) and not isinstance(report, bool):
+        report = str(report)  # `report = 2024` means the same as `report = "2024"`
+    if report not in LEVELS_REPORTS:
+        where = f"{path}: " if path else ""
+        raise ConfigError(f"{where}levels.report must be one of {', '.join(LEVELS_REPORTS)} (got {report!r})")
+    return report
+
+
 def load_config(
     config_path: str | Path | None = None, db_flag: str | Path | None = None,
     env: Mapping[str, str] = os.environ,
@@ -104,7 +117,8 @@ def load_config(
     return Config(
         source=path,
         db_path=db_path,
-        metrics=parse_metric_settings(data.get("metrics", {}), path),
+        metrics=replace(parse_metric_settings(data.get("metrics", {}), path),
+                        levels_report=parse_levels_report(data.get("levels", {}), path)),
         eventlog_paths=paths,
         sections=data,
     )

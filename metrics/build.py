@@ -29,6 +29,8 @@ MODELS = [
     "fct_stage_runs",
     "fct_pipeline_runs",
     "metric_periods",
+    "metric_survey",
+    "metric_levels",
     "metric_lead_time_breakdown",
     "metric_batch_size",
     "metric_pipeline",
@@ -47,6 +49,7 @@ class MetricSettings:
     timezone: str = "UTC"
     ci_budget_minutes: float = 15.0  # pipeline health: a run's CI part over this is over budget
     ci_stages: tuple[str, ...] = ("build", "test")  # the stages (task names) that make a run's CI part
+    levels_report: str = "2024"  # the DORA report whose levels readers show (metric_levels has both)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "production_environments",

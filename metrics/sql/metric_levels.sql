@@ -1,0 +1,174 @@
+-- metric_levels: each DORA metric of each period classified against the DORA report's performance
+-- levels (elite / high / medium / low), each metric on its own, for the 2023 and the 2024 report;
+-- and scored 0-10 the way DORA's Quick Check scores an answer, beside its 2025 all-industries mean.
+-- Grain: (report, grain, period_start, service, environment, metric). Readers pick one report
+-- ([levels] report in dora.toml). Sources and the mapping rules: docs/metrics.md "DORA levels".
+--
+-- How a measured value becomes a level:
+-- 1. Deployment frequency, lead time and the two recovery times are mapped onto DORA's survey answer
+--    buckets, coded 1 (worst) .. 6 (best); a month is 31 days and six months 184 days, the longest
+--    calendar spans, so "once a month" holds in every month.
+-- 2. Each report gives every level a range of those answers per metric. The level is the one whose
+--    range holds the bucket; when several levels share it (2024: high and medium both recover in
+--    "less than one day"; 2023: medium and low deploy and lead alike) the best of them; when none
+--    does, the nearest, ties going to the lower level (a level is earned by reaching its range).
+-- 3. Change fail rate: the reports give one typical rate per level, not a range, and in 2024 the
+--    rates are not ordered (high 20% is worse than medium 10%). A rate takes the level whose typical
+--    rate is nearest (ties: the lower level), so 2024 reads 0-7.5% elite, 7.5-15% medium, 15-30% high,
+--    over 30% low. Deployment rework rate has no levels in either report: score only.
+CREATE OR REPLACE TABLE metric_levels AS
+WITH tiers(report, tier_metric, level, tier_rank, bucket_low, bucket_high, typical_percent) AS (
+    VALUES
+    -- 2024 Accelerate State of DevOps report, software delivery performance levels
+    ('2024', 'deployment_frequency', 'elite',  1, 5, 6, NULL),  -- on demand
+    ('2024', 'deployment_frequency', 'high',   2, 4, 4, NULL),  -- once per day to once per week
+    ('2024', 'deployment_frequency', 'medium', 3, 3, 3, NULL),  -- once per week to once per month
+    ('2024', 'deployment_frequency', 'low',    4, 2, 2, NULL),  -- once per month to every six months
+    ('2024', 'lead_time',            'elite',  1, 5, 6, NULL),  -- less than one day
+    ('2024', 'lead_time',            'high',   2, 4, 4, NULL),  -- one day to one week
+    ('2024', 'lead_time',            'medium', 3, 3, 3, NULL),  -- one week to one month
+    ('2024', 'lead_time',            'low',    4, 2, 2, NULL),  -- one to six months
+    ('2024', 'recovery',             'elite',  1, 6, 6, NULL),  -- less than one hour
+    ('2024', 'recovery',             'high',   2, 5, 5, NULL),  -- less than one day
+    ('2024', 'recovery',             'medium', 3, 5, 5, NULL),  -- less than one day
+    ('2024', 'recovery',             'low',    4, 3, 3, NULL),  -- one week to one month
+    ('2024', 'change_failure_rate',  'elite',  1, NULL, NULL, 5),
+    ('2024', 'change_failure_rate',  'high',   2, NULL, NULL, 20),
+    ('2024', 'change_failure_rate',  'medium', 3, NULL, NULL, 10),
+    ('2024', 'change_failure_rate',  'low',    4, NULL, NULL, 40),
+    -- 2023 Accelerate State of DevOps report
+    ('2023', 'deployment_frequency', 'elite',  1, 5, 6, NULL),  -- on demand
+    ('2023', 'deployment_frequency', 'high',   2, 4, 4, NULL),  -- once per day to once per week
+    ('2023', 'deployment_frequency', 'medium', 3, 3, 3, NULL),  -- once per week to once per month
+    ('2023', 'deployment_frequency', 'low',    4, 3, 3, NULL),  -- once per week to once per month
+    ('2023', 'lead_time',            'elite',  1, 5, 6, NULL),  -- less than one day
+    ('2023', 'lead_time',            'high',   2, 4, 4, NULL),  -- one day to one week
+    ('2023', 'lead_time',            'medium', 3, 3, 3, NULL),  -- one week to one month
+    ('2023', 'lead_time',            'low',    4, 3, 3, NULL),  -- one week to one month
+    ('2023', 'recovery',             'elite',  1, 6, 6, NULL),  -- less than one hour
+    ('2023', 'recovery',             'high',   2, 5, 5, NULL),  -- less than one day
+    ('2023', 'recovery',             'medium', 3, 4, 4, NULL),  -- one day to one week
+    ('2023', 'recovery',             'low',    4, 2, 2, NULL),  -- one to six months
+    ('2023', 'change_failure_rate',  'elite',  1, NULL, NULL, 5),
+    ('2023', 'change_failure_rate',  'high',   2, NULL, NULL, 10),
+    ('2023', 'change_failure_rate',  'medium', 3, NULL, NULL, 15),
+    ('2023', 'change_failure_rate',  'low',    4, NULL, NULL, 64)
+),
+-- the level of every (report, metric, bucket): a 2 x 3 x 6 lookup, so the big join below is an
+-- equality join and never a search over levels per row
+bucket_levels AS (
+    SELECT report, tier_metric, bucket,
+        arg_min(level, (distance, CASE WHEN distance = 0 THEN tier_rank ELSE -tier_rank END)) AS level,
+        CASE count(*) FILTER (WHERE distance = 0) WHEN 1 THEN 'in_range' WHEN 0 THEN 'nearest_range'
+             ELSE 'shared_range_best' END                                               AS level_rule
+    FROM (
+        SELECT t.report, t.tier_metric, t.level, t.tier_rank, b.bucket,
+            CASE WHEN b.bucket < t.bucket_low THEN t.bucket_low - b.bucket
+                 WHEN b.bucket > t.bucket_high THEN b.bucket - t.bucket_high ELSE 0 END AS distance
+        FROM tiers t CROSS JOIN range(1, 7) b(bucket)
+        WHERE t.bucket_low IS NOT NULL
+    )
+    GROUP BY ALL
+),
+-- change fail rate: the level with the nearest typical rate, compared in whole numbers
+-- (|100 * failed - percent * deployments|) so that exact midpoints tie exactly
+rate_levels AS (
+    SELECT m.grain, m.period_start, m.service, m.environment, t.report,
+        arg_min(t.level, (abs(100 * m.failed_deployments - t.typical_percent * m.deployments), -t.tier_rank)) AS level
+    FROM metric_periods m
+    JOIN tiers t ON t.tier_metric = 'change_failure_rate'
+    WHERE m.deployments > 0
+    GROUP BY ALL
+),
+measured AS (
+    SELECT grain, period_start, service, environment, metric, tier_metric, value, unit, sample_size, bucket
+    FROM (
+        SELECT grain, period_start, service, environment,
+            'deployment_frequency' AS metric, 'deployment_frequency' AS tier_metric,
+            deploys_per_day AS value, 'deploys/day' AS unit, deployments AS sample_size,
+            -- deployments per calendar day, compared as whole numbers: 1 in a 31-day month is monthly
+            CASE WHEN deployments >= 2 * days THEN 6 WHEN deployments >= days THEN 5
+                 WHEN 7 * deployments >= days THEN 4 WHEN 31 * deployments >= days THEN 3
+                 WHEN 184 * deployments >= days THEN 2 ELSE 1 END AS bucket
+        FROM metric_periods
+        UNION ALL
+        SELECT grain, period_start, service, environment, 'lead_time', 'lead_time',
+            lead_time_median_hours, 'hours', changes_deployed,
+            CASE WHEN lead_time_median_hours IS NULL THEN NULL
+                 WHEN lead_time_median_hours < 1 THEN 6 WHEN lead_time_median_hours < 24 THEN 5
+                 WHEN lead_time_median_hours < 7 * 24 THEN 4 WHEN lead_time_median_hours < 31 * 24 THEN 3
+                 WHEN lead_time_median_hours < 184 * 24 THEN 2 ELSE 1 END
+        FROM metric_periods
+        UNION ALL
+        SELECT grain, period_start, service, environment, 'change_failure_rate', 'change_failure_rate',
+            change_failure_rate, 'share', deployments, NULL
+        FROM metric_periods
+        UNION ALL
+        SELECT grain, period_start, service, environment, metric, 'recovery', minutes, 'minutes', n,
+            CASE WHEN minutes IS NULL THEN NULL
+                 WHEN minutes < 60 THEN 6 WHEN minutes < 24 * 60 THEN 5 WHEN minutes < 7 * 24 * 60 THEN 4
+                 WHEN minutes < 31 * 24 * 60 THEN 3 WHEN minutes < 184 * 24 * 60 THEN 2 ELSE 1 END
+        FROM (
+            SELECT grain, period_start, service, environment, 'failed_deployment_recovery_time' AS metric,
+                failed_deployment_recovery_median_minutes AS minutes, failed_deployment_recoveries AS n
+            FROM metric_periods
+            UNION ALL
+            SELECT grain, period_start, service, environment, 'incident_recovery_time',
+                incident_recovery_median_minutes, incidents_resolved
+            FROM metric_periods
+        )
+        UNION ALL
+        SELECT grain, period_start, service, environment, 'deployment_rework_rate', NULL,
+            rework_rate, 'share', deployments, NULL
+        FROM metric_periods
+    )
+),
+-- DORA's Quick Check 2025 benchmark means for all industries, on its 0-10 scale; the two rates'
+-- raw means (1.9 and 2.2, i.e. about 19% and 22%) turned into scores: 10 - raw
+benchmarks(metric, benchmark_2025_score) AS (
+    VALUES ('deployment_frequency', 4.8), ('lead_time', 5.5), ('failed_deployment_recovery_time', 7.4),
+           ('incident_recovery_time', 7.4), ('change_failure_rate', 10 - 1.9),
+           ('deployment_rework_rate', 10 - 2.2)
+),
+answers(tier_metric, bucket, survey_answer_text) AS (
+    VALUES
+    ('deployment_frequency', 1, 'fewer than once per six months'),
+    ('deployment_frequency', 2, 'once per month to once per six months'),
+    ('deployment_frequency', 3, 'once per week to once per month'),
+    ('deployment_frequency', 4, 'once per day to once per week'),
+    ('deployment_frequency', 5, 'once per hour to once per day'),
+    ('deployment_frequency', 6, 'on demand (multiple deploys per day)'),
+    ('lead_time', 1, 'more than six months'), ('lead_time', 2, 'one to six months'),
+    ('lead_time', 3, 'one week to one month'), ('lead_time', 4, 'one day to one week'),
+    ('lead_time', 5, 'less than one day'), ('lead_time', 6, 'less than one hour'),
+    ('recovery', 1, 'more than six months'), ('recovery', 2, 'one to six months'),
+    ('recovery', 3, 'one week to one month'), ('recovery', 4, 'one day to one week'),
+    ('recovery', 5, 'less than one day'), ('recovery', 6, 'less than one hour')
+),
+reports AS (
+    SELECT unnest(['2023', '2024']) AS report
+)
+SELECT
+    r.report, v.grain, v.period_start, v.service, v.environment, v.metric,
+    v.value,                                                     -- the period's figure (unit below)
+    v.unit,
+    v.sample_size,                                               -- deployments, changes or recoveries behind it
+    v.bucket                                                     AS survey_answer,       -- 1..6, NULL for rates
+    a.survey_answer_text,
+    CASE WHEN v.metric = 'change_failure_rate' THEN rl.level ELSE bl.level END AS level,
+    CASE WHEN v.metric = 'change_failure_rate' AND rl.level IS NOT NULL THEN 'nearest_typical_rate'
+         WHEN v.metric = 'deployment_rework_rate' THEN 'no_levels'
+         ELSE bl.level_rule END                                  AS level_rule,
+    -- Quick Check: answers 1..6 map linearly onto 0..10; a rate of 0% scores 10 and 100% scores 0
+    CASE WHEN v.bucket IS NOT NULL THEN (v.bucket - 1) * 2.0
+         WHEN v.unit = 'share' AND v.value IS NOT NULL THEN 10 * (1 - v.value) END AS quickcheck_score,
+    b.benchmark_2025_score,
+    quickcheck_score - b.benchmark_2025_score                    AS score_vs_benchmark   -- > 0: better
+FROM measured v
+CROSS JOIN reports r
+JOIN benchmarks b USING (metric)
+LEFT JOIN answers a ON a.tier_metric = v.tier_metric AND a.bucket = v.bucket
+LEFT JOIN bucket_levels bl ON bl.report = r.report AND bl.tier_metric = v.tier_metric AND bl.bucket = v.bucket
+LEFT JOIN rate_levels rl
+  ON v.metric = 'change_failure_rate' AND rl.report = r.report AND rl.grain = v.grain
+ AND rl.period_start = v.period_start AND rl.service = v.service AND rl.environment = v.environment;
