@@ -291,3 +291,4 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: nothing from the unfinished run was written", err=True)
         sys.exit(130)
+from dora import cli_insights  # noqa: E402,F401  (registers its commands)

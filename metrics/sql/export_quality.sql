@@ -9,13 +9,13 @@ SELECT
     finding,
     entity_type,
     count(*)                                                               AS findings,
-    string_agg(entity_id, ' | ' ORDER BY occurred_at, entity_id) FILTER (WHERE rn <= 3) AS examples,
+    string_agg(entity_id, ' | ' ORDER BY occurred_at, length(entity_id), entity_id) FILTER (WHERE rn <= 3) AS examples,
     $grain                                                                 AS grain,
     $timezone                                                              AS time_zone,
     $definitions_version                                                   AS definitions_version
 FROM (
     SELECT *, row_number() OVER (PARTITION BY finding, date_trunc($grain, occurred_at AT TIME ZONE $timezone),
-                                 CASE WHEN $by_service THEN service END ORDER BY occurred_at, entity_id) AS rn
+                                 CASE WHEN $by_service THEN service END ORDER BY occurred_at, length(entity_id), entity_id) AS rn
     FROM dq_findings
     WHERE (environment IS NULL OR environment = $environment)
       AND ($service::VARCHAR IS NULL OR service = $service)

@@ -1,0 +1,37 @@
+"""The data-quality report: what the metrics left out or could not link, with examples (dq_findings)."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dora.sqlfiles import read_sql
+
+# What each finding means for the figures, in a lead's words (docs/metrics.md, "Data-quality findings").
+FINDINGS: dict[str, str] = {
+    "change_not_deployed": "merged, but no production deployment shipped it: not in lead times",
+    "change_unknown": "a deployment lists it, but no change.merged event: no lead time",
+    "incident_unresolved": "never resolved: left out of recovery times",
+    "incident_never_started": "resolved without a start: left out of the metrics",
+    "incident_link_unmatched": "caused_by_deployment / caused_by_commit matches no deployment: unattributed",
+    "rollback_target_unmatched": "rolled_back_deployment matches no deployment: fails nothing",
+    "negative_lead_time": "delivered before its lead time started: left out of lead times",
+    "negative_recovery": "resolved before it started: left out of recovery times",
+    "deployment_without_changes": "no change linked: in the 'none' batch bucket, adds no lead time",
+    "incident_without_service": "names no service: only in 'all', never attributed by time window",
+    "span_missing": "a lead-time breakdown timestamp is missing: only in the stages it has",
+    "negative_span": "a lead-time breakdown stage ends before it starts: left out of that stage",
+    "pipeline_unfinished": "pipeline run never finished: left out of durations",
+    "negative_duration": "pipeline run or stage finished before it started: left out of durations",
+    "event_rejected": "input line rejected at ingest: stored in `rejects`, not in any figure",
+}
+
+
+def report_quality(con: duckdb.DuckDBPyConnection, examples: int = 3, finding: str | None = None) -> pd.DataFrame:
+    """Every finding with its count and its first `examples` rows (earliest first), most frequent first."""
+    return con.execute(read_sql("metrics", "report_quality"), {"examples": examples, "finding": finding}).df()
+
+
+def list_findings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every finding row, for CSV: finding, entity_type, entity_id, service, environment, occurred_at, detail."""
+    return con.execute(
+        "SELECT * FROM dq_findings ORDER BY finding, occurred_at NULLS LAST, entity_id").df()
