@@ -292,3 +292,4 @@ def run() -> None:
         click.echo("interrupted: nothing from the unfinished run was written", err=True)
         sys.exit(130)
 from dora import cli_insights  # noqa: E402,F401  (registers its commands)
+from dora import cli_dashboard  # noqa: E402,F401  (registers its commands)
