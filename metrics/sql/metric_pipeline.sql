@@ -83,7 +83,7 @@ SELECT
     c.grain, c.period_start, c.service,
     c.stage,                                                   -- '(run)' or a stage name
     CASE WHEN c.stage = '(run)' THEN 0
-         ELSE 1 + dense_rank() OVER (ORDER BY o.offset_seconds NULLS LAST, c.stage) END AS stage_order,
+         ELSE dense_rank() OVER (ORDER BY o.offset_seconds NULLS LAST, c.stage) END AS stage_order,
     c.executions,                                              -- runs (or stage runs) in the period
     c.finished,                                                -- with a finish event and outcome
     c.succeeded, c.failed, c.cancelled,
