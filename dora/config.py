@@ -14,6 +14,8 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dora.errors import ConfigError
+from dora.config_github import GITHUB_KEYS, parse_github_settings
+from ingest.github import GitHubSettings
 from metrics.build import MetricSettings
 
 DEFAULT_CONFIG = Path("dora.toml")
@@ -25,6 +27,7 @@ _KNOWN_KEYS = {
                 "ci_stages"},
     "eventlog": {"paths"},
     "levels": {"report"},
+    "github": GITHUB_KEYS,
 }
 LEVELS_REPORTS = ("2023", "2024")  # the DORA reports whose level tables metrics/sql/metric_levels.sql has
 
@@ -38,6 +41,7 @@ class Config:
     metrics: MetricSettings
     eventlog_paths: list[str]
     sections: dict[str, Any] = field(default_factory=dict)  # every table of the file, for other parts
+    github: GitHubSettings = field(default_factory=GitHubSettings)  # [github]: docs/github.md
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -114,11 +118,13 @@ def load_config(
     paths = data.get("eventlog", {}).get("paths", [])
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise ConfigError(f"{path}: eventlog.paths must be a list of file paths or globs")
+    metric_settings = replace(parse_metric_settings(data.get("metrics", {}), path),
+                              levels_report=parse_levels_report(data.get("levels", {}), path))
     return Config(
         source=path,
         db_path=db_path,
-        metrics=replace(parse_metric_settings(data.get("metrics", {}), path),
-                        levels_report=parse_levels_report(data.get("levels", {}), path)),
+        metrics=metric_settings,
         eventlog_paths=paths,
         sections=data,
+        github=parse_github_settings(data.get("github", {}), path, metric_settings),
     )

@@ -36,9 +36,14 @@ def open_log(path: str) -> BinaryIO:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def read_line_chunks(stream: BinaryIO, file: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[pa.Table, int]]:
-    """Yield (chunk of lines as an Arrow table, bytes read) with 1-based physical line numbers."""
-    next_line = 1
+def read_line_chunks(
+    stream: BinaryIO, file: str, chunk_bytes: int = CHUNK_BYTES, first_line: int = 1,
+) -> Iterator[tuple[pa.Table, int]]:
+    """Yield (chunk of lines as an Arrow table, bytes read) with 1-based physical line numbers.
+
+    `first_line` is the number of the stream's first line, for a file resumed at a byte offset.
+    """
+    next_line = first_line
     tail = b""
     while True:
         block = stream.read(chunk_bytes)

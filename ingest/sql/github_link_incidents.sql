@@ -1,0 +1,48 @@
+-- github_link_incidents: resolve each GitHub incident's `caused_by_ref` (custom_data) of $source.
+-- Grain: updates the incident rows of one repository. A reference to a PR means its merge commit;
+-- a (short) SHA means that commit. The incident is attributed to the first production deployment
+-- of the repository (of the incident's service, if it names one) that shipped that commit and
+-- finished at or before the incident started: caused_by_deployment. If there is none, the commit
+-- (or the unresolved reference) goes to caused_by_commit, so the explicit link is still reported
+-- when it matches nothing (dq_findings: incident_link_unmatched) rather than silently dropped.
+UPDATE stg_events SET caused_by_deployment = r.deployment_id, caused_by_commit = r.commit_ref
+FROM (
+    WITH refs AS (
+        SELECT DISTINCT event_id, subject_id, service, json_extract_string(custom_data, '$.caused_by_ref') AS ref
+        FROM stg_events
+        WHERE source = $source AND kind = 'incident_started'
+          AND json_extract_string(custom_data, '$.caused_by_ref') IS NOT NULL
+    ),
+    started AS (
+        SELECT event_id, min(occurred_at) AS started_at FROM stg_events
+        WHERE source = $source AND kind = 'incident_started' GROUP BY event_id
+    ),
+    pr_commits AS (
+        SELECT $repository || '#' || json_extract_string(payload, '$.number') AS ref,
+               json_extract_string(payload, '$.mergeCommit.oid')             AS sha
+        FROM raw_events WHERE source = $source AND event_type = 'github.pull_request'
+    ),
+    resolved AS (
+        SELECT r.*, coalesce(p.sha, CASE WHEN regexp_matches(r.ref, '^[0-9a-f]{7,40}$') THEN r.ref END) AS sha
+        FROM refs r LEFT JOIN pr_commits p USING (ref)
+    ),
+    deployed_commits AS (
+        SELECT deployment_id, service, occurred_at,
+               unnest(list_distinct(list_append(coalesce(shipped_commits, []), commit_sha))) AS sha
+        FROM stg_events WHERE source = $source AND kind = 'deployment'
+    ),
+    matched AS (
+        SELECT r.event_id, arg_min(d.deployment_id, (d.occurred_at, d.deployment_id)) AS deployment_id
+        FROM resolved r
+        JOIN started s USING (event_id)
+        JOIN deployed_commits d
+          ON starts_with(d.sha, r.sha) AND d.occurred_at <= s.started_at
+         AND (r.service IS NULL OR d.service = r.service)
+        GROUP BY r.event_id
+    )
+    SELECT r.event_id, m.deployment_id,
+           CASE WHEN m.deployment_id IS NULL THEN coalesce(r.sha, r.ref) END AS commit_ref
+    FROM resolved r LEFT JOIN matched m USING (event_id)
+) r
+WHERE stg_events.source = $source AND stg_events.event_id = r.event_id
+  AND stg_events.kind IN ('incident_started', 'incident_resolved')

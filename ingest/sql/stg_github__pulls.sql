@@ -1,0 +1,59 @@
+-- stg_github__pulls: merged pull requests (GraphQL nodes in the temp table gh_batch) into
+-- stg_events. Grain: one change_merged row per PR, subject_id `owner/name#number` (the event log's
+-- change ids, so a PR reported by both sources is one change). With $revert_incidents, a merged
+-- revert PR (GitHub's "Revert" button: title 'Revert "…"', body 'Reverts owner/name#N') is also an
+-- incident: started when the revert was opened, resolved when it merged, caused by the reverted
+-- PR (custom_data.caused_by_ref; github_link_incidents.sql resolves it to a deployment).
+INSERT INTO stg_events (
+    origin, source, event_id, ingest_run_id, kind, predicate, occurred_at, subject_id, service,
+    environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
+    unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
+    additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
+    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+)
+WITH prs AS (
+    SELECT source, event_id, payload::JSON AS p FROM gh_batch
+),
+fields AS (
+    SELECT source, event_id,
+        $repository || '#' || json_extract_string(p, '$.number')                       AS change_id,
+        json_extract_string(p, '$.mergedAt')::TIMESTAMPTZ                               AS merged_at,
+        TRY_CAST(json_extract_string(p, '$.createdAt') AS TIMESTAMPTZ)                  AS opened_at,
+        -- the earliest author date of its commits: author dates survive rebases, commit dates do not
+        list_min(list_transform(json_extract_string(p, '$.commits.nodes[*].commit.authoredDate'),
+                                lambda x: TRY_CAST(x AS TIMESTAMPTZ)))                  AS first_commit_at,
+        TRY_CAST(json_extract_string(p, '$.reviews.nodes[0].submittedAt') AS TIMESTAMPTZ) AS first_review_at,
+        json_extract_string(p, '$.mergeCommit.oid')                                     AS commit_sha,
+        TRY_CAST(json_extract_string(p, '$.additions') AS BIGINT)                       AS additions,
+        TRY_CAST(json_extract_string(p, '$.deletions') AS BIGINT)                       AS deletions,
+        json_extract_string(p, '$.author.login')                                        AS author,
+        json_extract_string(p, '$.title')                                               AS title,
+        json_extract_string(p, '$.body')                                                AS body,
+        json_object('number', json_extract(p, '$.number'), 'url', json_extract(p, '$.url'),
+                    'base', json_extract(p, '$.baseRefName'),
+                    'labels', json_extract(p, '$.labels.nodes[*].name'),
+                    'files', json_extract(p, '$.files.nodes[*].path'))                  AS custom_data
+    FROM prs
+),
+reverts AS (
+    SELECT *,
+        regexp_extract(body, 'Reverts ([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+)', 1)     AS reverted
+    FROM fields
+    WHERE $revert_incidents AND regexp_matches(coalesce(title, ''), '^Revert "')
+)
+SELECT 'github', source, event_id, $run_id, 'change_merged', 'merged', merged_at, change_id, $service,
+       NULL, NULL, commit_sha, $repository, NULL, NULL, NULL,
+       NULL, NULL, first_commit_at, opened_at, first_review_at, merged_at,
+       additions, deletions, author, title, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, custom_data
+FROM fields
+UNION ALL
+SELECT 'github', source, event_id, $run_id, kind, predicate, at, change_id, $service,
+       $environment, NULL, NULL, $repository, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, author, title, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL,
+       json_object('github', 'revert_pull_request', 'caused_by_ref', nullif(reverted, ''))
+FROM reverts,
+     (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
+     LATERAL (SELECT CASE kind WHEN 'incident_started' THEN coalesce(opened_at, merged_at) ELSE merged_at END AS at)
