@@ -293,3 +293,4 @@ def run() -> None:
         sys.exit(130)
 from dora import cli_insights  # noqa: E402,F401  (registers its commands)
 from dora import cli_dashboard  # noqa: E402,F401  (registers its commands)
+from dora import cli_compare  # noqa: E402,F401  (registers its commands)

@@ -13,6 +13,7 @@ from dora.errors import DoraError
 from dora.sqlfiles import read_sql
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics import insight_tables
+from metrics import compare, levels
 
 GRAINS = ("day", "week", "month", "quarter")
 
@@ -89,6 +90,8 @@ TABLES: dict[str, TableQuery] = {
     "batch-size": insight_tables.query_batch_size,
     "pipeline": insight_tables.query_pipeline,
     "quality": insight_tables.query_quality,
+    "before-after": compare.query_before_after,
+    "levels": levels.query_levels,
 }
 
 

@@ -1,0 +1,53 @@
+"""DORA performance levels and Quick Check scores per period (built by metrics/sql/metric_levels.sql).
+
+Each metric is classified on its own against one DORA report's level table, chosen by `[levels]
+report` in dora.toml (MetricSettings.levels_report); docs/metrics.md "DORA levels" has the rules.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+
+from dora.errors import DoraError
+from dora.sqlfiles import read_sql
+from metrics.build import MetricSettings
+
+if TYPE_CHECKING:  # metrics.export imports this module to register its table
+    from metrics.export import Filters
+
+REPORTS = ("2023", "2024")
+LEVELS = ("elite", "high", "medium", "low")
+METRIC_LABELS = {
+    "deployment_frequency": "deploy frequency",
+    "lead_time": "lead time",
+    "change_failure_rate": "change fail rate",
+    "failed_deployment_recovery_time": "deploy recovery",
+    "incident_recovery_time": "incident recovery",
+    "deployment_rework_rate": "rework rate",
+}
+
+
+def query_levels(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings,
+                 report: str | None = None) -> pd.DataFrame:
+    """One row per (period, service, metric): the value, its survey answer bucket, its level in
+    `report` (default: settings.levels_report) with the rule that placed it, and its Quick Check
+    score beside the 2025 all-industries benchmark. `dora export --table levels`."""
+    from metrics.export import GRAINS, choose_services, environment_group
+
+    report = str(report or settings.levels_report)
+    if report not in REPORTS:
+        raise DoraError(f"report must be one of {', '.join(REPORTS)}")
+    if filters.grain not in GRAINS:
+        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    filters = replace(filters, environment=environment_group(filters.environment, settings))
+    return con.execute(read_sql("metrics", "export_levels"), {
+        "report": report,
+        "grain": filters.grain,
+        "from_date": filters.from_date,
+        "to_date": filters.to_date,
+        "environment": filters.environment,
+        "services": choose_services(con, filters),
+    }).df()
