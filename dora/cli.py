@@ -294,3 +294,4 @@ def run() -> None:
 from dora import cli_insights  # noqa: E402,F401  (registers its commands)
 from dora import cli_dashboard  # noqa: E402,F401  (registers its commands)
 from dora import cli_compare  # noqa: E402,F401  (registers its commands)
+from dora import cli_github  # noqa: E402,F401  (registers its commands)

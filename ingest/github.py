@@ -150,6 +150,8 @@ class GitHubApi:
         self.github = Github(
             auth=Auth.Token(token), base_url=c.base_url.rstrip("/"), per_page=c.page_size, retry=retry,
             seconds_between_requests=c.seconds_between_requests or None, timeout=c.timeout_seconds,
+            # GraphQL queries are POSTs but read nothing-changing data: pace them like reads
+            seconds_between_writes=c.seconds_between_requests or None,
         )
         self.requester: Requester = self.github.requester
         self.page_size = c.page_size

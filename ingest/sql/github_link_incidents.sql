@@ -26,10 +26,11 @@ FROM (
         SELECT r.*, coalesce(p.sha, CASE WHEN regexp_matches(r.ref, '^[0-9a-f]{7,40}$') THEN r.ref END) AS sha
         FROM refs r LEFT JOIN pr_commits p USING (ref)
     ),
+    -- what each deployment shipped (a first deployment ships nothing: an explicit link to a commit
+    -- only it deployed stays in caused_by_commit, where fct_incidents matches the deployed commit)
     deployed_commits AS (
-        SELECT deployment_id, service, occurred_at,
-               unnest(list_distinct(list_append(coalesce(shipped_commits, []), commit_sha))) AS sha
-        FROM stg_events WHERE source = $source AND kind = 'deployment'
+        SELECT deployment_id, service, occurred_at, unnest(shipped_commits) AS sha
+        FROM stg_events WHERE source = $source AND kind = 'deployment' AND shipped_commits IS NOT NULL
     ),
     matched AS (
         SELECT r.event_id, arg_min(d.deployment_id, (d.occurred_at, d.deployment_id)) AS deployment_id

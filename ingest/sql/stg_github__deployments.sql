@@ -20,17 +20,17 @@ WITH deployments AS (
 statuses AS (
     SELECT d.event_id,
         upper(json_extract_string(s.value, '$.state'))                 AS state,
-        json_extract_string(s.value, '$.createdAt')::TIMESTAMPTZ       AS at
+        json_extract_string(s.value, '$.createdAt')::TIMESTAMPTZ       AS status_at
     FROM deployments d, json_each(d.p, '$.statuses.nodes') s
 ),
 final AS (
-    SELECT event_id, arg_max(state, at) AS state, max(at) AS at
+    SELECT event_id, arg_max(state, status_at) AS state, max(status_at) AS status_at
     FROM statuses
     WHERE state <> 'INACTIVE'
     GROUP BY event_id
 ),
 fields AS (
-    SELECT d.source, d.event_id, f.at AS finished_at,
+    SELECT d.source, d.event_id, f.status_at AS finished_at,
         json_extract_string(d.p, '$.databaseId')                        AS github_id,
         json_extract_string(d.p, '$.environment')                       AS github_environment,
         json_extract_string(d.p, '$.createdAt')::TIMESTAMPTZ            AS created_at,

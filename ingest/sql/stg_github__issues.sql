@@ -47,7 +47,7 @@ typed AS (
     FROM fields
     WHERE len(list_intersect(labels, $incident_labels::VARCHAR[])) > 0
 )
-SELECT 'github', source, event_id, $run_id, kind, predicate, at, incident_id, service,
+SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, incident_id, service,
        $environment, NULL, NULL, $repository, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title,
@@ -56,5 +56,5 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, at, incident_id, se
        json_object('url', url, 'labels', labels, 'caused_by_ref', caused_by_ref)
 FROM typed,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
-     LATERAL (SELECT CASE kind WHEN 'incident_started' THEN created_at ELSE closed_at END AS at)
+     LATERAL (SELECT CASE kind WHEN 'incident_started' THEN created_at ELSE closed_at END AS event_at)
 WHERE kind = 'incident_started' OR (state = 'closed' AND closed_at IS NOT NULL)

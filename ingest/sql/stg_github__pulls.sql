@@ -48,7 +48,7 @@ SELECT 'github', source, event_id, $run_id, 'change_merged', 'merged', merged_at
        NULL, NULL, NULL, NULL, custom_data
 FROM fields
 UNION ALL
-SELECT 'github', source, event_id, $run_id, kind, predicate, at, change_id, $service,
+SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, change_id, $service,
        $environment, NULL, NULL, $repository, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title, NULL, NULL, NULL,
@@ -56,4 +56,4 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, at, change_id, $ser
        json_object('github', 'revert_pull_request', 'caused_by_ref', nullif(reverted, ''))
 FROM reverts,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
-     LATERAL (SELECT CASE kind WHEN 'incident_started' THEN coalesce(opened_at, merged_at) ELSE merged_at END AS at)
+     LATERAL (SELECT CASE kind WHEN 'incident_started' THEN coalesce(opened_at, merged_at) ELSE merged_at END AS event_at)

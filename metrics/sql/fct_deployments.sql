@@ -4,12 +4,28 @@
 -- name (case-insensitive), else the lower-cased name, so `prod` and `Production` are one environment.
 -- Rollbacks are not deployments (see fct_rollbacks).
 CREATE OR REPLACE TABLE fct_deployments AS
-WITH events AS (
+WITH all_events AS (
     SELECT *,
         CASE WHEN list_contains($production_environments, lower(environment)) THEN 'production'
              ELSE lower(environment) END AS environment_group
     FROM stg_events
     WHERE kind = 'deployment'
+),
+-- Two sources about one service (docs/github.md): the pipeline's own event log is authoritative.
+-- From a service's first event-log deployment in an environment on, its deployments from other
+-- origins (GitHub) are left out; an earlier one of a commit the event log also deployed is the same
+-- deployment, left out too. A deploy seen by both sources is counted once.
+eventlog_streams AS (
+    SELECT service, environment_group, min(occurred_at) AS since_at, list(DISTINCT commit_sha) AS commits
+    FROM all_events WHERE origin = 'eventlog'
+    GROUP BY service, environment_group
+),
+events AS (
+    SELECT e.* FROM all_events e
+    LEFT JOIN eventlog_streams s
+      ON s.service IS NOT DISTINCT FROM e.service AND s.environment_group = e.environment_group
+    WHERE e.origin = 'eventlog' OR s.since_at IS NULL
+       OR (e.occurred_at < s.since_at AND NOT coalesce(list_contains(s.commits, e.commit_sha), false))
 ),
 deployments AS (
     SELECT

@@ -1,0 +1,488 @@
+"""The nightly job: every configured source (event-log files, GitHub repositories), then the metrics.
+
+Each source is its own unit of failure: one that fails is recorded and reported, its uncommitted
+work is rolled back, and the others still run. The metric build and the read snapshot follow.
+
+Transactions:
+- an event-log source (a path or glob from [eventlog] paths) is one transaction: its new lines,
+  the per-file offsets (eventlog_files) and its ingest_runs row land together or not at all;
+- a GitHub stream is read in passes; every `checkpoint_pages` pages (and at the end of a pass) its
+  data, its resume point and its watermark (ingest_watermarks) are committed together, so an
+  interrupted backfill resumes where it stopped and a failure never leaves half a page behind.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+import duckdb
+import requests
+from github import BadCredentialsException, GithubException, UnknownObjectException
+
+from dora.errors import InputError
+from ingest import eventlog
+from ingest import github as gh
+from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
+from metrics.build import MetricSettings, build_metrics
+
+Event = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class SourceResult:
+    """What one source did in this run: the summary line and the JSON line are made of this."""
+
+    kind: str                        # 'eventlog' or 'github'
+    name: str                        # the path or glob, or owner/name
+    outcome: str = "ok"              # ok, rejects, failed, skipped
+    run_id: int | None = None
+    records: int = 0
+    loaded: int = 0                  # new events
+    updated: int = 0                 # GitHub: seen before, replaced by the current version
+    duplicates: int = 0              # event log: already stored, ignored
+    rejected: int = 0
+    files: int = 0
+    calls: int = 0
+    rest_remaining: int | None = None
+    graphql_remaining: int | None = None
+    streams: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    message: str | None = None
+    reject_samples: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("reject_samples")
+        data["seconds"] = round(self.seconds, 3)
+        return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass
+class NightlyResult:
+    """Every source's result and the metric build's."""
+
+    sources: list[SourceResult]
+    metrics_ok: bool
+    metrics_message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return not self.metrics_ok or any(s.outcome in ("failed", "skipped") for s in self.sources)
+
+    @property
+    def rejected(self) -> bool:
+        return any(s.rejected for s in self.sources)
+
+
+def _record_failed(con: duckdb.DuckDBPyConnection, run: Run, message: str) -> None:
+    try:
+        finish_run(con, run, outcome="failed", message=message[:2000])
+    except duckdb.Error:
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+# Event-log files
+
+
+class _Bounded:
+    """A binary stream that ends after `limit` bytes: only whole lines are read from a live log."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self.stream, self.left = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size)
+        self.left -= len(data)
+        return data
+
+
+def _first_line_sha(path: str) -> str | None:
+    with open(path, "rb") as fh:
+        line = fh.readline(1 << 16)
+    return hashlib.sha256(line).hexdigest() if line.endswith(b"\n") else None
+
+
+def _last_newline_end(path: str, size: int) -> int:
+    """The offset just past the last newline: a half-written last line waits for the next run."""
+    block = 1 << 16
+    with open(path, "rb") as fh:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - block)
+            fh.seek(start)
+            data = fh.read(pos - start)
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                return start + cut + 1
+            pos = start
+    return 0
+
+
+def expand_paths(pattern: str) -> list[str]:
+    """The files a configured path or glob names, sorted (rotated `x.1` before `x` is fine: ids dedupe)."""
+    if glob.has_magic(pattern):
+        return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+    return [pattern]
+
+
+def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) -> int:
+    """Load the lines of `path` not read before; returns the physical lines read. Caller commits.
+
+    A file is read again from the start when it is a different file (other inode or first line) or
+    shorter than what was read (truncated): its events were already stored, so repeats are ignored.
+    """
+    key = os.path.abspath(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    rows = con.execute(
+        "SELECT inode, size_bytes, mtime_ns, offset_bytes, line_no, first_line_sha FROM eventlog_files WHERE path = ?",
+        [key],
+    ).fetchall()
+    previous = rows[0] if rows else None
+    gz = path.endswith(".gz")
+    if gz:
+        # compressed logs cannot be resumed by offset: re-read when changed (repeats are ignored)
+        if previous and previous[1] == st.st_size and previous[2] == st.st_mtime_ns:
+            return 0
+        start, first_line, end, first_sha = 0, 1, None, None
+    else:
+        first_sha = _first_line_sha(path)
+        end = _last_newline_end(path, st.st_size)
+        same_file = (previous is not None and previous[0] == st.st_ino and st.st_size >= previous[3]
+                     and (previous[3] == 0 or previous[5] == first_sha))
+        start, first_line = (previous[3], previous[4] + 1) if same_file else (0, 1)
+        if end <= start:
+            return 0
+    lines = 0
+    stream = eventlog.open_log(path)
+    try:
+        if not gz:
+            stream.seek(start)
+            source: Any = _Bounded(stream, end - start)
+        else:
+            source = stream
+        for chunk, _ in eventlog.read_line_chunks(source, path, first_line=first_line):
+            run.counts.add(eventlog.load_chunk(con, chunk, run))
+            lines += chunk.num_rows
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    finally:
+        stream.close()
+    offset = st.st_size if gz else end
+    con.execute(
+        """
+        INSERT OR REPLACE INTO eventlog_files
+            (path, inode, size_bytes, mtime_ns, offset_bytes, line_no, first_line_sha, ingest_run_id, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [key, st.st_ino, st.st_size, st.st_mtime_ns, offset, first_line - 1 + lines, first_sha,
+         run.run_id, datetime.now(timezone.utc)],
+    )
+    return lines
+
+
+def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_event: Event) -> SourceResult:
+    """One [eventlog] path or glob: its new lines in one transaction, with the file offsets."""
+    started = time.monotonic()
+    result = SourceResult("eventlog", pattern)
+    run = start_run(con, eventlog.ORIGIN, pattern)
+    result.run_id = run.run_id
+    files = expand_paths(pattern)
+    on_event({"event": "source_start", "kind": "eventlog", "source": pattern, "total": len(files)})
+    try:
+        with transaction(con):
+            for i, path in enumerate(files, 1):
+                ingest_eventlog_file(con, path, run)
+                on_event({"event": "progress", "source": pattern, "done": i, "total": len(files)})
+            finish_run(con, run)
+    except Exception as exc:  # one source's failure never stops the others; it is reported
+        _record_failed(con, run, str(exc))
+        result.outcome, result.message = "failed", str(exc)
+    c = run.counts
+    if result.outcome != "failed":
+        result.outcome = c.outcome
+    result.records, result.loaded, result.duplicates, result.rejected = c.records, c.loaded, c.duplicates, c.rejected
+    result.files, result.reject_samples = len(files), c.reject_samples
+    if not files and result.outcome == "ok":
+        result.message = "no files match"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub repositories
+
+
+@dataclass
+class StreamState:
+    watermark_at: datetime | None = None
+    pass_state: str = "idle"
+    pass_floor_at: datetime | None = None
+    pass_high_at: datetime | None = None
+    pass_cursor: str | None = None
+    etag: str | None = None
+    etag_url: str | None = None
+
+
+def read_stream_state(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> StreamState:
+    """The stored watermark and resume point of one stream (defaults if it was never read)."""
+    rows = con.execute(
+        """
+        SELECT watermark_at, pass_state, pass_floor_at, pass_high_at, pass_cursor, etag, etag_url
+        FROM ingest_watermarks WHERE source = ? AND stream = ?
+        """,
+        [source, stream],
+    ).fetchall()
+    return StreamState(*rows[0]) if rows else StreamState()
+
+
+def write_stream_state(con: duckdb.DuckDBPyConnection, source: str, stream: str, state: StreamState,
+                       run: Run) -> None:
+    """Store a stream's state, in the transaction of the data it describes."""
+    con.execute(
+        """
+        INSERT OR REPLACE INTO ingest_watermarks
+            (source, stream, watermark_at, pass_state, pass_floor_at, pass_high_at, pass_cursor, etag,
+             etag_url, ingest_run_id, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [source, stream, state.watermark_at, state.pass_state, state.pass_floor_at, state.pass_high_at,
+         state.pass_cursor, state.etag, state.etag_url, run.run_id, datetime.now(timezone.utc)],
+    )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How far back this run reads: incremental (default), from a date, or everything."""
+
+    since: date | None = None
+    full_refresh: bool = False
+
+    @property
+    def since_at(self) -> datetime | None:
+        if self.since is None:
+            return None
+        return datetime(self.since.year, self.since.month, self.since.day, tzinfo=timezone.utc)
+
+
+def _max(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def ingest_stream(
+    con: duckdb.DuckDBPyConnection, api: gh.GitHubApi, repo: gh.RepoSettings, stream: str, run: Run,
+    settings: gh.GitHubSettings, options: RunOptions, environment: str, result: SourceResult,
+    on_event: Event,
+) -> None:
+    """Read one stream of a repository, committing data and resume point every few pages."""
+    state = read_stream_state(con, repo.source, stream)
+    etag = None
+    if options.full_refresh or options.since:
+        floor, cursor, high = options.since_at, None, None
+    elif state.pass_state == "running":
+        floor, cursor, high = state.pass_floor_at, state.pass_cursor, state.pass_high_at
+    else:
+        floor, cursor, high = gh.lookback_floor(state.watermark_at, settings.lookback_days), None, None
+        if state.etag and state.etag_url:
+            etag = (state.etag_url, state.etag)
+    pages_in_chunk = pages = 0
+    chunk = gh.SaveCounts()
+    one_page_etag: tuple[str | None, str | None] = (None, None)
+    read = 0
+
+    def commit(final: bool) -> None:
+        nonlocal chunk, pages_in_chunk
+        if final:
+            new = StreamState(_max(state.watermark_at, high), "idle", etag=one_page_etag[0],
+                              etag_url=one_page_etag[1])
+        else:
+            new = StreamState(state.watermark_at, "running", floor, high, cursor)
+        write_stream_state(con, repo.source, stream, new, run)
+        if chunk.records or final:
+            gh.relink_repository(con, repo)
+        # the facts no longer match the data: readers rebuild them until the job's build runs
+        con.execute("DELETE FROM build_info")
+        con.execute("COMMIT")
+        result.records += chunk.records
+        result.loaded += chunk.loaded
+        result.updated += chunk.replaced
+        result.rejected += chunk.rejected
+        result.reject_samples.extend(chunk.reject_samples)
+        run.counts.records += chunk.records
+        run.counts.loaded += chunk.loaded
+        run.counts.duplicates += chunk.replaced
+        run.counts.rejected += chunk.rejected
+        chunk, pages_in_chunk = gh.SaveCounts(), 0
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for page in gh.fetch_stream(api, repo, stream, floor, cursor, etag):
+            if page.not_modified:
+                one_page_etag = (page.etag, page.etag_url)
+                break
+            pages += 1
+            records, rejects = gh.normalise_page(stream, page.items)
+            counts = gh.save_records(con, repo, stream, records, rejects, run, environment)
+            chunk.records += counts.records
+            chunk.loaded += counts.loaded
+            chunk.replaced += counts.replaced
+            chunk.rejected += counts.rejected
+            chunk.reject_samples.extend(counts.reject_samples)
+            for r in records:
+                high = _max(high, r.order_at)
+            cursor = page.cursor
+            read += len(page.items)
+            one_page_etag = (page.etag, page.etag_url) if pages == 1 else (None, None)
+            pages_in_chunk += 1
+            on_event({"event": "progress", "source": repo.name, "stream": stream, "done": read,
+                      "total": page.total})
+            if page.done:
+                break
+            if pages_in_chunk >= settings.checkpoint_pages:
+                commit(final=False)
+                con.execute("BEGIN TRANSACTION")
+        commit(final=True)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        result.streams[stream] = result.streams.get(stream, 0) + read
+
+
+def describe_error(exc: BaseException, repo: gh.RepoSettings) -> str:
+    """One line for a failed repository that says what to do; never the token."""
+    if isinstance(exc, gh.RepositoryNotFound):
+        return f"{exc}; skipped"
+    if isinstance(exc, UnknownObjectException):
+        return f"repository {repo.name} not found, or the token cannot read it; skipped"
+    if isinstance(exc, BadCredentialsException):
+        return "GitHub rejected the token (401 Bad credentials): set GITHUB_TOKEN to a valid token"
+    if gh.is_rate_limit_error(exc):
+        return "GitHub rate limit exhausted; what was read is kept and the next run resumes"
+    if isinstance(exc, GithubException):
+        message = exc.message or (exc.data.get("message") if isinstance(exc.data, dict) else None) or ""
+        if exc.status == 403:
+            return f"access to {repo.name} forbidden (403 {message}); skipped".replace(" )", ")")
+        return f"GitHub answered {exc.status} {message}".strip()
+    if isinstance(exc, requests.exceptions.RetryError):
+        return f"GitHub kept failing after retries: {exc}"
+    if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ConnectionError)):
+        return f"GitHub did not answer after retries: {exc}"
+    if isinstance(exc, ValueError):
+        return f"GitHub sent malformed JSON repeatedly: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def ingest_github_repository(
+    con: duckdb.DuckDBPyConnection, api: gh.GitHubApi, repo: gh.RepoSettings, settings: gh.GitHubSettings,
+    options: RunOptions, environment: str, on_event: Event,
+) -> tuple[SourceResult, BaseException | None]:
+    """Every stream of one repository; returns its result and the error that stopped it, if any."""
+    started = time.monotonic()
+    result = SourceResult("github", repo.name)
+    run = start_run(con, gh.ORIGIN, repo.name)
+    result.run_id = run.run_id
+    calls_before = api.calls
+    on_event({"event": "source_start", "kind": "github", "source": repo.name})
+    error: BaseException | None = None
+    try:
+        for stream in repo.streams():
+            ingest_stream(con, api, repo, stream, run, settings, options, environment, result, on_event)
+        with transaction(con):
+            finish_run(con, run)
+        result.outcome = "rejects" if result.rejected else "ok"
+    except Exception as exc:  # reported, recorded; the other repositories still run
+        error = exc
+        result.outcome, result.message = "failed", describe_error(exc, repo)
+        _record_failed(con, run, result.message)
+    result.calls = api.calls - calls_before
+    result.rest_remaining, result.graphql_remaining = api.rest_remaining, api.graphql_remaining
+    result.seconds = time.monotonic() - started
+    return result, error
+
+
+def production_environment_name(settings: MetricSettings) -> str:
+    """The environment GitHub deployments are staged in: one the metrics count as production."""
+    names = settings.production_environments
+    return "production" if "production" in names else names[0]
+
+
+def run_github_sources(
+    con: duckdb.DuckDBPyConnection, github: gh.GitHubSettings, token: str, settings: MetricSettings,
+    options: RunOptions, on_event: Event, api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
+) -> list[SourceResult]:
+    """Every configured repository, one after another; a failure of one never stops the others,
+    except a rejected token or an exhausted rate limit, which would fail all the rest the same way."""
+    gh.ensure_sync_tables(con)
+    api = api_factory(token, github.client)
+    environment = production_environment_name(settings)
+    results: list[SourceResult] = []
+    stop: str | None = None
+    for repo in github.repositories:
+        if stop:
+            results.append(SourceResult("github", repo.name, "skipped", message=stop))
+            on_event({"event": "source_done", "result": results[-1]})
+            continue
+        result, error = ingest_github_repository(con, api, repo, github, options, environment, on_event)
+        results.append(result)
+        on_event({"event": "source_done", "result": result})
+        if isinstance(error, BadCredentialsException):
+            stop = "not read: GitHub rejected the token"
+        elif error is not None and gh.is_rate_limit_error(error):
+            reset = api.graphql_reset_at or _reset_text(api)
+            stop = f"not read: rate limit exhausted{f' until {reset}' if reset else ''}; resumes next run"
+    return results
+
+
+def _reset_text(api: gh.GitHubApi) -> str | None:
+    reset = api.requester.rate_limiting_resettime
+    if not reset:
+        return None
+    return datetime.fromtimestamp(reset, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------
+# The whole job
+
+
+def build_and_publish(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings) -> str | None:
+    """Rebuild the facts and metrics in one transaction and publish the snapshot; an error message or None."""
+    try:
+        with transaction(con):
+            build_metrics(con, settings)
+    except Exception as exc:
+        return f"metric build failed: {exc}"
+    publish_snapshot(con, db_path)
+    return None
+
+
+def run_nightly(
+    con: duckdb.DuckDBPyConnection, db_path: Path, *, eventlog_paths: list[str],
+    github: gh.GitHubSettings | None, token: str | None, settings: MetricSettings,
+    options: RunOptions = RunOptions(), on_event: Event = lambda e: None,
+    api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
+) -> NightlyResult:
+    """Every source, then the metric build and the snapshot. Never raises for a source's failure."""
+    gh.ensure_sync_tables(con)
+    results: list[SourceResult] = []
+    for pattern in eventlog_paths:
+        result = ingest_eventlog_source(con, pattern, on_event)
+        results.append(result)
+        on_event({"event": "source_done", "result": result})
+    if github and github.repositories:
+        results += run_github_sources(con, github, token or "", settings, options, on_event, api_factory)
+    message = build_and_publish(con, db_path, settings)
+    on_event({"event": "metrics_done", "ok": message is None, "message": message})
+    return NightlyResult(results, message is None, message)
