@@ -126,9 +126,9 @@ measured AS (
 -- DORA's Quick Check 2025 benchmark means for all industries, on its 0-10 scale; the two rates'
 -- raw means (1.9 and 2.2, i.e. about 19% and 22%) turned into scores: 10 - raw
 benchmarks(metric, benchmark_2025_score) AS (
-    VALUES ('deployment_frequency', 4.8), ('lead_time', 5.5), ('failed_deployment_recovery_time', 7.4),
-           ('incident_recovery_time', 7.4), ('change_failure_rate', 10 - 1.9),
-           ('deployment_rework_rate', 10 - 2.2)
+    VALUES ('deployment_frequency', 4.8::DOUBLE), ('lead_time', 5.5::DOUBLE),
+           ('failed_deployment_recovery_time', 7.4::DOUBLE), ('incident_recovery_time', 7.4::DOUBLE),
+           ('change_failure_rate', 10 - 1.9::DOUBLE), ('deployment_rework_rate', 10 - 2.2::DOUBLE)
 ),
 answers(tier_metric, bucket, survey_answer_text) AS (
     VALUES
@@ -160,7 +160,7 @@ SELECT
          WHEN v.metric = 'deployment_rework_rate' THEN 'no_levels'
          ELSE bl.level_rule END                                  AS level_rule,
     -- Quick Check: answers 1..6 map linearly onto 0..10; a rate of 0% scores 10 and 100% scores 0
-    CASE WHEN v.bucket IS NOT NULL THEN (v.bucket - 1) * 2.0
+    CASE WHEN v.bucket IS NOT NULL THEN (v.bucket - 1) * 2.0::DOUBLE
          WHEN v.unit = 'share' AND v.value IS NOT NULL THEN 10 * (1 - v.value) END AS quickcheck_score,
     b.benchmark_2025_score,
     quickcheck_score - b.benchmark_2025_score                    AS score_vs_benchmark   -- > 0: better
