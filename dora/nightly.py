@@ -344,7 +344,11 @@ def ingest_stream(
                 high = _max(high, r.order_at)
             cursor = page.cursor
             read += len(page.items)
-            one_page_etag = (page.etag, page.etag_url) if pages == 1 else (None, None)
+            # an ETag is only worth keeping for an answer of one page (a later page could change alone)
+            if pages == 1:
+                one_page_etag = (page.etag, page.etag_url)
+            elif page.items:
+                one_page_etag = (None, None)
             pages_in_chunk += 1
             on_event({"event": "progress", "source": repo.name, "stream": stream, "done": read,
                       "total": page.total})

@@ -69,6 +69,11 @@ class RepoSettings:
     revert_incidents: bool = False
     services: tuple[ServiceRule, ...] = ()
 
+    def __post_init__(self) -> None:
+        # a repository is one service named after it, unless it is a monorepo of several
+        if self.service is None and not self.services:
+            object.__setattr__(self, "service", self.repo)
+
     @property
     def owner(self) -> str:
         return self.name.split("/", 1)[0]
@@ -397,18 +402,19 @@ def fetch_commits(api: GitHubApi, repo: RepoSettings, floor: datetime | None,
 
 
 def _rest_pages(api: GitHubApi, url: str, params: dict[str, Any], list_key: str | None,
-                etag: tuple[str, str] | None) -> Iterator[tuple[list[dict], dict, bool, str | None, str | None]]:
-    """Follow `Link: rel=next` from a first request: (items, first_body, not_modified, etag, url)."""
+                etag: tuple[str, str] | None) -> Iterator[tuple[list[dict], dict, bool, str | None, str | None, bool]]:
+    """Follow `Link: rel=next` from a first request: (items, body, not_modified, etag, url, has_next)."""
     first_url = url + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
     send_etag = etag[1] if etag and etag[0] == first_url else None
     status, headers, body = api.get(url, params, send_etag)
     if status == 304:
-        yield [], {}, True, send_etag, first_url
+        yield [], {}, True, send_etag, first_url, False
         return
     while True:
         items = body.get(list_key, []) if list_key else body
         match = _LINK_NEXT.search(headers.get("link", ""))
-        yield items or [], body if isinstance(body, dict) else {}, False, headers.get("etag"), first_url
+        yield (items or [], body if isinstance(body, dict) else {}, False, headers.get("etag"), first_url,
+               match is not None)
         if not match:
             return
         status, headers, body = api.get(match.group(1))
@@ -425,18 +431,14 @@ def fetch_issues(api: GitHubApi, repo: RepoSettings, label: str, floor: datetime
                               "per_page": api.page_size}
     if since:
         params["since"] = format_time(since)
-    pages = 0
-    for items, _, not_modified, new_etag, url in _rest_pages(
+    for items, _, not_modified, new_etag, url, has_next in _rest_pages(
             api, f"/repos/{repo.name}/issues", params, None, etag):
         if not_modified:
             yield Page([], cursor, True, etag=new_etag, etag_url=url, not_modified=True)
             return
-        pages += 1
         times = [t for t in (parse_time(i.get("updated_at")) for i in items if isinstance(i, dict)) if t]
-        page_cursor = format_time(max(times)) if times else cursor
-        cursor = page_cursor
-        yield Page(items, page_cursor, False, etag=new_etag if pages == 1 else None, etag_url=url)
-    yield Page([], cursor, True)
+        cursor = format_time(max(times)) if times else cursor
+        yield Page(items, cursor, not has_next, etag=new_etag, etag_url=url)
 
 
 def fetch_workflow_runs(api: GitHubApi, repo: RepoSettings, workflow: str, floor: datetime | None,
@@ -465,7 +467,7 @@ def fetch_workflow_runs(api: GitHubApi, repo: RepoSettings, workflow: str, floor
         total = None
         oldest = None
         seen_pages = 0
-        for items, body, not_modified, new_etag, url in _rest_pages(
+        for items, body, not_modified, new_etag, url, _ in _rest_pages(
                 api, f"/repos/{repo.name}/actions/workflows/{workflow}/runs", params, "workflow_runs",
                 etag if first_query else None):
             if not_modified:
