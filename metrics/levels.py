@@ -42,6 +42,9 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: M
         raise DoraError(f"report must be one of {', '.join(REPORTS)}")
     if filters.grain not in GRAINS:
         raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    if filters.grain == "day":
+        raise DoraError("levels are by week, month or quarter: a single day cannot tell weekly from "
+                        "monthly deployments (try --grain month)")
     filters = replace(filters, environment=environment_group(filters.environment, settings))
     return con.execute(read_sql("metrics", "export_levels"), {
         "report": report,

@@ -200,3 +200,5 @@ def test_cli_levels_follows_the_configured_report(tmp_path):
                                           "deployment_rework_rate"]
     overridden = runner.invoke(main, ["levels", "--grain", "month", "--report", "2024", "--config", str(config), *db])
     assert "Levels: DORA 2024 report" in overridden.output
+    daily = runner.invoke(main, ["levels", "--grain", "day", *db])
+    assert daily.exit_code == 1 and "levels are by week, month or quarter" in daily.output

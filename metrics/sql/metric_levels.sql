@@ -1,8 +1,8 @@
 -- metric_levels: each DORA metric of each period classified against the DORA report's performance
 -- levels (elite / high / medium / low), each metric on its own, for the 2023 and the 2024 report;
 -- and scored 0-10 the way DORA's Quick Check scores an answer, beside its 2025 all-industries mean.
--- Grain: (report, grain, period_start, service, environment, metric). Readers pick one report
--- ([levels] report in dora.toml). Sources and the mapping rules: docs/metrics.md "DORA levels".
+-- Grain: (report, grain, period_start, service, environment, metric), grains week / month / quarter
+-- (a day cannot tell weekly from monthly). Readers pick one report ([levels] report in dora.toml). Sources and the mapping rules: docs/metrics.md "DORA levels".
 --
 -- How a measured value becomes a level:
 -- 1. Deployment frequency, lead time and the two recovery times are mapped onto DORA's survey answer
@@ -70,58 +70,54 @@ bucket_levels AS (
     )
     GROUP BY ALL
 ),
--- change fail rate: the level with the nearest typical rate, compared in whole numbers
--- (|100 * failed - percent * deployments|) so that exact midpoints tie exactly
-rate_levels AS (
-    SELECT m.grain, m.period_start, m.service, m.environment, t.report,
-        arg_min(t.level, (abs(100 * m.failed_deployments - t.typical_percent * m.deployments), -t.tier_rank)) AS level
-    FROM metric_periods m
-    JOIN tiers t ON t.tier_metric = 'change_failure_rate'
-    WHERE m.deployments > 0
-    GROUP BY ALL
+-- change fail rate: per report, its levels' typical rates; each period takes the nearest (below)
+rate_tiers AS (
+    SELECT report, list({'percent': typical_percent, 'neg_rank': -tier_rank, 'level': level}) AS tiers
+    FROM tiers
+    WHERE tier_metric = 'change_failure_rate'
+    GROUP BY report
 ),
+-- one scan of metric_periods, one row per metric. Day periods are left out: a single day cannot tell
+-- weekly from monthly deployments, so a level per day would only mislead (and cost the most rows).
 measured AS (
-    SELECT grain, period_start, service, environment, metric, tier_metric, value, unit, sample_size, bucket
-    FROM (
-        SELECT grain, period_start, service, environment,
-            'deployment_frequency' AS metric, 'deployment_frequency' AS tier_metric,
-            deploys_per_day AS value, 'deploys/day' AS unit, deployments AS sample_size,
-            -- deployments per calendar day, compared as whole numbers: 1 in a 31-day month is monthly
-            CASE WHEN deployments >= 2 * days THEN 6 WHEN deployments >= days THEN 5
-                 WHEN 7 * deployments >= days THEN 4 WHEN 31 * deployments >= days THEN 3
-                 WHEN 184 * deployments >= days THEN 2 ELSE 1 END AS bucket
-        FROM metric_periods
-        UNION ALL
-        SELECT grain, period_start, service, environment, 'lead_time', 'lead_time',
-            lead_time_median_hours, 'hours', changes_deployed,
-            CASE WHEN lead_time_median_hours IS NULL THEN NULL
-                 WHEN lead_time_median_hours < 1 THEN 6 WHEN lead_time_median_hours < 24 THEN 5
-                 WHEN lead_time_median_hours < 7 * 24 THEN 4 WHEN lead_time_median_hours < 31 * 24 THEN 3
-                 WHEN lead_time_median_hours < 184 * 24 THEN 2 ELSE 1 END
-        FROM metric_periods
-        UNION ALL
-        SELECT grain, period_start, service, environment, 'change_failure_rate', 'change_failure_rate',
-            change_failure_rate, 'share', deployments, NULL
-        FROM metric_periods
-        UNION ALL
-        SELECT grain, period_start, service, environment, metric, 'recovery', minutes, 'minutes', n,
-            CASE WHEN minutes IS NULL THEN NULL
-                 WHEN minutes < 60 THEN 6 WHEN minutes < 24 * 60 THEN 5 WHEN minutes < 7 * 24 * 60 THEN 4
-                 WHEN minutes < 31 * 24 * 60 THEN 3 WHEN minutes < 184 * 24 * 60 THEN 2 ELSE 1 END
-        FROM (
-            SELECT grain, period_start, service, environment, 'failed_deployment_recovery_time' AS metric,
-                failed_deployment_recovery_median_minutes AS minutes, failed_deployment_recoveries AS n
-            FROM metric_periods
-            UNION ALL
-            SELECT grain, period_start, service, environment, 'incident_recovery_time',
-                incident_recovery_median_minutes, incidents_resolved
-            FROM metric_periods
-        )
-        UNION ALL
-        SELECT grain, period_start, service, environment, 'deployment_rework_rate', NULL,
-            rework_rate, 'share', deployments, NULL
-        FROM metric_periods
-    )
+    SELECT grain, period_start, service, environment, deployments, failed_deployments,
+        unnest([
+            {'metric': 'deployment_frequency', 'tier_metric': 'deployment_frequency',
+             'value': deploys_per_day::DOUBLE, 'unit': 'deploys/day', 'sample_size': deployments,
+             -- deployments per calendar day, compared as whole numbers: 1 in a 31-day month is monthly
+             'bucket': CASE WHEN deployments >= 2 * days THEN 6 WHEN deployments >= days THEN 5
+                            WHEN 7 * deployments >= days THEN 4 WHEN 31 * deployments >= days THEN 3
+                            WHEN 184 * deployments >= days THEN 2 ELSE 1 END},
+            {'metric': 'lead_time', 'tier_metric': 'lead_time',
+             'value': lead_time_median_hours, 'unit': 'hours', 'sample_size': changes_deployed,
+             'bucket': CASE WHEN lead_time_median_hours IS NULL THEN NULL
+                            WHEN lead_time_median_hours < 1 THEN 6 WHEN lead_time_median_hours < 24 THEN 5
+                            WHEN lead_time_median_hours < 7 * 24 THEN 4 WHEN lead_time_median_hours < 31 * 24 THEN 3
+                            WHEN lead_time_median_hours < 184 * 24 THEN 2 ELSE 1 END},
+            {'metric': 'change_failure_rate', 'tier_metric': 'change_failure_rate',
+             'value': change_failure_rate, 'unit': 'share', 'sample_size': deployments, 'bucket': NULL},
+            {'metric': 'failed_deployment_recovery_time', 'tier_metric': 'recovery',
+             'value': failed_deployment_recovery_median_minutes, 'unit': 'minutes',
+             'sample_size': failed_deployment_recoveries,
+             'bucket': CASE WHEN failed_deployment_recovery_median_minutes IS NULL THEN NULL
+                            WHEN failed_deployment_recovery_median_minutes < 60 THEN 6
+                            WHEN failed_deployment_recovery_median_minutes < 24 * 60 THEN 5
+                            WHEN failed_deployment_recovery_median_minutes < 7 * 24 * 60 THEN 4
+                            WHEN failed_deployment_recovery_median_minutes < 31 * 24 * 60 THEN 3
+                            WHEN failed_deployment_recovery_median_minutes < 184 * 24 * 60 THEN 2 ELSE 1 END},
+            {'metric': 'incident_recovery_time', 'tier_metric': 'recovery',
+             'value': incident_recovery_median_minutes, 'unit': 'minutes', 'sample_size': incidents_resolved,
+             'bucket': CASE WHEN incident_recovery_median_minutes IS NULL THEN NULL
+                            WHEN incident_recovery_median_minutes < 60 THEN 6
+                            WHEN incident_recovery_median_minutes < 24 * 60 THEN 5
+                            WHEN incident_recovery_median_minutes < 7 * 24 * 60 THEN 4
+                            WHEN incident_recovery_median_minutes < 31 * 24 * 60 THEN 3
+                            WHEN incident_recovery_median_minutes < 184 * 24 * 60 THEN 2 ELSE 1 END},
+            {'metric': 'deployment_rework_rate', 'tier_metric': NULL,
+             'value': rework_rate, 'unit': 'share', 'sample_size': deployments, 'bucket': NULL}
+        ], recursive := true)
+    FROM metric_periods
+    WHERE grain <> 'day'
 ),
 -- DORA's Quick Check 2025 benchmark means for all industries, on its 0-10 scale; the two rates'
 -- raw means (1.9 and 2.2, i.e. about 19% and 22%) turned into scores: 10 - raw
@@ -155,8 +151,14 @@ SELECT
     v.sample_size,                                               -- deployments, changes or recoveries behind it
     v.bucket                                                     AS survey_answer,       -- 1..6, NULL for rates
     a.survey_answer_text,
-    CASE WHEN v.metric = 'change_failure_rate' THEN rl.level ELSE bl.level END AS level,
-    CASE WHEN v.metric = 'change_failure_rate' AND rl.level IS NOT NULL THEN 'nearest_typical_rate'
+    CASE WHEN v.metric = 'change_failure_rate' AND v.deployments > 0
+         -- the nearest typical rate in whole numbers (|100 failed - percent x deployments|), so exact
+         -- midpoints tie exactly; a tie sorts the lower level (larger rank) first
+         THEN list_sort(list_transform(rt.tiers, lambda t: {
+                  'distance': abs(100 * v.failed_deployments - t.percent * v.deployments),
+                  'neg_rank': t.neg_rank, 'level': t.level}))[1].level
+         ELSE bl.level END                                       AS level,
+    CASE WHEN v.metric = 'change_failure_rate' AND v.deployments > 0 THEN 'nearest_typical_rate'
          WHEN v.metric = 'deployment_rework_rate' THEN 'no_levels'
          ELSE bl.level_rule END                                  AS level_rule,
     -- Quick Check: answers 1..6 map linearly onto 0..10; a rate of 0% scores 10 and 100% scores 0
@@ -167,8 +169,6 @@ SELECT
 FROM measured v
 CROSS JOIN reports r
 JOIN benchmarks b USING (metric)
+JOIN rate_tiers rt ON rt.report = r.report
 LEFT JOIN answers a ON a.tier_metric = v.tier_metric AND a.bucket = v.bucket
-LEFT JOIN bucket_levels bl ON bl.report = r.report AND bl.tier_metric = v.tier_metric AND bl.bucket = v.bucket
-LEFT JOIN rate_levels rl
-  ON v.metric = 'change_failure_rate' AND rl.report = r.report AND rl.grain = v.grain
- AND rl.period_start = v.period_start AND rl.service = v.service AND rl.environment = v.environment;
+LEFT JOIN bucket_levels bl ON bl.report = r.report AND bl.tier_metric = v.tier_metric AND bl.bucket = v.bucket;
