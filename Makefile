@@ -17,10 +17,13 @@ setup: $(BIN)/.installed
 demo: setup
 	@# exit code 3 = loaded with rejects: the sample has a few malformed lines on purpose
 	$(BIN)/dora ingest events data/sample/events.jsonl --db $(DB) || [ $$? -eq 3 ]
+	$(BIN)/dora ingest survey data/sample/survey.csv --db $(DB) -q
+	$(BIN)/dora annotate import data/sample/annotations.csv --db $(DB) -q
 	$(BIN)/dora metrics --grain month --db $(DB)
 	mkdir -p data/export
 	$(BIN)/dora export --grain quarter --db $(DB) -o data/export/sample-quarterly.csv
 	@echo "Quarterly CSV written to data/export/sample-quarterly.csv"
+	$(BIN)/dora compare --before-annotation "Phase 1: remove manual gates" --after-annotation "Phase 4: feature flags" --db $(DB)
 
 test: setup
 	$(BIN)/python -m pytest -q
