@@ -154,7 +154,8 @@ class GitHubApi:
         )
         self.github = Github(
             auth=Auth.Token(token), base_url=c.base_url.rstrip("/"), per_page=c.page_size, retry=retry,
-            seconds_between_requests=c.seconds_between_requests or None, timeout=c.timeout_seconds,
+            # PyGithub takes whole seconds
+            seconds_between_requests=c.seconds_between_requests or None, timeout=max(1, round(c.timeout_seconds)),
             # GraphQL queries are POSTs but read nothing-changing data: pace them like reads
             seconds_between_writes=c.seconds_between_requests or None,
         )
