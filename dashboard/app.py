@@ -1,0 +1,36 @@
+"""The dashboard's entry point: it routes, and sets up the sidebar's filters every page shares.
+
+Each page is one file in dashboard/views/. (Not `pages/`: Streamlit treats a `pages/` folder beside
+the main script as a legacy multipage app and then runs a page without this script on a direct link.)
+
+Run it with `dora dashboard` (or `streamlit run dashboard/app.py -- --db PATH`).
+"""
+import sys
+from pathlib import Path
+
+# A checkout runs without installing the package: `streamlit run` puts only dashboard/ on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import ui  # noqa: E402
+
+st.set_page_config(page_title="DORA metrics", page_icon=":material/monitoring:", layout="wide")
+
+PAGES = {
+    "Delivery": [
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+    ],
+    "Stability": [
+        st.Page("views/incidents.py", title="Incidents", icon=":material/emergency:", url_path="incidents"),
+    ],
+    "Trust": [
+        st.Page("views/quality.py", title="Data quality", icon=":material/fact_check:", url_path="quality"),
+    ],
+}
+
+page = st.navigation(PAGES)
+# The filters belong to the app, not to a page, so the URL keeps them when the page changes.
+ui.prepare_context()
+page.run()

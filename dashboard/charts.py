@@ -1,0 +1,223 @@
+"""Chart builders: pure functions of DataFrames that return Plotly figures (no Streamlit, no I/O).
+
+Every figure follows the same rules, so they can be tested on small frames: a metric keeps its colour
+from `catalog.METRICS` everywhere, every axis names its unit, every mark has a hover text with its
+value formatted for people, and every selectable mark carries `customdata` saying which records it
+stands for (the period, the service, …) so a page can list them when it is clicked.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.catalog import (
+    ANNOTATION, GRAIN_AXIS, NEUTRAL, OKABE_ITO, MetricSpec, format_duration_minutes, format_value,
+    is_missing, plot_value,
+)
+
+FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13)
+HOVER = dict(bgcolor="white", font_size=13)
+
+
+def period_label(grain: str, start) -> str:
+    """How a period is named in hovers and captions: 'week of 2026-05-04', 'May 2026', '2026 Q2'."""
+    start = pd.Timestamp(start)
+    if grain == "day":
+        return start.strftime("%a %Y-%m-%d")
+    if grain == "week":
+        return f"week of {start:%Y-%m-%d}"
+    if grain == "month":
+        return start.strftime("%b %Y")
+    return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+
+
+def _layout(fig: go.Figure, *, height: int, x_title: str | None, y_title: str | None,
+            showlegend: bool = False) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white", height=height, font=FONT, hoverlabel=HOVER, showlegend=showlegend,
+        margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", dragmode=False,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    fig.update_yaxes(rangemode="tozero", zeroline=True, zerolinecolor="#DDDDDD")
+    return fig
+
+
+def _hover_rows(frame: pd.DataFrame, spec: MetricSpec, grain: str) -> list[list]:
+    """customdata per point: [period_start ISO, service, period label, value text, count text]."""
+    rows = []
+    counts = frame[spec.count_column] if spec.count_column in frame else [None] * len(frame)
+    for start, service, value, count in zip(frame["period_start"], frame["service"], frame[spec.column], counts):
+        count_text = "" if is_missing(count) else f"{int(count):,} {spec.count_label}"
+        rows.append([pd.Timestamp(start).date().isoformat(), service, period_label(grain, start),
+                     format_value(spec, value), count_text])
+    return rows
+
+
+def _text(value, default: str) -> str:
+    """A text cell, or `default` where it is missing (None or NaN, as pandas may give either)."""
+    return value if isinstance(value, str) and value else default
+
+
+def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None, *, rows: Iterable[int] | None = None) -> None:
+    """Dated process changes as labelled vertical markers (columns: `on`, `name`)."""
+    if annotations is None or annotations.empty:
+        return
+    for i, (on, name) in enumerate(zip(annotations["on"], annotations["name"])):
+        x = pd.Timestamp(on)
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", xref="x",
+                      line=dict(color=ANNOTATION, width=1, dash="dot"))
+        # labels alternate in height so neighbouring markers do not print over each other
+        fig.add_annotation(x=x, y=1.0 - 0.09 * (i % 3), yref="paper", xref="x", text=name, showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(size=11, color=ANNOTATION),
+                           bgcolor="rgba(255,255,255,0.8)")
+
+
+def trend_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, *,
+                 annotations: pd.DataFrame | None = None, log_y: bool = False, height: int = 360) -> go.Figure:
+    """One metric over time for one service (or 'all'): a line with a marker per period.
+
+    `frame` is summary rows (metrics.export.query_summary) for a single service. Undefined values (a
+    period without deployments has no fail rate) are gaps in the line, never zeros.
+    """
+    frame = frame.sort_values("period_start")
+    y = [plot_value(spec, v) for v in frame[spec.column]]
+    fig = go.Figure(go.Scatter(
+        x=pd.to_datetime(frame["period_start"]), y=y, mode="lines+markers", name=spec.short_label,
+        line=dict(color=spec.colour, width=2.5), marker=dict(color=spec.colour, size=8),
+        connectgaps=False, customdata=_hover_rows(frame, spec, grain),
+        hovertemplate="<b>%{customdata[2]}</b><br>" + spec.short_label
+                      + ": %{customdata[3]}<br>%{customdata[4]}<extra>%{customdata[1]}</extra>",
+    ))
+    _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=spec.axis_title)
+    if log_y:
+        fig.update_yaxes(type="log", rangemode="normal")
+    add_annotations(fig, annotations)
+    return fig
+
+
+def small_multiples_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, services: Sequence[str], *,
+                           columns: int = 3, annotations: pd.DataFrame | None = None,
+                           log_y: bool = False) -> go.Figure:
+    """One small chart per service, same metric, same colour, shared axes so they compare at a glance."""
+    services = list(services)
+    rows = max(1, math.ceil(len(services) / columns))
+    fig = make_subplots(rows=rows, cols=columns, shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=services, vertical_spacing=0.12 / max(1, rows - 1) + 0.06,
+                        horizontal_spacing=0.04)
+    for i, service in enumerate(services):
+        part = frame[frame["service"] == service].sort_values("period_start")
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(part["period_start"]), y=[plot_value(spec, v) for v in part[spec.column]],
+            mode="lines+markers", name=service, line=dict(color=spec.colour, width=2),
+            marker=dict(color=spec.colour, size=5), connectgaps=False,
+            customdata=_hover_rows(part, spec, grain),
+            hovertemplate="<b>%{customdata[1]}, %{customdata[2]}</b><br>" + spec.short_label
+                          + ": %{customdata[3]}<br>%{customdata[4]}<extra></extra>",
+        ), row=i // columns + 1, col=i % columns + 1)
+    _layout(fig, height=60 + 190 * rows, x_title=None, y_title=None)
+    fig.update_yaxes(matches="y")  # one scale for every service, so the charts compare at a glance
+    if log_y:
+        fig.update_yaxes(type="log", rangemode="normal")
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text=spec.unit, row=r, col=1)
+    for c in range(1, columns + 1):
+        fig.update_xaxes(title_text=GRAIN_AXIS[grain], row=rows, col=c)
+    fig.update_annotations(font_size=13)  # the subplot titles
+    return fig
+
+
+def deployments_figure(frame: pd.DataFrame, grain: str, *, annotations: pd.DataFrame | None = None,
+                       height: int = 320) -> go.Figure:
+    """Deployments per period as stacked bars: those that failed (fail-rate colour) on the others."""
+    frame = frame.sort_values("period_start")
+    x = pd.to_datetime(frame["period_start"])
+    failed = frame["failed_deployments"].fillna(0).astype(int)
+    ok = frame["deployments"].fillna(0).astype(int) - failed
+    labels = [period_label(grain, s) for s in frame["period_start"]]
+    custom = [[pd.Timestamp(s).date().isoformat(), svc, lab, int(d), int(f)]
+              for s, svc, lab, d, f in zip(frame["period_start"], frame["service"], labels,
+                                           frame["deployments"].fillna(0), failed)]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=x, y=ok, name="deployed without failure", marker_color=OKABE_ITO["blue"], customdata=custom,
+        hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[3]:,} deployments, "
+                      "%{customdata[4]:,} failed<extra></extra>",
+    ))
+    fig.add_trace(go.Bar(
+        x=x, y=failed, name="failed (rolled back or caused an incident)", marker_color=OKABE_ITO["vermillion"],
+        customdata=custom,
+        hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[4]:,} of %{customdata[3]:,} "
+                      "deployments failed<extra></extra>",
+    ))
+    fig.update_layout(barmode="stack", bargap=0.15)
+    _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=f"deployments per {grain}", showlegend=True)
+    add_annotations(fig, annotations)
+    return fig
+
+
+SEVERITY_SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star"]
+
+
+def incidents_figure(incidents: pd.DataFrame, *, colour: str = OKABE_ITO["sky"], height: int = 340) -> go.Figure:
+    """Each resolved incident as a point: when it started (x) and how long recovery took (y, minutes).
+
+    Marker shape tells severities apart (colour stays the metric's); unresolved incidents have no
+    recovery time and are listed, not plotted.
+    """
+    resolved = incidents[incidents["recovery_minutes"].notna()].copy()
+    fig = go.Figure()
+    severities = sorted(resolved["severity"].fillna("unknown").unique()) if not resolved.empty else []
+    for i, severity in enumerate(severities):
+        part = resolved[resolved["severity"].fillna("unknown") == severity]
+        custom = [[iid, _text(svc, "no service"), format_duration_minutes(m), _text(dep, "none")]
+                  for iid, svc, m, dep in zip(part["incident_id"], part["service"], part["recovery_minutes"],
+                                               part["attributed_to"])]
+        fig.add_trace(go.Scatter(
+            x=part["started_at"], y=part["recovery_minutes"], mode="markers", name=f"severity {severity}",
+            marker=dict(color=colour, size=9, symbol=SEVERITY_SYMBOLS[i % len(SEVERITY_SYMBOLS)],
+                        line=dict(color="#333333", width=0.5)),
+            customdata=custom,
+            hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>started %{x|%Y-%m-%d %H:%M} UTC<br>"
+                          "recovered in %{customdata[2]}<br>attributed to: %{customdata[3]}<extra></extra>",
+        ))
+    _layout(fig, height=height, x_title="incident start (UTC)", y_title="recovery time (minutes)",
+            showlegend=len(severities) > 1)
+    return fig
+
+
+def findings_figure(counts: pd.DataFrame, *, height: int | None = None) -> go.Figure:
+    """Data-quality findings per kind as horizontal bars (columns: finding, title, count)."""
+    counts = counts.sort_values("count")
+    fig = go.Figure(go.Bar(
+        x=counts["count"], y=counts["title"], orientation="h", marker_color=OKABE_ITO["orange"],
+        customdata=[[f] for f in counts["finding"]], text=[f"{c:,}" for c in counts["count"]],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="<b>%{y}</b><br>%{x:,} records<extra></extra>",
+    ))
+    _layout(fig, height=height or 80 + 36 * max(1, len(counts)), x_title="records (count)", y_title=None)
+    fig.update_yaxes(rangemode="normal", zeroline=False)
+    return fig
+
+
+def sparkline_values(frame: pd.DataFrame, spec: MetricSpec, last: int = 12) -> list[float]:
+    """The last `last` periods' values for a card's sparkline (undefined periods left out)."""
+    values = [plot_value(spec, v) for v in frame.sort_values("period_start")[spec.column].tail(last)]
+    return [v for v in values if v is not None]
+
+
+def to_date(value) -> date:
+    """A selection's period (ISO text, Timestamp or datetime) as a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return pd.Timestamp(value).date()

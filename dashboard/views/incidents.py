@@ -1,0 +1,66 @@
+"""Incidents: each incident's recovery time and the deployment it is attributed to (and why);
+failed deployments with why they count as failed and how they recovered."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, ui
+from dashboard.catalog import METRICS_BY_KEY
+
+st.title("Incidents and failed deployments")
+snap, status, view = ui.load_context()
+incidents = data.load_incidents(snap, view)
+failures = data.load_failures(snap, view)
+
+resolved = int(incidents["recovery_minutes"].notna().sum())
+attributed = int(incidents["attributed_to"].notna().sum())
+a, b, c, d = st.columns(4)
+a.metric("Incidents", f"{len(incidents):,}", border=True, help="Incidents that started in the selected dates.")
+b.metric("Unresolved", f"{len(incidents) - resolved:,}", border=True,
+         help="No resolution event yet: left out of recovery times (see Data quality).")
+c.metric("Attributed", f"{attributed:,}", border=True,
+         help="Attributed to a deployment: explicitly (caused_by_deployment / caused_by_commit) or by the attribution window.")
+d.metric("Failed deployments", f"{len(failures):,}", border=True,
+         help="Rolled back, or with an incident attributed to them; counted once each.")
+
+incident_tab, failure_tab = st.tabs([f"Incidents ({len(incidents):,})", f"Failed deployments ({len(failures):,})"])
+with incident_tab:
+    if incidents.empty:
+        st.info("No incidents started in the selected dates.")
+    else:
+        st.caption("Recovery time of each resolved incident. Click a point for its details.")
+        event = st.plotly_chart(
+            charts.incidents_figure(incidents, colour=METRICS_BY_KEY["incident_recovery"].colour),
+            on_select="rerun", selection_mode="points", key="incidents-chart", config=ui.PLOTLY_CONFIG,
+        )
+        ui.download_csv(incidents[["incident_id", "service", "severity", "started_at", "recovery_minutes",
+                                   "attributed_to"]], "incident-recovery", key="incidents-chart-csv",
+                        label="Download chart data")
+        for point in ui.selected_points(event)[:1]:
+            incident_id = point["customdata"][0]
+            row = incidents[incidents["incident_id"] == incident_id]
+            st.markdown(f"**{incident_id}**")
+            ui.show_table(row, ["incident_id", "service", "severity", "started_at", "resolved_at",
+                                "recovery_minutes", "attributed_to", "attributed_deployment_finished_at",
+                                "attribution_rule"], key="incident-selected", file_name=f"incident-{incident_id}")
+            deployment = row["attributed_to"].iloc[0]
+            if isinstance(deployment, str):
+                failure = failures[failures["deployment_id"] == deployment]
+                if not failure.empty:
+                    st.markdown(f"Deployment **{deployment}** counts as failed:")
+                    ui.show_table(failure, ["deployment_id", "service", "finished_at", "reason", "incident_ids",
+                                            "recovery_minutes", "recovery_rule"], key="incident-failure",
+                                  file_name=f"failure-{deployment}")
+        ui.show_table(incidents, ["incident_id", "service", "severity", "started_at", "resolved_at",
+                                  "recovery_minutes", "attributed_to", "attribution_rule"],
+                      key="incidents-table", file_name="incidents")
+
+with failure_tab:
+    if failures.empty:
+        st.info("No failed deployments in the selected dates.")
+    else:
+        st.caption("Failed deployment recovery runs from the deployment's finish to its rollback, or to the "
+                   "resolution of the last incident attributed to it, whichever comes first.")
+        ui.show_table(failures, ["deployment_id", "service", "finished_at", "unplanned", "reason", "incident_ids",
+                                 "rolled_back_at", "recovered_at", "recovery_minutes", "recovery_rule"],
+                      key="failures-table", file_name="failed-deployments")

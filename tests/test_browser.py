@@ -1,0 +1,139 @@
+"""The dashboard in a real browser (Debian's Chromium through Playwright) on the bundled sample.
+
+Starts `streamlit run dashboard/app.py` on a free loopback port, visits every page, checks that the
+Plotly charts drew and that no error box shows, changes a filter, opens the shared link, drills down
+from a bar, downloads a chart's CSV, and saves a screenshot of every page under tests/artifacts/.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.test_dashboard_fixture import ROOT, SAMPLE, build_warehouse, ingest_with_cli, serve_dashboard
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
+                                                      "(apt-get install chromium); .ci/run installs it"),
+]
+
+# (url path, title, charts it draws at least)
+PAGES = [
+    ("", "Are we getting faster and safer?", 1),
+    ("trends", "Trends", 2),
+    ("incidents", "Incidents and failed deployments", 1),
+    ("quality", "Data quality", 1),
+]
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample loaded with `dora ingest events`, or the small fixture where there is no sample."""
+    directory = tmp_path_factory.mktemp("browser")
+    if not SAMPLE.exists():
+        return build_warehouse(directory)
+    db = directory / "dora.duckdb"
+    result = ingest_with_cli(db, SAMPLE)
+    assert result.returncode in (0, 3), result.stderr  # 3: the sample's malformed lines were rejected
+    return db
+
+
+@pytest.fixture(scope="module")
+def base_url(sample_db):
+    with serve_dashboard(sample_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def wait_until_rendered(page, title: str, charts: int) -> None:
+    """The page's title, its charts drawn by Plotly, and the script finished running."""
+    page.get_by_role("heading", name=title).wait_for()
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}")
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+def no_error_box(page) -> bool:
+    return page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count() == 0
+
+
+def screenshot(page, name: str) -> None:
+    """At 1280×800 as a lead sees it, and the whole page (the app scrolls inside its main block)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(int(height), 8000)})
+    page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+@pytest.mark.parametrize("path, title, charts", PAGES, ids=[p[0] or "overview" for p in PAGES])
+def test_every_page_draws_its_charts_without_an_error(base_url, page, path, title, charts):
+    page.goto(f"{base_url}/{path}")
+    wait_until_rendered(page, title, charts)
+    assert no_error_box(page)
+    assert page.locator(".js-plotly-plot").count() >= charts
+    assert page.get_by_text("Traceback").count() == 0
+    screenshot(page, path or "overview")
+
+
+def test_a_filter_goes_into_the_link_and_the_link_restores_it(base_url, page, browser):
+    page.goto(f"{base_url}/trends")
+    wait_until_rendered(page, "Trends", 2)
+    page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="Week", exact=True).click()
+    page.wait_for_url(re.compile(r"grain=Week"))
+    page.get_by_text("week (starting Monday)").first.wait_for()
+    assert no_error_box(page)
+    shared = page.url
+    other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    other.goto(shared)
+    wait_until_rendered(other, "Trends", 2)
+    assert other.get_by_text("week (starting Monday)").count() >= 1
+    other.context.close()
+
+
+def test_clicking_a_bar_lists_the_deployments_behind_it(base_url, page):
+    page.goto(base_url)
+    wait_until_rendered(page, "Are we getting faster and safer?", 1)
+    bars = page.locator(".js-plotly-plot .barlayer .trace").first.locator(".point")
+    bars.last.click(force=True)  # the latest period's bar
+    page.get_by_text(re.compile(r"^\d[\d,]* deployments in ")).wait_for()
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # the records, and data freshness
+    assert no_error_box(page)
+    screenshot(page, "overview-drill-down")
+
+
+def test_a_charts_data_downloads_as_csv(base_url, page, tmp_path):
+    page.goto(base_url)
+    wait_until_rendered(page, "Are we getting faster and safer?", 1)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download chart data").first.click()
+    target = tmp_path / "chart.csv"
+    download.value.save_as(target)
+    header = target.read_text(encoding="utf-8").splitlines()[0]
+    assert header == ("period_start,service,deployments,failed_deployments,change_failure_rate,"
+                      "environment,grain,time_zone,definitions_version")

@@ -1,0 +1,210 @@
+"""Every page under Streamlit's AppTest: no exception, the key elements, the metrics layer's numbers,
+filters from the URL, drill-down, and a friendly explanation instead of a traceback when there is no data."""
+from __future__ import annotations
+
+import base64
+from datetime import date
+
+import numpy as np
+import plotly.io as pio
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.catalog import METRICS, format_change, format_value, plot_value
+from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
+from metrics.build import MetricSettings
+from metrics.export import Filters, query_summary
+from tests.test_dashboard_fixture import APP, build_warehouse, fixture_db  # noqa: F401
+
+PAGES = ["views/overview.py", "views/trends.py", "views/incidents.py", "views/quality.py"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_app(db, monkeypatch, page: str | None = None, **query) -> AppTest:
+    """The app on `db` (as `dora dashboard --db` would start it), on `page`, with a URL query."""
+    monkeypatch.setenv("DORA_DB", str(db))
+    monkeypatch.delenv("DORA_CONFIG", raising=False)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def summary(db, **filters):
+    con = open_warehouse(snapshot_path(db), read_only=True)
+    try:
+        return query_summary(con, Filters(**filters), MetricSettings())
+    finally:
+        con.close()
+
+
+def figures(app: AppTest) -> list:
+    return [pio.from_json(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def values(array) -> list:
+    """A trace's values: plotly ships numeric arrays base64-encoded ({'dtype', 'bdata'})."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_charts_and_tables_without_an_exception(fixture_db, monkeypatch, page):
+    app = open_app(fixture_db, monkeypatch, page)
+    assert app.title and not app.error
+    assert app.get("plotly_chart"), "a chart"
+    assert app.download_button, "a CSV download"
+    assert [w.label for w in app.sidebar.date_input] == ["Dates"]
+    assert [w.label for w in app.sidebar.multiselect] == ["Services"]
+
+
+def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch)
+    frame = summary(fixture_db, grain="month")
+    june, may = frame.iloc[-1], frame.iloc[-2]
+    cards = {m.label: m for m in app.metric}
+    assert set(cards) == {m.name for m in METRICS}
+    for spec in METRICS:
+        card = cards[spec.name]
+        assert card.value == format_value(spec, june[spec.column])
+        assert (card.delta or None) == format_change(spec, june[spec.column], may[spec.column])
+    assert [cards[m.name].value for m in METRICS] == ["0.2 per week", "5.0 days", "0.0%", "–", "0.0%", "–"]
+    assert cards["Change fail rate"].delta == "-100.0 pp"
+    # the data ends on 1 June: the month is not over
+    assert "**All services** · Jun 2026 (so far), compared with May 2026" in [m.value for m in app.markdown]
+    deployments = figures(app)[0]
+    assert values(deployments.data[0].y) + values(deployments.data[1].y) == [3, 0, 1, 1, 2, 0]
+    assert [t.value for t in app.dataframe][0]["Source"].tolist() == ["eventlog"]  # data freshness
+
+
+def test_overview_shows_one_row_of_cards_per_selected_service(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch, services=["payments", "search"])
+    assert len(app.metric) == 2 * len(METRICS)
+    headings = [m.value for m in app.markdown if m.value.startswith("**")]
+    assert headings[:2] == ["**payments** · Jun 2026 (so far), compared with May 2026",
+                            "**search** · May 2026, compared with Apr 2026"]
+
+
+@pytest.mark.parametrize("spec", METRICS, ids=lambda m: m.key)
+def test_trend_charts_plot_the_metrics_layers_values(fixture_db, monkeypatch, spec):
+    app = open_app(fixture_db, monkeypatch, "views/trends.py", grain="Week")
+    app.button_group(key="metric").set_value(spec.key).run()
+    assert not app.exception
+    overall, per_service = figures(app)
+    expected = [plot_value(spec, v) for v in summary(fixture_db, grain="week")[spec.column]]
+    assert values(overall.data[0].y) == pytest.approx(expected, nan_ok=True)
+    assert overall.layout.yaxis.title.text == spec.axis_title
+    assert overall.layout.xaxis.title.text == "week (starting Monday)"
+    by_service = summary(fixture_db, grain="week", by_service=True)
+    for trace in per_service.data:
+        part = by_service[by_service["service"] == trace.name]
+        assert values(trace.y) == pytest.approx([plot_value(spec, v) for v in part[spec.column]], nan_ok=True)
+
+
+def test_filters_come_from_the_url_so_a_view_can_be_shared(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch, "views/trends.py", grain="Quarter", services="search",
+                   dates=["2026-05-01", "2026-05-31"], metric="Change lead time")
+    assert app.sidebar.multiselect[0].value == ["search"]
+    assert app.sidebar.date_input[0].value == (date(2026, 5, 1), date(2026, 5, 31))
+    assert app.button_group(key="grain").value == "quarter"
+    assert app.button_group(key="metric").value == "lead_time"
+    (overall,) = figures(app)[:1]
+    expected = summary(fixture_db, grain="quarter", service="search", from_date=date(2026, 5, 1),
+                       to_date=date(2026, 5, 31))["lead_time_median_hours"].tolist()
+    assert values(overall.data[0].y) == pytest.approx(expected)
+    assert app.subheader[0].value == "Change lead time (median): search"
+
+
+def test_selecting_a_bar_lists_the_deployments_behind_it(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch)
+    app.session_state["deployments-all"] = {"selection": {
+        "points": [{"customdata": ["2026-04-01", "all", "Apr 2026", 4, 1]}],
+        "point_indices": [0], "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception
+    assert "**4 deployments in Apr 2026** (all services), 1 failed" in [m.value for m in app.markdown]
+    records = app.dataframe[0].value
+    assert records["Deployment"].tolist() == ["pay-2", "pay-3", "pay-1", "srch-1"]  # failed, unplanned first
+    assert records["Why it failed"].tolist()[0] == "rollback"
+
+
+def test_incidents_page_counts_equal_the_metrics_layer(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch, "views/incidents.py")
+    cards = {m.label: m.value for m in app.metric}
+    daily = summary(fixture_db, grain="day")
+    assert cards == {"Incidents": str(daily["incidents"].sum()),
+                     "Unresolved": str(daily["incidents"].sum() - daily["incidents_resolved"].sum()),
+                     "Attributed": "2", "Failed deployments": str(daily["failed_deployments"].sum())}
+    assert cards["Incidents"] == "2" and cards["Failed deployments"] == "3"
+    table = app.dataframe[0].value
+    assert table["Incident"].tolist() == ["INC-2", "INC-1"]
+    assert table["Why this deployment"].tolist() == [
+        "named by the incident (caused_by_deployment)",
+        "latest deployment of its service within the attribution window"]
+
+
+def test_quality_page_counts_every_finding(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch, "views/quality.py")
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    counts = dict(con.execute("SELECT finding, count(*) FROM dq_findings GROUP BY ALL").fetchall())
+    con.close()
+    assert {m.label: m.value for m in app.metric}["Findings in the selected view"] == str(sum(counts.values()))
+    (chart,) = figures(app)
+    assert dict(zip([c[0] for c in chart.data[0].customdata], values(chart.data[0].x))) == counts
+    assert "Changes never deployed — 1" in [e.label for e in app.expander]
+
+
+def test_no_snapshot_explains_what_to_run(tmp_path, monkeypatch):
+    for page in PAGES:
+        app = open_app(tmp_path / "dora.duckdb", monkeypatch, page)
+        assert [i.value.splitlines()[0] for i in app.info] == ["**No data to show yet**"]
+        assert "dora ingest events" in app.info[0].value and not app.get("plotly_chart")
+
+
+def test_an_empty_warehouse_explains_what_to_run(tmp_path, monkeypatch):
+    db = tmp_path / "dora.duckdb"
+    con = open_warehouse(db)
+    publish_snapshot(con, db)
+    con.close()
+    app = open_app(db, monkeypatch)
+    assert app.info[0].value.startswith("**No metrics yet**")
+
+
+def test_an_unreadable_snapshot_explains_what_to_run(tmp_path, monkeypatch):
+    snapshot_path(tmp_path / "dora.duckdb").write_bytes(b"not a database" * 100)
+    app = open_app(tmp_path / "dora.duckdb", monkeypatch)
+    assert app.info[0].value.startswith("**The warehouse snapshot cannot be read**")
+
+
+def test_a_second_load_shows_without_a_restart(tmp_path, monkeypatch):
+    from tests.test_dashboard_fixture import dashboard_events, later_events
+    db = build_warehouse(tmp_path / "a")
+    app = open_app(db, monkeypatch)
+    assert app.sidebar.date_input[0].value == (date(2026, 4, 6), date(2026, 6, 1))
+    build_warehouse(tmp_path / "a", dashboard_events() + later_events())  # a writer publishes a new snapshot
+    app.run()
+    assert app.sidebar.date_input[0].value[1] == date(2026, 7, 7)
+    assert "**All services** · Jul 2026 (so far), compared with Jun 2026" in [m.value for m in app.markdown]
+
+
+def test_a_chosen_date_range_stays_when_a_load_adds_days(tmp_path, monkeypatch):
+    from tests.test_dashboard_fixture import dashboard_events, later_events
+    db = build_warehouse(tmp_path / "a")
+    app = open_app(db, monkeypatch, dates=["2026-04-06", "2026-05-31"])
+    build_warehouse(tmp_path / "a", dashboard_events() + later_events())
+    app.run()
+    assert app.sidebar.date_input[0].value == (date(2026, 4, 6), date(2026, 5, 31))
+    assert "**All services** · May 2026, compared with Apr 2026" in [m.value for m in app.markdown]

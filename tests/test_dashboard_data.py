@@ -1,0 +1,166 @@
+"""dashboard/data.py: reads only the snapshot, never blocks a writer, sees new data without a restart,
+and returns the metrics layer's numbers and the records behind them."""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import duckdb
+import pytest
+import streamlit as st
+
+from dashboard import data
+from dora.jobs import run_eventlog_ingest
+from dora import cdevents
+from ingest.warehouse import open_warehouse, publish_snapshot
+from metrics.build import MetricSettings
+from metrics.export import Filters, query_summary
+from tests.test_dashboard_fixture import build_warehouse, fixture_db, later_events  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def summary_of(db, **filters):
+    con = open_warehouse(db, read_only=True)
+    try:
+        return query_summary(con, Filters(**filters), MetricSettings())
+    finally:
+        con.close()
+
+
+def test_locate_warehouse_takes_db_after_double_dash_else_the_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("DORA_DB", str(tmp_path / "from-env.duckdb"))
+    assert data.locate_warehouse(["--db", str(tmp_path / "flag.duckdb")]) == tmp_path / "flag.duckdb"
+    assert data.locate_warehouse([]) == tmp_path / "from-env.duckdb"
+
+
+def test_no_snapshot_until_a_writer_publishes_one(tmp_path):
+    assert data.find_snapshot(tmp_path / "dora.duckdb") is None
+    db = build_warehouse(tmp_path)
+    snap = data.find_snapshot(db)
+    assert snap.path == str((tmp_path / "dora.snapshot.duckdb").resolve())
+    assert data.load_status(snap).has_metrics
+
+
+def test_status_lists_environments_production_first_and_the_data_range(fixture_db):
+    status = data.load_status(data.find_snapshot(fixture_db))
+    assert status.environments == ("production", "staging")
+    assert status.services == {"production": ("payments", "search"), "staging": ("search",)}
+    assert (status.first_day, status.last_day) == (date(2026, 4, 6), date(2026, 6, 1))
+    assert status.settings == MetricSettings()
+
+
+def test_summary_is_the_export_and_keeps_several_services_apart(fixture_db):
+    snap = data.find_snapshot(fixture_db)
+    whole = data.load_summary(snap, data.View(grain="month"))
+    assert whole.equals(summary_of(fixture_db, grain="month"))
+    both = data.load_summary(snap, data.View(grain="month", services=("payments", "search")))
+    assert both.equals(summary_of(fixture_db, grain="month", by_service=True))
+    one = data.load_summary(snap, data.View(grain="month", services=("search",)))
+    assert one.equals(summary_of(fixture_db, grain="month", service="search"))
+    assert set(one["service"]) == {"search"}
+
+
+@pytest.mark.parametrize("metric, count_column", [
+    ("deploy_frequency", "deployments"), ("change_fail_rate", "deployments"), ("lead_time", "changes_deployed"),
+    ("incident_recovery", "incidents"), ("deploy_recovery", "failed_deployment_recoveries"),
+])
+@pytest.mark.parametrize("service", ["all", "payments", "search"])
+def test_records_behind_every_figure_are_as_many_as_the_figure_counts(fixture_db, metric, count_column, service):
+    snap = data.find_snapshot(fixture_db)
+    frame = summary_of(fixture_db, grain="month", service=None if service == "all" else service)
+    for row in frame.itertuples():
+        records = data.load_records(snap, metric, "month", row.period_start.date(), service, "production")
+        assert len(records) == getattr(row, count_column), (metric, service, row.period_start)
+        if metric == "change_fail_rate":
+            assert int(records["failed"].sum()) == row.failed_deployments
+
+
+def test_records_say_why_a_deployment_failed_and_which_incident(fixture_db):
+    records = data.load_records(data.find_snapshot(fixture_db), "change_fail_rate", "month", date(2026, 5, 1),
+                                "all", "production")
+    assert records[["deployment_id", "failed", "failure_reason"]].values.tolist() == [
+        ["pay-4", True, "incident"], ["srch-2", True, "incident"]]
+    assert [list(ids) for ids in records["incident_ids"]] == [["INC-1"], ["INC-2"]]
+
+
+def test_incidents_failures_and_findings_follow_the_view(fixture_db):
+    snap = data.find_snapshot(fixture_db)
+    incidents = data.load_incidents(snap, data.View())
+    assert incidents[["incident_id", "attributed_to", "attribution_rule"]].values.tolist() == [
+        ["INC-2", "srch-2", "caused_by_deployment"], ["INC-1", "pay-4", "latest_deployment_in_window"]]
+    assert data.load_incidents(snap, data.View(services=("payments",)))["incident_id"].tolist() == ["INC-1"]
+    assert data.load_incidents(snap, data.View(from_date=date(2026, 5, 10)))["incident_id"].tolist() == ["INC-2"]
+    failures = data.load_failures(snap, data.View())
+    assert [[d, r, rule if isinstance(rule, str) else None]
+            for d, r, rule in failures[["deployment_id", "reason", "recovery_rule"]].values.tolist()] == [
+        ["srch-2", "incident", None], ["pay-4", "incident", "last_incident_resolved"],
+        ["pay-2", "rollback", "rollback"]]
+    findings = data.load_findings(snap, data.View(services=("search",)))
+    assert ("incident_unresolved", "INC-2") in set(zip(findings["finding"], findings["entity_id"]))
+    assert "acme/payments#7" not in set(findings["entity_id"])  # a finding without a service
+
+
+def test_a_new_snapshot_is_a_new_cache_key_so_new_data_shows_without_a_restart(tmp_path):
+    db = build_warehouse(tmp_path)
+    before = data.find_snapshot(db)
+    assert data.load_status(before).last_day == date(2026, 6, 1)
+    log = tmp_path / "later.jsonl"
+    log.write_text(cdevents.to_jsonl(later_events()), encoding="utf-8")
+    con = open_warehouse(db)
+    run_eventlog_ingest(con, db, [str(log)], MetricSettings())
+    con.close()
+    after = data.find_snapshot(db)
+    assert after != before
+    assert data.load_status(after).last_day == date(2026, 7, 7)
+    assert data.load_status(before).last_day == date(2026, 6, 1)  # the old key is still served from the cache
+
+
+def test_reading_never_blocks_the_writer_and_never_sees_a_stale_file(tmp_path):
+    db = build_warehouse(tmp_path)
+    snap = data.find_snapshot(db)
+    # Another session's connection to the current snapshot stays open while the writer commits.
+    with data.read_snapshot(snap) as reader:
+        writer = open_warehouse(db)  # would raise if the dashboard held the warehouse itself
+        log = tmp_path / "later.jsonl"
+        log.write_text(cdevents.to_jsonl(later_events()), encoding="utf-8")
+        run_eventlog_ingest(writer, db, [str(log)], MetricSettings())
+        writer.close()
+        assert reader.execute("SELECT count(*) FROM fct_deployments WHERE environment = 'production'").fetchall() \
+            == [(7,)]  # the file it opened
+        with data.read_snapshot(data.find_snapshot(db)) as fresh:
+            assert fresh.execute("SELECT count(*) FROM fct_deployments WHERE environment = 'production'"
+                                 ).fetchall() == [(9,)]  # the new snapshot, not DuckDB's cached instance
+
+
+def test_the_snapshot_is_opened_read_only(fixture_db):
+    with data.read_snapshot(data.find_snapshot(fixture_db)) as con:
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("DELETE FROM fct_deployments")
+
+
+def test_an_empty_warehouse_has_no_metrics(tmp_path):
+    db = tmp_path / "empty.duckdb"
+    con = open_warehouse(db)
+    publish_snapshot(con, db)
+    con.close()
+    status = data.load_status(data.find_snapshot(db))
+    assert not status.has_metrics and status.first_day is None
+
+
+def test_rejects_are_counted_and_listed(tmp_path):
+    db = tmp_path / "dora.duckdb"
+    log = tmp_path / "bad.jsonl"
+    log.write_text(cdevents.to_jsonl(later_events()) + "not json\n", encoding="utf-8")
+    con = open_warehouse(db)
+    run_eventlog_ingest(con, db, [str(log)], MetricSettings())
+    con.close()
+    total, rows = data.load_rejects(data.find_snapshot(db))
+    assert total == 1
+    assert rows[["line_no", "reason"]].values.tolist() == [[4, "not valid JSON"]]
+    assert os.path.basename(rows["file"][0]) == "bad.jsonl"
