@@ -24,6 +24,8 @@ demo: setup
 	$(BIN)/dora export --grain quarter --db $(DB) -o data/export/sample-quarterly.csv
 	@echo "Quarterly CSV written to data/export/sample-quarterly.csv"
 	$(BIN)/dora compare --before-annotation "Phase 1: remove manual gates" --after-annotation "Phase 4: feature flags" --db $(DB)
+	@echo "Opening the dashboard on the sample (Ctrl-C stops it)"
+	$(BIN)/dora dashboard --db $(DB)
 
 test: setup
 	$(BIN)/python -m pytest -q
