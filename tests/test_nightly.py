@@ -232,4 +232,4 @@ def test_github_config_is_strict(tmp_path):
     assert 'needs workflows = ["deploy.yml"]' in config_error(
         tmp_path, '[[github.repositories]]\nname = "acme/x"\ndeployments = "workflow_runs"\n')
     assert "is not `owner/name`" in config_error(tmp_path, '[github]\nrepositories = ["payments"]\n')
-    assert "lists acme/x twice" in config_error(tmp_path, '[github]\nrepositories = ["acme/x", "Acme/X"]\n')
+    assert "lists Acme/X twice" in config_error(tmp_path, '[github]\nrepositories = ["acme/x", "Acme/X"]\n')
