@@ -246,10 +246,11 @@ def build_history(
         at = start + span * (j + 1) / (n_deployments + 1) + timedelta(minutes=rng.randint(0, 59), seconds=17)
         events.append((at.replace(microsecond=0), "deploy", j))  # GitHub's timestamps have whole seconds
     events.sort()
-    pr_index: dict[int, int] = {}        # PR number → index of its merge commit on the chain
+    pending: list[int] = []              # PRs merged since the last successful deployment
     number = 100
     reverted_candidates: list[int] = []
-    last_success_idx: int | None = None
+    first_success = True
+    labels_of: dict[int, list[str]] = {}
     deployment_id = 9000
     shipped_by: dict[int, int] = {}      # PR number → deployment id that shipped it
     deployment_finish: dict[int, datetime] = {}
@@ -284,7 +285,7 @@ def build_history(
                     h.chain.append(merge.oid)
                     prev = merge.oid
             head = merge.oid
-            pr_index[number] = len(h.chain) - 1
+            pending.append(number)
             labels = ["backend"]
             if not is_revert and hotfix_every and (i + 1) % hotfix_every == 0:
                 labels.append("hotfix")
@@ -302,6 +303,7 @@ def build_history(
                         method, labels, review, 5 + (i * 37) % 400, (i * 13) % 90,
                         [f"src/module{i % 4}/file{i}.py"], body)
             repo.pulls.append(pull)
+            labels_of[number] = labels
             reverted_candidates.append(number)
         else:
             deployment_id += 1
@@ -313,18 +315,15 @@ def build_history(
             repo.deployments.append(d)
             if failed:
                 continue
-            idx = len(h.chain) - 1
-            if last_success_idx is None:
-                shipped = []
-            else:
-                shipped = sorted(n for n, x in pr_index.items() if last_success_idx < x <= idx)
+            # main only moves forward here, so a deployment ships what merged since the last success
+            shipped = [] if first_success else pending
+            first_success, pending = False, []
             h.shipped[d.id] = shipped
             for n in shipped:
                 shipped_by[n] = d.id
-            if any("hotfix" in p.labels for p in repo.pulls if p.number in shipped):
+            if any("hotfix" in labels_of[n] for n in shipped):
                 h.unplanned.add(d.id)
             deployment_finish[d.id] = finish
-            last_success_idx = idx
     # older successful deployments become inactive when a newer one succeeds (not a failure)
     successes = [d for d in repo.deployments if success_time(d)]
     for older, newer in zip(successes, successes[1:]):
@@ -660,8 +659,18 @@ class FakeGitHub:
         info = {"hasNextPage": end < len(items), "endCursor": _cursor(keys[end - 1]) if chunk else after}
         return chunk, info
 
+    _reachable_cache: dict[tuple[int, str, int], list[Commit]] = {}
+
+    @classmethod
+    def reachable(cls, repo: Repo, head: str) -> list[Commit]:
+        key = (id(repo), head, len(repo.commits))
+        if key not in cls._reachable_cache:
+            cls._reachable_cache.clear()
+            cls._reachable_cache[key] = cls._walk(repo, head)
+        return list(cls._reachable_cache[key])
+
     @staticmethod
-    def reachable(repo: Repo, head: str) -> list[Commit]:
+    def _walk(repo: Repo, head: str) -> list[Commit]:
         seen, stack, out = set(), [head], []
         while stack:
             oid = stack.pop()
