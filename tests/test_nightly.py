@@ -233,3 +233,12 @@ def test_github_config_is_strict(tmp_path):
         tmp_path, '[[github.repositories]]\nname = "acme/x"\ndeployments = "workflow_runs"\n')
     assert "is not `owner/name`" in config_error(tmp_path, '[github]\nrepositories = ["payments"]\n')
     assert "lists Acme/X twice" in config_error(tmp_path, '[github]\nrepositories = ["acme/x", "Acme/X"]\n')
+
+
+def test_the_shipped_example_config_is_valid():
+    root = Path(__file__).resolve().parent.parent
+    config = load_config(root / "dora.example.toml")
+    assert [r.name for r in config.github.repositories] == ["acme/payments", "acme/web", "acme/platform"]
+    assert [s.name for s in config.github.repositories[2].services] == ["billing", "search"]
+    for name in ("crontab", "dora-nightly.service", "dora-nightly.timer", "github-actions-nightly.yml"):
+        assert "dora nightly" in (root / "examples" / name).read_text(encoding="utf-8")
