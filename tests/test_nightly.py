@@ -240,5 +240,6 @@ def test_the_shipped_example_config_is_valid():
     config = load_config(root / "dora.example.toml")
     assert [r.name for r in config.github.repositories] == ["acme/payments", "acme/web", "acme/platform"]
     assert [s.name for s in config.github.repositories[2].services] == ["billing", "search"]
-    for name in ("crontab", "dora-nightly.service", "dora-nightly.timer", "github-actions-nightly.yml"):
+    for name in ("crontab", "dora-nightly.service", "github-actions-nightly.yml"):
         assert "dora nightly" in (root / "examples" / name).read_text(encoding="utf-8")
+    assert "OnCalendar=" in (root / "examples" / "dora-nightly.timer").read_text(encoding="utf-8")
