@@ -463,6 +463,8 @@ class FakeGitHub:
     def handle(self, h: BaseHTTPRequestHandler, verb: str) -> None:
         url = urlparse(h.path)
         path = url.path[len(self.api_prefix):] if url.path.startswith(self.api_prefix) else url.path
+        if self.api_prefix and url.path == self.api_prefix.removesuffix("/v3") + "/graphql":
+            path = "/graphql"  # GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         body = None
         if verb == "POST":
@@ -527,6 +529,8 @@ class FakeGitHub:
         if kind in ("500", "502"):
             return self.reply(h, route, int(kind), {"message": "Server Error"} if kind == "500" else None,
                               raw=b"<html>Bad Gateway</html>" if kind == "502" else None)
+        if kind == "429":
+            return self.reply(h, route, 429, {"message": "Too Many Requests"}, headers={"Retry-After": fault.retry_after})
         if kind == "secondary":
             return self.reply(h, route, 403, {
                 "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",

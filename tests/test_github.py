@@ -346,3 +346,14 @@ def test_the_event_log_is_authoritative_for_a_services_deployments(db):
     build_metrics(con, MetricSettings())
     rows = con.execute("SELECT service, deployment_id FROM fct_deployments ORDER BY finished_at, service").fetchall()
     assert rows == [("payments", "g1"), ("payments", "e1"), ("ledger", "g9"), ("payments", "e2")]
+
+
+def test_github_enterprise_base_url_reaches_rest_and_graphql(db):
+    with FakeGitHub(api_prefix="/api/v3") as ghe:
+        ghe.add(build_history(n_prs=6, n_deployments=3, n_incidents=1).repo)
+        con, path = db
+        result = run_github(con, path, ghe, [PAYMENTS])
+        assert result.sources[0].outcome == "ok"
+        assert {route for route, _ in ghe.calls} == {"graphql:History", "graphql:PullRequests",
+                                                      "graphql:Deployments", "rest:issues"}
+        assert con.execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
