@@ -32,6 +32,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/bench_eventlog.py
+	$(BIN)/python bench/bench_github.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal data/export
