@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from dora.errors import InputError
@@ -20,6 +21,7 @@ from ingest.warehouse import Run, RunCounts
 
 ORIGIN = "eventlog"
 CHUNK_BYTES = 64 * 1024 * 1024
+BATCH_ROWS = 8192  # rows per Arrow record batch: DuckDB scans batches in parallel
 STDIN = "-"
 REJECT_SAMPLES = 20
 
@@ -49,45 +51,64 @@ def read_line_chunks(
         block = stream.read(chunk_bytes)
         if not block and not tail:
             return
-        data = tail + block
         if block:
-            cut = data.rfind(b"\n") + 1
+            cut = block.rfind(b"\n") + 1
             if cut == 0:  # one line longer than a block: keep reading
-                tail = data
+                tail += block
                 continue
-            data, tail = data[:cut], data[cut:]
+            # one copy: the unfinished line carried over, then this block's whole lines
+            data, tail = b"".join((tail, memoryview(block)[:cut])), block[cut:]
         else:
-            tail = b""
-        lines, bad = _decode_lines(data)
-        n = len(lines)
-        table = pa.table({
-            "file": pa.array([file] * n, pa.string()),
-            "line_no": pa.array(range(next_line, next_line + n), pa.int64()),
-            "raw": pa.array(lines, pa.string()),
-            "decode_error": pa.array(bad or [False] * n, pa.bool_()),
-        })
-        next_line += n
+            data, tail = tail, b""
+        table = _lines_table(data, file, next_line)
+        next_line += table.num_rows
         yield table, len(block)
         if not block:
             return
 
 
-def _decode_lines(data: bytes) -> tuple[list[str], list[bool] | None]:
-    """Split a block into lines; bytes that are not UTF-8 mark only their own line as bad."""
-    if data.endswith(b"\n"):
-        data = data[:-1]
+def _lines_table(data: bytes, file: str, first_line: int) -> pa.Table:
+    """One block of lines as Arrow columns, cut in bulk: no Python object per line.
+
+    The lines, without their newlines, are laid end to end and indexed by offsets: Arrow's own
+    string layout. Bytes that are not UTF-8 mark only their own line as bad. The table is cut into
+    small record batches so that DuckDB parses them on every core.
+    """
+    newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    k = len(newlines)
+    n = k if data.endswith(b"\n") else k + 1  # a final newline ends the last line; no empty line after it
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:k + 1] = newlines - np.arange(k)  # line i ends at its newline, less the i newlines before it
+    offsets[n] = len(data) - k
+    raw = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data.replace(b"\n", b""))])
+    decode_error = pa.array(np.zeros(n, np.bool_))
     try:
-        return data.decode("utf-8").split("\n"), None
-    except UnicodeDecodeError:
-        lines, bad = [], []
-        for raw in data.split(b"\n"):
-            try:
-                lines.append(raw.decode("utf-8"))
-                bad.append(False)
-            except UnicodeDecodeError:
-                lines.append(raw.decode("utf-8", errors="replace"))
-                bad.append(True)
-        return lines, bad
+        raw.validate(full=True)  # checks UTF-8
+    except pa.ArrowInvalid:
+        lines, bad = _decode_lines(data[:-1] if data.endswith(b"\n") else data)
+        raw, decode_error = pa.array(lines, pa.large_string()), pa.array(bad, pa.bool_())
+    table = pa.table({
+        # one name for every line of the chunk, stored once
+        "file": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([file], pa.string())),
+        "line_no": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+        "raw": raw,
+        "decode_error": decode_error,
+    })
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
+    """Split a block into lines one by one; bytes that are not UTF-8 mark only their own line as bad."""
+    lines, bad = [], []
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+            bad.append(False)
+        except UnicodeDecodeError:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            bad.append(True)
+    return lines, bad
 
 
 def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> RunCounts:
@@ -108,14 +129,25 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
         """,
         [run.run_id, ORIGIN],
     )
-    # The first copy of a (source, id) pair wins: earlier lines, earlier files, earlier runs.
+    # The first copy of a (source, id) pair wins: earlier lines, earlier files, earlier runs. Only the
+    # (few) repeated lines are listed, so that the chunk is not copied to drop them.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE new_events AS
-        SELECT p.* FROM parsed_lines p
+        CREATE OR REPLACE TEMP TABLE repeated_lines AS
+        SELECT p.line_no FROM parsed_lines p
         WHERE p.reason IS NULL
-          AND NOT EXISTS (SELECT 1 FROM raw_events r WHERE r.source = p.source AND r.event_id = p.event_id)
-        QUALIFY row_number() OVER (PARTITION BY p.source, p.event_id ORDER BY p.line_no) = 1
+          AND EXISTS (SELECT 1 FROM raw_events r WHERE r.source = p.source AND r.event_id = p.event_id)
+        UNION
+        SELECT line_no FROM parsed_lines
+        WHERE reason IS NULL
+        QUALIFY row_number() OVER (PARTITION BY source, event_id ORDER BY line_no) > 1
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW new_events AS
+        SELECT * FROM parsed_lines
+        WHERE reason IS NULL AND line_no NOT IN (SELECT line_no FROM repeated_lines)
         """
     )
     con.execute(
