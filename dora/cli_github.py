@@ -112,7 +112,7 @@ def format_source_line(r: SourceResult) -> str:
         parts.append(f"{r.files} file{'s' if r.files != 1 else ''}, {r.records} new lines "
                      f"({r.loaded} events loaded, {r.duplicates} duplicates ignored)")
     else:
-        parts.append(f"{r.records} records ({r.loaded} new, {r.updated} updated)")
+        parts.append(f"{r.records} records ({r.loaded} new, {r.replaced} seen before and replaced)")
     parts.append(f"{r.rejected} rejected")
     text = head + r.outcome + ", " + ", ".join(parts)
     if r.kind == "github":

@@ -44,7 +44,7 @@ class SourceResult:
     run_id: int | None = None
     records: int = 0
     loaded: int = 0                  # new events
-    updated: int = 0                 # GitHub: seen before, replaced by the current version
+    replaced: int = 0                # GitHub: seen before (look-back window, late changes): replaced by its current version
     duplicates: int = 0              # event log: already stored, ignored
     rejected: int = 0
     files: int = 0
@@ -130,6 +130,7 @@ def _last_newline_end(path: str, size: int) -> int:
 
 def expand_paths(pattern: str) -> list[str]:
     """The files a configured path or glob names, sorted (rotated `x.1` before `x` is fine: ids dedupe)."""
+    pattern = os.path.expanduser(pattern)
     if glob.has_magic(pattern):
         return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
     return [pattern]
@@ -317,7 +318,7 @@ def ingest_stream(
         con.execute("COMMIT")
         result.records += chunk.records
         result.loaded += chunk.loaded
-        result.updated += chunk.replaced
+        result.replaced += chunk.replaced
         result.rejected += chunk.rejected
         result.reject_samples.extend(chunk.reject_samples)
         run.counts.records += chunk.records

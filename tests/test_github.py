@@ -129,7 +129,7 @@ def test_a_late_change_to_a_pr_replaces_it_and_a_late_status_stages_the_deployme
         ("Renamed after merge",)]
     assert con.execute("SELECT kind FROM stg_events WHERE event_id = ?", [f"deployment:{last.id}"]).fetchall() == [
         ("deployment",)]
-    assert result.sources[0].updated >= 2
+    assert result.sources[0].replaced >= 2
     commits = len(fake.reachable(repo, repo.heads["main"]))
     assert con.execute("SELECT count(*), count(DISTINCT (source, event_id)) FROM raw_events").fetchall()[0] == (
         commits + len(repo.pulls) + len(repo.deployments) + 2, ) * 2
