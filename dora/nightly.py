@@ -351,8 +351,9 @@ def ingest_stream(
             elif page.items:
                 one_page_etag = (None, None)
             pages_in_chunk += 1
+            # the API's total only bounds a backfill; an incremental pass reads a small part of it
             on_event({"event": "progress", "source": repo.name, "stream": stream, "done": read,
-                      "total": page.total})
+                      "total": page.total if floor is None else None})
             if page.done:
                 break
             if pages_in_chunk >= settings.checkpoint_pages:

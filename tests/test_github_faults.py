@@ -159,6 +159,15 @@ def test_the_token_never_reaches_the_database_logs_or_exports(fake, tmp_path, ca
     assert first.exit_code == 1 and second.exit_code == 1 and export.exit_code == 0
     assert "GitHub rejected the token" in second.output
     assert any("POST" in r.getMessage() for r in caplog.records)  # the requests were logged ...
+    # every text column of every table, queried (the file itself may store strings compressed)
+    con = open_warehouse(tmp_path / "dora.duckdb", read_only=True)
+    columns = con.execute("""SELECT table_name, column_name FROM information_schema.columns
+                             WHERE data_type IN ('VARCHAR', 'JSON') AND table_schema = 'main'""").fetchall()
+    assert len(columns) > 20
+    for table, column in columns:
+        hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}"::VARCHAR LIKE ?', [f"%{token}%"]).fetchall()
+        assert hits == [(0,)], (table, column)
+    con.close()
     texts = [first.output, second.output, export.output, rejects.output, caplog.text]
     for f in (tmp_path / "dora.duckdb", snapshot_path(tmp_path / "dora.duckdb")):
         texts.append(f.read_bytes().decode("latin-1"))
