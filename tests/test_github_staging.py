@@ -1,0 +1,138 @@
+"""The stg_github__* models and the incident linker, on literal payloads (no server)."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.github import RepoSettings, ServiceRule, ensure_sync_tables, normalise_page, relink_repository, save_records
+from ingest.warehouse import open_warehouse, start_run
+
+SHA = {n: n * 40 for n in ("a", "b", "c", "d", "e")}
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = open_warehouse(tmp_path / "w.duckdb")
+    ensure_sync_tables(connection)
+    yield connection
+    connection.close()
+
+
+def save(con, repo: RepoSettings, stream: str, items: list[dict]):
+    run = start_run(con, "github", repo.name)
+    records, rejects = normalise_page(stream, items)
+    counts = save_records(con, repo, stream, records, rejects, run, "production")
+    relink_repository(con, repo)
+    return counts
+
+
+def deployment(id: int, sha: str, statuses: list[tuple[str, str]], env: str = "production") -> dict:
+    return {"databaseId": id, "createdAt": "2026-01-01T10:00:00Z", "environment": env, "commitOid": sha,
+            "statuses": {"nodes": [{"state": s, "createdAt": at} for s, at in statuses]}}
+
+
+def test_a_deployment_counts_when_its_last_status_that_is_not_inactive_is_success(con):
+    repo = RepoSettings("acme/payments")
+    save(con, repo, "deployments", [
+        # newest first, as GitHub lists statuses; superseded later (inactive): still a deployment
+        deployment(1, SHA["a"], [("INACTIVE", "2026-01-02T00:00:00Z"), ("SUCCESS", "2026-01-01T10:05:00Z"),
+                                 ("IN_PROGRESS", "2026-01-01T10:01:00Z")]),
+        deployment(2, SHA["b"], [("FAILURE", "2026-01-01T11:05:00Z"), ("IN_PROGRESS", "2026-01-01T11:01:00Z")]),
+        deployment(3, SHA["c"], [("IN_PROGRESS", "2026-01-01T12:01:00Z"), ("QUEUED", "2026-01-01T12:00:00Z")]),
+        deployment(4, SHA["d"], [("SUCCESS", "2026-01-01T13:05:00Z"), ("ERROR", "2026-01-01T13:09:00Z")]),
+        deployment(5, SHA["e"], [("success", "2026-01-01T14:05:00Z")]),  # REST-style lower case
+    ])
+    rows = con.execute("""SELECT deployment_id, service, environment, strftime(occurred_at, '%H:%M'), commit_sha
+                          FROM stg_events WHERE kind = 'deployment' ORDER BY 1""").fetchall()
+    assert rows == [("github:acme/payments:deployment:1", "payments", "production", "10:05", SHA["a"]),
+                    ("github:acme/payments:deployment:5", "payments", "production", "14:05", SHA["e"])]
+    assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(5,)]  # all kept raw
+
+
+def test_monorepo_deployments_belong_to_the_service_of_their_environment(con):
+    repo = RepoSettings("acme/platform", environments=(), services=(
+        ServiceRule("billing", environments=("billing-production",)),
+        ServiceRule("search", environments=("Search-Production",))))
+    ok = [("SUCCESS", "2026-01-01T10:05:00Z")]
+    save(con, repo, "deployments", [deployment(1, SHA["a"], ok, "billing-production"),
+                                    deployment(2, SHA["b"], ok, "search-production"),
+                                    deployment(3, SHA["c"], ok, "staging")])
+    rows = con.execute("SELECT event_id, service FROM stg_events ORDER BY 1").fetchall()
+    assert rows == [("deployment:1", "billing"), ("deployment:2", "search")]
+
+
+def issue(number: int, body: str = "", labels: tuple[str, ...] = ("incident",), closed: str | None = None) -> dict:
+    return {"number": number, "title": f"Incident {number}", "labels": [{"name": x} for x in labels],
+            "state": "closed" if closed else "open", "created_at": "2026-01-03T00:00:00Z",
+            "updated_at": "2026-01-03T01:00:00Z", "closed_at": closed, "body": body, "user": {"login": "oncall"}}
+
+
+def test_incident_issues_their_severity_service_and_caused_by_references(con):
+    repo = RepoSettings("acme/platform", services=(ServiceRule("billing"), ServiceRule("search")))
+    save(con, repo, "issues:incident", [
+        issue(1, "Caused by: #12", ("incident", "Sev1"), closed="2026-01-03T02:30:00Z"),
+        issue(2, "Root cause: acme/platform#13.", ("incident", "billing")),
+        issue(3, "caused by https://github.com/acme/platform/pull/14", ("incident", "service:search")),
+        issue(4, "Root cause: ABCDEF1 in the cache layer", ("incident", "severity:high")),
+        issue(5, "No idea yet. Caused by the weather"),
+        issue(6, "not an incident", ("bug",)),
+    ])
+    rows = con.execute("""SELECT subject_id, kind, service, severity, custom_data->>'caused_by_ref'
+                          FROM stg_events ORDER BY subject_id, kind""").fetchall()
+    assert rows == [
+        ("acme/platform#1", "incident_resolved", None, "1", "acme/platform#12"),
+        ("acme/platform#1", "incident_started", None, "1", "acme/platform#12"),
+        ("acme/platform#2", "incident_started", "billing", None, "acme/platform#13"),
+        ("acme/platform#3", "incident_started", "search", None, "acme/platform#14"),
+        ("acme/platform#4", "incident_started", None, "high", "abcdef1"),
+        ("acme/platform#5", "incident_started", None, None, None),
+    ]
+
+
+def test_an_incident_reference_resolves_to_the_first_deployment_that_shipped_it(con):
+    repo = RepoSettings("acme/payments")
+    history = [{"oid": SHA[x], "committedDate": "2026-01-01T00:00:00Z",
+                "parents": {"nodes": [{"oid": SHA[p]}] if p else []}}
+               for x, p in (("a", None), ("b", "a"), ("c", "b"), ("d", "c"))]
+    save(con, repo, "commits", history)
+    save(con, repo, "pulls", [{"number": 12, "mergedAt": "2026-01-01T12:00:00Z", "updatedAt": "2026-01-01T12:00:00Z",
+                               "mergeCommit": {"oid": SHA["c"]}}])
+    ok = lambda at: [("SUCCESS", at)]  # noqa: E731
+    save(con, repo, "deployments", [deployment(1, SHA["a"], ok("2026-01-01T10:00:00Z")),
+                                    deployment(2, SHA["d"], ok("2026-01-02T10:00:00Z")),
+                                    deployment(3, SHA["d"], ok("2026-01-02T11:00:00Z"))])
+    save(con, repo, "issues:incident", [issue(1, "Caused by: #12"), issue(2, "Caused by: " + SHA["b"][:9]),
+                                        issue(3, "Caused by: #99"), issue(4, "Caused by: " + SHA["a"])])
+    rows = con.execute("""SELECT subject_id, caused_by_deployment, caused_by_commit FROM stg_events
+                          WHERE kind = 'incident_started' ORDER BY 1""").fetchall()
+    assert rows == [
+        ("acme/payments#1", "github:acme/payments:deployment:2", None),  # PR 12's merge commit c, shipped by 2
+        ("acme/payments#2", "github:acme/payments:deployment:2", None),  # a short SHA of b, shipped by 2
+        ("acme/payments#3", None, "acme/payments#99"),                   # an unknown PR: kept, reported unmatched
+        ("acme/payments#4", None, SHA["a"]),  # only the first deployment had it: matched by its commit later
+    ]
+    shipped = con.execute("SELECT event_id, shipped_commits FROM stg_events WHERE kind = 'deployment' ORDER BY 1").fetchall()
+    assert shipped == [("deployment:1", []), ("deployment:2", [SHA["d"], SHA["c"], SHA["b"]]), ("deployment:3", [])]
+
+
+def test_revert_prs_are_incidents_only_when_configured(con):
+    pr = {"number": 20, "title": 'Revert "Change 12"', "body": "Reverts acme/payments#12",
+          "createdAt": "2026-01-05T09:00:00Z", "mergedAt": "2026-01-05T09:30:00Z", "updatedAt": "2026-01-05T09:31:00Z",
+          "mergeCommit": {"oid": SHA["e"]}}
+    save(con, RepoSettings("acme/payments"), "pulls", [pr])
+    assert con.execute("SELECT kind FROM stg_events").fetchall() == [("change_merged",)]
+    save(con, RepoSettings("acme/payments", revert_incidents=True), "pulls", [pr])
+    rows = con.execute("""SELECT kind, subject_id, strftime(occurred_at, '%H:%M'), custom_data->>'caused_by_ref'
+                          FROM stg_events ORDER BY kind""").fetchall()
+    assert rows == [("change_merged", "acme/payments#20", "09:30", None),
+                    ("incident_resolved", "acme/payments#20", "09:30", "acme/payments#12"),
+                    ("incident_started", "acme/payments#20", "09:00", "acme/payments#12")]
+
+
+def test_a_key_read_again_replaces_its_raw_row_and_staged_rows(con):
+    repo = RepoSettings("acme/payments")
+    pr = {"number": 7, "title": "First title", "mergedAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"}
+    first = save(con, repo, "pulls", [pr])
+    second = save(con, repo, "pulls", [{**pr, "title": "Edited", "updatedAt": "2026-01-02T00:00:00Z"}])
+    assert (first.loaded, first.replaced, second.loaded, second.replaced) == (1, 0, 0, 1)
+    assert con.execute("SELECT title FROM stg_events").fetchall() == [("Edited",)]
+    assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(1,)]
