@@ -330,7 +330,9 @@ def _connection(data: dict[str, Any], repo: RepoSettings, *path: str) -> dict[st
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
         if node is None:
-            raise RepositoryNotFound(f"{repo.name}: {'.'.join(path)} not found")
+            if key == "ref":  # the History query asks for the production branch by name
+                raise RepositoryNotFound(f"{repo.name}: production branch {repo.production_branch!r} not found")
+            raise RepositoryNotFound(f"{repo.name}: {'.'.join(path)} missing from GitHub's answer")
     return node
 
 
@@ -391,15 +393,9 @@ def fetch_commits(api: GitHubApi, repo: RepoSettings, floor: datetime | None,
     """The production branch's history (each commit with its parents), newest first."""
     variables = {"ref": f"refs/heads/{repo.production_branch}",
                  "since": format_time(floor) if floor else None}
-    pages = _graphql_pages(api, repo, HISTORY_QUERY, variables, ("ref", "target", "history"),
-                           "committedDate", None, cursor)
-    try:
-        yield from pages
-    except RepositoryNotFound as exc:
-        if "ref" in str(exc):
-            raise RepositoryNotFound(
-                f"{repo.name}: production branch {repo.production_branch!r} not found") from exc
-        raise
+    # `since` is applied by GitHub, so no floor here
+    yield from _graphql_pages(api, repo, HISTORY_QUERY, variables, ("ref", "target", "history"),
+                              "committedDate", None, cursor)
 
 
 def _rest_pages(api: GitHubApi, url: str, params: dict[str, Any], list_key: str | None,
@@ -894,16 +890,15 @@ def relink_repository(con: duckdb.DuckDBPyConnection, repo: RepoSettings) -> Non
         """
         SELECT json_extract_string(payload, '$.mergeCommit.oid'),
                json_extract_string(payload, '$.files.nodes[*].path'),
-               json_extract_string(payload, '$.labels.nodes[*].name'),
-               json_extract_string(payload, '$.title')
+               json_extract_string(payload, '$.labels.nodes[*].name')
         FROM raw_events WHERE source = ? AND event_type = 'github.pull_request'
         """,
         [repo.source],
     ).fetchall()
     hotfix_labels = {label.lower() for label in repo.hotfix_labels}
-    hotfix = frozenset(sha for sha, _, labels, title in prs if sha and (
-        any((label or "").lower() in hotfix_labels for label in labels or [])))
-    pr_services = ({sha: match_services(paths, repo.services) for sha, paths, _, _ in prs if sha}
+    hotfix = frozenset(sha for sha, _, labels in prs
+                       if sha and any((label or "").lower() in hotfix_labels for label in labels or []))
+    pr_services = ({sha: match_services(paths, repo.services) for sha, paths, _ in prs if sha}
                    if repo.services else None)
     links = link_shipped_commits(first_parents, deployments, pr_services, hotfix)
     if links:

@@ -357,3 +357,10 @@ def test_github_enterprise_base_url_reaches_rest_and_graphql(db):
         assert {route for route, _ in ghe.calls} == {"graphql:History", "graphql:PullRequests",
                                                       "graphql:Deployments", "rest:issues"}
         assert con.execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
+
+
+def test_a_missing_production_branch_is_named(fake, db):
+    fake.add(build_history(n_prs=4, n_deployments=2, n_incidents=0).repo)
+    con, path = db
+    result = run_github(con, path, fake, [RepoSettings("acme/payments", production_branch="trunk")])
+    assert result.sources[0].message == "acme/payments: production branch 'trunk' not found; skipped"
