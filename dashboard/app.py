@@ -21,6 +21,13 @@ PAGES = {
     "Delivery": [
         st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+        st.Page("views/before_after.py", title="Before/after", icon=":material/compare_arrows:",
+                url_path="before-after"),
+    ],
+    "Why": [
+        st.Page("views/lead_time.py", title="Lead time", icon=":material/timer:", url_path="lead-time"),
+        st.Page("views/batch_size.py", title="Batch size & risk", icon=":material/stacks:", url_path="batch-size"),
+        st.Page("views/pipeline.py", title="Pipeline", icon=":material/conveyor_belt:", url_path="pipeline"),
     ],
     "Stability": [
         st.Page("views/incidents.py", title="Incidents", icon=":material/emergency:", url_path="incidents"),

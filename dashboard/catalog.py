@@ -91,6 +91,15 @@ METRICS: tuple[MetricSpec, ...] = (
 )
 METRICS_BY_KEY = {m.key: m for m in METRICS}
 
+# metric_levels.metric for each card (metrics/levels.py): each metric is classified on its own.
+LEVEL_METRICS = {
+    "deploy_frequency": "deployment_frequency", "lead_time": "lead_time", "change_fail_rate": "change_failure_rate",
+    "deploy_recovery": "failed_deployment_recovery_time", "rework_rate": "deployment_rework_rate",
+    "incident_recovery": "incident_recovery_time",
+}
+# A badge colour per level; the level is always written out too, so colour is never the only cue.
+LEVEL_BADGES = {"elite": "blue", "high": "green", "medium": "orange", "low": "red"}
+
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter"}
 GRAIN_AXIS = {"day": "day", "week": "week (starting Monday)", "month": "month", "quarter": "quarter"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -51,6 +51,14 @@ def _layout(fig: go.Figure, *, height: int, x_title: str | None, y_title: str | 
     return fig
 
 
+LOG_TICKS = [m * 10.0 ** e for e in range(-3, 6) for m in (1, 2, 5)]
+
+
+def log_axis(fig: go.Figure) -> None:
+    """A log y axis labelled at 1-2-5 steps (plain numbers), instead of Plotly's crowded minor digits."""
+    fig.update_yaxes(type="log", rangemode="normal", tickvals=LOG_TICKS, ticktext=[f"{v:g}" for v in LOG_TICKS])
+
+
 def _hover_rows(frame: pd.DataFrame, spec: MetricSpec, grain: str) -> list[list]:
     """customdata per point: [period_start ISO, service, period label, value text, count text]."""
     rows = []
@@ -67,18 +75,27 @@ def _text(value, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None, *, rows: Iterable[int] | None = None) -> None:
-    """Dated process changes as labelled vertical markers (columns: `on`, `name`)."""
+def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None) -> None:
+    """Dated process changes as labelled vertical markers (columns: `starts_on`, `name`).
+
+    Labels sit above the plot in staggered rows, so they cover no data and neighbours do not
+    overprint; a long name is shortened on the chart and shown whole on hover.
+    """
     if annotations is None or annotations.empty:
         return
-    for i, (on, name) in enumerate(zip(annotations["on"], annotations["name"])):
+    rows = min(4, len(annotations))
+    for i, (on, name) in enumerate(zip(annotations["starts_on"], annotations["name"])):
         x = pd.Timestamp(on)
         fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", xref="x",
                       line=dict(color=ANNOTATION, width=1, dash="dot"))
-        # labels alternate in height so neighbouring markers do not print over each other
-        fig.add_annotation(x=x, y=1.0 - 0.09 * (i % 3), yref="paper", xref="x", text=name, showarrow=False,
-                           xanchor="left", yanchor="top", font=dict(size=11, color=ANNOTATION),
-                           bgcolor="rgba(255,255,255,0.8)")
+        label = name if len(name) <= 30 else name[:29] + "…"
+        fig.add_annotation(x=x, y=1.0, yref="paper", xref="x", text=label, hovertext=f"{x:%Y-%m-%d}: {name}",
+                           showarrow=False, xanchor="left", yanchor="bottom", yshift=4 + 17 * (i % rows),
+                           font=dict(size=11, color=ANNOTATION), bgcolor="rgba(255,255,255,0.85)")
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 40
+    fig.update_layout(margin=dict(t=max(top, 30 + 17 * rows)))
+    if fig.layout.showlegend:  # the legend moves below the plot to leave the top to the labels
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
 
 
 def trend_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, *,
@@ -99,7 +116,7 @@ def trend_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, *,
     ))
     _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=spec.axis_title)
     if log_y:
-        fig.update_yaxes(type="log", rangemode="normal")
+        log_axis(fig)
     add_annotations(fig, annotations)
     return fig
 
@@ -126,7 +143,7 @@ def small_multiples_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, se
     _layout(fig, height=60 + 190 * rows, x_title=None, y_title=None)
     fig.update_yaxes(matches="y")  # one scale for every service, so the charts compare at a glance
     if log_y:
-        fig.update_yaxes(type="log", rangemode="normal")
+        log_axis(fig)
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text=spec.unit, row=r, col=1)
     for c in range(1, columns + 1):
@@ -221,3 +238,121 @@ def to_date(value) -> date:
     if isinstance(value, date):
         return value
     return pd.Timestamp(value).date()
+
+
+def shades(colour: str, n: int) -> list[str]:
+    """`n` shades of one colour from light to dark: an ordered scale (small → large buckets) that
+    reads by lightness, so it survives colour blindness and greyscale printing."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    out = []
+    for k in range(n):
+        t = -0.55 + 0.9 * (k / (n - 1) if n > 1 else 1)  # < 0: mixed with white; > 0: with black
+        if t < 0:
+            rgb = (round(c + (255 - c) * -t) for c in (r, g, b))
+        else:
+            rgb = (round(c * (1 - t)) for c in (r, g, b))
+        out.append("#{:02X}{:02X}{:02X}".format(*rgb))
+    return out
+
+
+SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "hexagon"]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+
+
+def series_figure(frame: pd.DataFrame, *, series: str, series_labels: dict[str, str], value: str,
+                  count: str | None, count_label: str, grain: str, unit: str, colours: dict[str, str],
+                  kind: str = "line", percent: bool = False, value_format=None, extra: Sequence[str] = (),
+                  height: int = 340, annotations: pd.DataFrame | None = None, log_y: bool = False) -> go.Figure:
+    """Several series of one measure over time (stages, buckets, outcomes): lines with a marker symbol
+    and dash per series, or stacked bars. `frame` is long (period_start, service, `series`, `value`,
+    `count`); customdata per point: [period ISO, service, period label, value text, count text,
+    series, *extra]."""
+    fig = go.Figure()
+    for i, (key, label) in enumerate(series_labels.items()):
+        part = frame[frame[series] == key].sort_values("period_start")
+        if part.empty:
+            continue
+        raw = part[value].tolist()
+        y = [None if is_missing(v) else (v * 100 if percent else v) for v in raw]
+        if value_format is not None:
+            texts = ["–" if is_missing(v) else value_format(v) for v in raw]
+        else:
+            texts = ["–" if is_missing(v) else f"{v:.1%}" if percent else f"{v:,.1f} {unit}" for v in raw]
+        counts = part[count].tolist() if count else [None] * len(part)
+        extras = [part[e].tolist() for e in extra]
+        custom = [[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p), t,
+                   "" if is_missing(c) else f"{int(c):,} {count_label}", key, *[e[j] for e in extras]]
+                  for j, (p, svc, t, c) in enumerate(zip(part["period_start"], part["service"], texts, counts))]
+        common = dict(x=pd.to_datetime(part["period_start"]), y=y, name=label, customdata=custom,
+                      hovertemplate="<b>%{customdata[2]}</b> · " + label
+                                    + "<br>%{customdata[3]}<br>%{customdata[4]}<extra></extra>")
+        if kind == "bar":
+            fig.add_trace(go.Bar(marker_color=colours[key], **common))
+        else:
+            fig.add_trace(go.Scatter(
+                mode="lines+markers", connectgaps=False,
+                line=dict(color=colours[key], width=2.5, dash=DASHES[i % len(DASHES)]),
+                marker=dict(color=colours[key], size=8, symbol=SERIES_SYMBOLS[i % len(SERIES_SYMBOLS)],
+                            line=dict(color="#333333", width=0.5)),
+                **common))
+    if kind == "bar":
+        fig.update_layout(barmode="stack", bargap=0.15, legend_traceorder="normal")
+    _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=unit, showlegend=True)
+    if log_y:
+        log_axis(fig)
+    add_annotations(fig, annotations)
+    return fig
+
+
+def budget_line(fig: go.Figure, minutes: float, label: str) -> go.Figure:
+    """A horizontal reference line (the CI budget) with its label."""
+    fig.add_hline(y=minutes, line=dict(color=ANNOTATION, width=1.5, dash="dash"),
+                  annotation_text=label, annotation_position="top left", annotation_font_size=12)
+    return fig
+
+
+def distribution_figure(samples: dict[str, pd.Series], *, unit: str, colours: dict[str, str],
+                        log_y: bool = True, height: int = 360) -> go.Figure:
+    """Box plots side by side (one per sample), outliers shown, on one axis with its unit."""
+    fig = go.Figure()
+    for name, values in samples.items():
+        values = pd.Series(values, dtype=float).dropna()
+        if log_y:
+            values = values[values > 0]  # a log axis has no place for zero: the caption says so
+        fig.add_trace(go.Box(y=values, name=name, marker_color=colours[name], boxpoints="outliers",
+                             hovertemplate="%{y:,.2f} " + unit + "<extra>" + name + "</extra>"))
+    _layout(fig, height=height, x_title=None, y_title=unit)
+    if log_y:
+        log_axis(fig)
+    return fig
+
+
+def panels_figure(frame: pd.DataFrame, *, panel: str, panels: Sequence[str], value: str, count: str | None,
+                  count_label: str, grain: str, unit: str, colour: str, value_format, columns: int = 3,
+                  log_y: bool = False) -> go.Figure:
+    """One small chart per panel (a pipeline stage …) of one measure, one colour, one shared scale."""
+    panels = list(panels)
+    rows = max(1, math.ceil(len(panels) / columns))
+    fig = make_subplots(rows=rows, cols=columns, shared_xaxes=True, subplot_titles=panels,
+                        vertical_spacing=0.12 / max(1, rows - 1) + 0.06, horizontal_spacing=0.05)
+    for i, name in enumerate(panels):
+        part = frame[frame[panel] == name].sort_values("period_start")
+        counts = part[count].tolist() if count else [None] * len(part)
+        custom = [[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p),
+                   "–" if is_missing(v) else value_format(v), "" if is_missing(c) else f"{int(c):,} {count_label}"]
+                  for p, svc, v, c in zip(part["period_start"], part["service"], part[value], counts)]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(part["period_start"]), y=[None if is_missing(v) else v for v in part[value]],
+            mode="lines+markers", name=name, line=dict(color=colour, width=2), marker=dict(color=colour, size=5),
+            connectgaps=False, customdata=custom,
+            hovertemplate="<b>" + name + ", %{customdata[2]}</b><br>%{customdata[3]}<br>%{customdata[4]}"
+                          "<extra></extra>",
+        ), row=i // columns + 1, col=i % columns + 1)
+    _layout(fig, height=60 + 170 * rows, x_title=None, y_title=None)
+    fig.update_yaxes(matches="y")
+    if log_y:
+        log_axis(fig)
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text=unit, row=r, col=1)
+    fig.update_annotations(font_size=13)
+    return fig

@@ -16,6 +16,7 @@ models build); this module selects and filters, it does not compute metrics.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -31,6 +32,7 @@ import streamlit as st
 
 from dora.config import load_config
 from ingest.warehouse import snapshot_path
+from metrics import compare, explain, insight_tables, levels, survey
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 
@@ -112,14 +114,12 @@ def read_snapshot(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _parse_settings(raw: str | None) -> MetricSettings:
+    """The MetricSettings a build recorded (build_info.settings), keeping only the fields this code knows."""
     if not raw:
         return MetricSettings()
     data = json.loads(raw)
-    return MetricSettings(
-        tuple(data.get("production_environments", ("production", "prod"))),
-        int(data.get("attribution_window_hours", 24)),
-        data.get("timezone", "UTC"),
-    )
+    known = {f.name for f in dataclasses.fields(MetricSettings)}
+    return MetricSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
@@ -209,73 +209,20 @@ def load_freshness(snap: Snapshot) -> pd.DataFrame:
         ).df()
 
 
-# The records behind one figure (metric × period × service). Period membership is the metric
-# models': a deployment belongs to the period of its finish in the build's time zone, a change to
-# the period of the deployment that first shipped it, an incident to the period it started.
-_DEPLOYMENT_RECORDS = """
-SELECT d.deployment_id, d.service, d.finished_at, d.started_at, d.commit_sha AS commit,
-       (SELECT count(*) FROM fct_deployment_changes c WHERE c.deployment_key = d.deployment_key) AS changes,
-       d.unplanned, f.deployment_key IS NOT NULL AS failed, f.reason AS failure_reason,
-       f.incident_ids, f.recovery_minutes, f.recovery_rule
-FROM fct_deployments d
-LEFT JOIN fct_failures f USING (deployment_key)
-WHERE d.environment = $environment
-  AND ($service = 'all' OR d.service = $service)
-  AND date_trunc($grain, d.finished_at AT TIME ZONE $timezone)::DATE = $period_start
-ORDER BY failed DESC, d.unplanned DESC, d.finished_at, d.service, d.deployment_id
-"""
-
-_LEAD_TIME_RECORDS = """
-SELECT l.change_id, c.title, c.author, l.service, l.lead_time_hours, l.lead_start_field,
-       l.lead_started_at, c.merged_at, l.delivered_at, d.deployment_id, dc.rule AS link_rule
-FROM fct_lead_times l
-JOIN fct_deployments d USING (deployment_key)
-LEFT JOIN fct_changes c USING (change_id)
-LEFT JOIN fct_deployment_changes dc ON dc.deployment_key = l.deployment_key AND dc.change_id = l.change_id
-WHERE l.environment = $environment
-  AND ($service = 'all' OR l.service = $service)
-  AND l.lead_time_hours >= 0
-  AND date_trunc($grain, l.delivered_at AT TIME ZONE $timezone)::DATE = $period_start
-ORDER BY l.lead_time_hours DESC, l.change_id
-"""
-
-_INCIDENT_RECORDS = """
-SELECT i.incident_id, i.service, i.severity, i.started_at, i.resolved_at, i.recovery_minutes,
-       d.deployment_id AS attributed_to, i.attribution_rule
-FROM fct_incidents i
-LEFT JOIN fct_deployments d USING (deployment_key)
-WHERE i.environment = $environment
-  AND i.started_at IS NOT NULL
-  AND (($service = 'all') OR i.service = $service)
-  AND date_trunc($grain, i.started_at AT TIME ZONE $timezone)::DATE = $period_start
-ORDER BY i.recovery_minutes DESC NULLS FIRST, i.started_at, i.incident_id
-"""
-
-RECORD_KINDS = {
-    "deploy_frequency": "deployments",
-    "change_fail_rate": "deployments",
-    "rework_rate": "deployments",
-    "deploy_recovery": "deployments",
-    "lead_time": "changes",
-    "incident_recovery": "incidents",
-}
-_RECORD_SQL = {"deployments": _DEPLOYMENT_RECORDS, "changes": _LEAD_TIME_RECORDS, "incidents": _INCIDENT_RECORDS}
-
-
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_records(snap: Snapshot, metric_key: str, grain: str, period_start: date, service: str,
-                 environment: str) -> pd.DataFrame:
-    """The records behind one figure: deployments, changes or incidents of that period and service."""
-    kind = RECORD_KINDS[metric_key]
+def load_records(snap: Snapshot, figure: str, grain: str, period_start: date, service: str,
+                 environment: str) -> tuple[pd.DataFrame, dict]:
+    """The records behind one figure (a summary column such as `change_failure_rate`), from the metrics
+    layer's drill-down (`metrics.explain.explain_figure`): one row per record, whether it is counted,
+    its value and the rule that linked it. Also returns the stored figure and how the rows make it."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        frame = con.execute(_RECORD_SQL[kind], {
-            "environment": environment, "service": service, "grain": grain,
-            "period_start": period_start, "timezone": settings.timezone,
-        }).df()
-    if metric_key == "deploy_recovery":
-        frame = frame[frame["failed"] & frame["recovery_minutes"].ge(0)].reset_index(drop=True)
-    return frame
+        frame = explain.explain_figure(con, figure, grain, period_start, service, environment, settings)
+    about = dict(frame.attrs)
+    about["recomputed"] = explain.compute_figure(frame)
+    about["how"] = explain.describe_stat(frame)
+    frame.attrs = {}
+    return frame, about
 
 
 def _range_params(view: View, settings: MetricSettings) -> dict:
@@ -365,3 +312,189 @@ def load_rejects(snap: Snapshot, limit: int = 200) -> tuple[int, pd.DataFrame]:
             [limit],
         ).df()
     return total, frame
+
+
+def _filters(view: View, by_service: bool = False) -> Filters:
+    return _summary_filters(view, by_service)
+
+
+def _only_view_services(frame: pd.DataFrame, view: View, column: str = "service") -> pd.DataFrame:
+    if view.services and len(view.services) > 1:
+        frame = frame[frame[column].isin(view.services)].reset_index(drop=True)
+    return frame
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
+    """DORA levels per period and metric for the view's scope (metrics.levels), in the report the
+    build's settings name; empty when the build has no levels or the grain is a day."""
+    status = load_status(snap)
+    if "metric_levels" not in status.tables or view.grain == "day":
+        return pd.DataFrame()
+    with read_snapshot(snap) as con:
+        frame = levels.query_levels(con, _filters(view), status.settings)
+    return _only_view_services(frame, view)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_annotations(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Annotations (dated process changes) that apply to the view: the organisation's, and the
+    selected services' own; columns id, name, starts_on, service, description."""
+    if "annotations" not in load_status(snap).tables:
+        return pd.DataFrame(columns=["id", "name", "starts_on", "service", "description"])
+    with read_snapshot(snap) as con:
+        frame = compare.query_annotations(con)
+    keep = frame["service"].isna() | frame["service"].isin(view.services)
+    return frame[keep].reset_index(drop=True)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_breakdown(snap: Snapshot, view: View, by_service: bool = False) -> pd.DataFrame:
+    """The lead-time breakdown per period (coding, pickup, review, deploy wait), as `dora export
+    --table lead-time-breakdown` writes it."""
+    status = load_status(snap)
+    with read_snapshot(snap) as con:
+        frame = insight_tables.query_lead_time_breakdown(con, _filters(view, by_service), status.settings)
+    return _only_view_services(frame, view)
+
+
+STAGE_SAMPLE = 20_000  # changes drawn for the distribution chart: enough for its shape, fast at any size
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_stage_spans(snap: Snapshot, view: View) -> tuple[int, pd.DataFrame]:
+    """Each change's breakdown spans (fct_change_stages) in the view, for the distribution chart: how
+    many changes there are, and up to STAGE_SAMPLE of them (a reproducible random sample)."""
+    settings = load_status(snap).settings
+    params = _range_params(view, settings)
+    where = """
+        FROM fct_change_stages
+        WHERE environment = $environment
+          AND ($services IS NULL OR list_contains($services, service))
+          AND ($from_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE >= $from_date)
+          AND ($to_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE <= $to_date)
+    """
+    with read_snapshot(snap) as con:
+        total = con.execute("SELECT count(*) " + where, params).fetchall()[0][0]
+        frame = con.execute(
+            "SELECT change_id, service, delivered_at, coding_hours, pickup_hours, review_hours, deploy_wait_hours "
+            + where + " ORDER BY hash(change_id) LIMIT $limit",
+            {**params, "limit": STAGE_SAMPLE},
+        ).df()
+    return total, frame
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_batches(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Change fail rate, recovery and lead time by batch size and cadence bucket per period, as
+    `dora export --table batch-size` writes it."""
+    status = load_status(snap)
+    with read_snapshot(snap) as con:
+        frame = insight_tables.query_batch_size(con, _filters(view), status.settings)
+    return _only_view_services(frame, view)
+
+
+_BUCKET_COLUMN = {"changes": "change_bucket", "lines": "lines_bucket", "cadence": "cadence_bucket"}
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_batch_records(snap: Snapshot, grain: str, period_start: date, service: str, environment: str,
+                       dimension: str, bucket: str) -> pd.DataFrame:
+    """The deployments of one batch bucket in one period (fct_deployment_batches), failed first."""
+    settings = load_status(snap).settings
+    column = _BUCKET_COLUMN[dimension]  # a fixed column name from the dict above, never user text
+    with read_snapshot(snap) as con:
+        return con.execute(
+            f"""
+            SELECT d.deployment_id, b.service, b.finished_at, b.changes, b.lines_changed, b.deploys_that_week,
+                   b.failed, b.recovery_minutes
+            FROM fct_deployment_batches b JOIN fct_deployments d USING (deployment_key)
+            WHERE b.environment = $environment AND ($service = 'all' OR b.service = $service)
+              AND b.{column} = $bucket
+              AND date_trunc($grain, b.finished_at AT TIME ZONE $timezone)::DATE = $period_start
+            ORDER BY b.failed DESC, b.finished_at, d.deployment_id
+            """,
+            {"environment": environment, "service": service, "bucket": bucket, "grain": grain,
+             "period_start": period_start, "timezone": settings.timezone},
+        ).df()
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_pipeline(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Pipeline health per period and stage, as `dora export --table pipeline` writes it (empty
+    without pipeline runs)."""
+    status = load_status(snap)
+    if "metric_pipeline" not in status.tables:
+        return pd.DataFrame()
+    with read_snapshot(snap) as con:
+        if not con.execute("SELECT count(*) FROM metric_pipeline").fetchall()[0][0]:
+            return pd.DataFrame()
+        known = insight_tables.list_pipeline_services(con)
+        services = tuple(s for s in view.services if s in known)
+        if view.services and not services:
+            return pd.DataFrame()
+        frame = insight_tables.query_pipeline(con, _filters(view._replace(services=services)), status.settings)
+    return _only_view_services(frame, view._replace(services=services))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_data_span(snap: Snapshot, service: str | None) -> tuple[date, date] | None:
+    """The first and last day with events (that service's), as before/after clips its windows."""
+    with read_snapshot(snap) as con:
+        return compare.data_span(con, load_status(snap).settings, service)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date, date], service: str | None,
+                    environment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Before/after (metrics.compare): the results table, and the values behind its medians and means."""
+    settings = load_status(snap).settings
+    first, second = compare.Window(*before, "before"), compare.Window(*after, "after")
+    with read_snapshot(snap) as con:
+        table = compare.compare_windows(con, first, second, settings, service, environment)
+        used_before = compare.Window(table["before_start"].iloc[0], table["before_end"].iloc[0])
+        used_after = compare.Window(table["after_start"].iloc[0], table["after_end"].iloc[0])
+        samples = compare.query_window_samples(con, used_before, used_after, settings, service, environment)
+    return table, samples
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_survey(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Developer satisfaction per period (metrics.survey); empty without survey responses."""
+    if "survey_responses" not in load_status(snap).tables:
+        return pd.DataFrame()
+    with read_snapshot(snap) as con:
+        if not con.execute("SELECT count(*) FROM survey_responses").fetchall()[0][0]:
+            return pd.DataFrame()
+        return survey.query_survey(con, Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_pipeline_runs(snap: Snapshot, grain: str, period_start: date, service: str) -> pd.DataFrame:
+    """The pipeline runs of one period (fct_pipeline_runs; a run belongs to the period of its start),
+    slowest first."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        return con.execute(
+            """
+            SELECT run_id, pipeline_name, service, commit_sha AS commit, started_at, finished_at, outcome,
+                   duration_minutes, ci_minutes, stopped_stage, stop_outcome
+            FROM fct_pipeline_runs
+            WHERE ($service = 'all' OR service = $service)
+              AND date_trunc($grain, coalesce(started_at, finished_at) AT TIME ZONE $timezone)::DATE = $period_start
+            ORDER BY ci_minutes DESC NULLS LAST, duration_minutes DESC NULLS LAST, run_id
+            """,
+            {"service": service, "grain": grain, "period_start": period_start, "timezone": settings.timezone},
+        ).df()
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_annotation_windows(snap: Snapshot, before_ref: str, after_ref: str,
+                            service: str | None) -> tuple[tuple[date, date], tuple[date, date]]:
+    """Before/after windows from two annotations (metrics.compare): the days before `before_ref` since
+    the previous annotation, and the days from `after_ref` to the next one."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        before = compare.window_before_annotation(con, before_ref, settings, service)
+        after = compare.window_after_annotation(con, after_ref, settings, service)
+    return (before.start, before.end), (after.start, after.end)

@@ -45,6 +45,11 @@ COLUMN_LABELS = {
     "last_success_at": "Last successful load (UTC)", "last_outcome": "Last run", "last_run_at": "Last run (UTC)",
     "newest_event_at": "Newest event (UTC)", "events": "Events stored", "runs": "Runs",
     "last_message": "Last message",
+    "record_type": "Record type", "record_id": "Record", "at": "When (UTC)", "counted": "Counted",
+    "run_id": "Pipeline run", "pipeline_name": "Pipeline", "outcome": "Outcome",
+    "duration_minutes": "Duration (min)", "ci_minutes": "CI time (min)", "stopped_stage": "Stopped at stage",
+    "stop_outcome": "What became of the stopped build",
+    "rule": "Rule that linked it", "value_hours": "Value (hours)", "value_minutes": "Value (minutes)", "lines_changed": "Lines changed", "deploys_that_week": "Deploys that week",
 }
 
 # Words for the codes the facts use, so tables explain themselves.
@@ -63,9 +68,11 @@ RULE_WORDS = {
     "explicit": "listed by the deployment", "commit_graph": "commit graph", "merge_window": "merged since the previous deployment",
     "first_commit_at": "first commit", "opened_at": "pull request opened", "merged_at": "merge",
     "ok": "ok", "rejects": "ok, with rejected records", "failed": "failed",
+    "never_deployed": "never deployed (a failure prevented)", "deployed_later_ok": "deployed later, did not fail",
+    "deployed_later_failed": "deployed later, and failed", "commit_unknown": "unknown (the run names no commit)",
 }
 _WORDED = {"attribution_rule", "recovery_rule", "failure_reason", "reason", "link_rule", "lead_start_field",
-           "last_outcome"}
+           "last_outcome", "stop_outcome"}
 
 
 class NoData(Exception):
@@ -236,6 +243,34 @@ def download_csv(frame: pd.DataFrame, name: str, *, key: str, label: str = "Down
     """One click to the CSV of exactly what a table or chart shows (built only when clicked)."""
     st.download_button(label, data=lambda: to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key=key,
                        on_click="ignore", icon=":material/download:", type="tertiary")
+
+
+def show_records(snap: data.Snapshot, figure: str, grain: str, period_start, service: str, environment: str,
+                 *, title: str, key: str) -> None:
+    """The records behind one figure (metrics.explain): which are counted, their values and the rule
+    that linked each, with the stored figure recomputed from them."""
+    from dashboard.charts import period_label, to_date
+
+    start = to_date(period_start)
+    frame, about = data.load_records(snap, figure, grain, start, service, environment)
+    counted = int(frame["counted"].sum())
+    scope = "all services" if service == "all" else service
+    st.markdown(f"**{title}, {period_label(grain, start)}, {scope}: {len(frame):,} records, {counted:,} counted**")
+    if about.get("figure") is not None:
+        st.caption(f"The figure is {about['how']}; recomputed from these rows it is {_number(about['recomputed'])}, "
+                   f"as stored ({_number(about['figure'])}).")
+    columns = ["record_id", "service", "at", "counted"]
+    shown = frame.copy()
+    if about.get("unit") in ("hours", "minutes"):
+        value_name = f"value_{about['unit']}"
+        shown[value_name] = shown["value"]
+        columns.append(value_name)
+    columns += [c for c in ("failed", "unplanned") if c in shown.columns] + ["rule", "detail"]
+    show_table(shown, columns, key=key, file_name=f"{figure}-{start}-{service}")
+
+
+def _number(value) -> str:
+    return "–" if value is None or value != value else f"{value:,.4g}"
 
 
 def selected_points(event) -> list[dict]:

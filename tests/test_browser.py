@@ -7,6 +7,8 @@ from a bar, downloads a chart's CSV, and saves a screenshot of every page under 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,10 @@ pytestmark = [
 PAGES = [
     ("", "Are we getting faster and safer?", 1),
     ("trends", "Trends", 2),
+    ("before-after", "Before and after", 4),
+    ("lead-time", "Lead time breakdown", 2),
+    ("batch-size", "Batch size and risk", 3),
+    ("pipeline", "Pipeline health", 3),
     ("incidents", "Incidents and failed deployments", 1),
     ("quality", "Data quality", 1),
 ]
@@ -33,13 +39,18 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> Path:
-    """The bundled sample loaded with `dora ingest events`, or the small fixture where there is no sample."""
+    """The bundled sample loaded as `make demo` loads it, or the small fixture where there is no sample."""
     directory = tmp_path_factory.mktemp("browser")
     if not SAMPLE.exists():
         return build_warehouse(directory)
     db = directory / "dora.duckdb"
     result = ingest_with_cli(db, SAMPLE)
     assert result.returncode in (0, 3), result.stderr  # 3: the sample's malformed lines were rejected
+    for command in (["ingest", "survey", str(SAMPLE.with_name("survey.csv"))],
+                    ["annotate", "import", str(SAMPLE.with_name("annotations.csv"))]):
+        done = subprocess.run([sys.executable, "-m", "dora", *command, "--db", str(db), "-q"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
     return db
 
 
@@ -72,7 +83,8 @@ def page(browser):
 def wait_until_rendered(page, title: str, charts: int) -> None:
     """The page's title, its charts drawn by Plotly, and the script finished running."""
     page.get_by_role("heading", name=title).wait_for()
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}")
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')]"
+                           f".filter(p => p.querySelector('.main-svg')).length >= {charts}")
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
@@ -120,7 +132,7 @@ def test_clicking_a_bar_lists_the_deployments_behind_it(base_url, page):
     wait_until_rendered(page, "Are we getting faster and safer?", 1)
     bars = page.locator(".js-plotly-plot .barlayer .trace").first.locator(".point")
     bars.last.click(force=True)  # the latest period's bar
-    page.get_by_text(re.compile(r"^\d[\d,]* deployments in ")).wait_for()
+    page.get_by_text(re.compile(r"^Deployments, .*: [\d,]+ records")).wait_for()
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
     assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # the records, and data freshness
     assert no_error_box(page)

@@ -17,7 +17,8 @@ from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 from tests.test_dashboard_fixture import APP, build_warehouse, fixture_db  # noqa: F401
 
-PAGES = ["views/overview.py", "views/trends.py", "views/incidents.py", "views/quality.py"]
+PAGES = ["views/overview.py", "views/trends.py", "views/before_after.py", "views/lead_time.py",
+         "views/batch_size.py", "views/pipeline.py", "views/incidents.py", "views/quality.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +51,11 @@ def summary(db, **filters):
         con.close()
 
 
+def plotted(spec, column) -> list:
+    """What a chart should plot for a summary column: rates in %, undefined values as gaps (NaN)."""
+    return [float("nan") if v is None else v for v in (plot_value(spec, x) for x in column)]
+
+
 def figures(app: AppTest) -> list:
     return [pio.from_json(chart.proto.spec) for chart in app.get("plotly_chart")]
 
@@ -58,7 +64,7 @@ def values(array) -> list:
     """A trace's values: plotly ships numeric arrays base64-encoded ({'dtype', 'bdata'})."""
     if isinstance(array, dict):
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
+    return [float("nan") if v is None else v for v in array]  # a gap in the line: no value
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -75,8 +81,17 @@ def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkey
     app = open_app(fixture_db, monkeypatch)
     frame = summary(fixture_db, grain="month")
     june, may = frame.iloc[-1], frame.iloc[-2]
-    cards = {m.label: m for m in app.metric}
+    cards = {m.label.split(" :")[0]: m for m in app.metric}  # labels end in a level badge where one applies
     assert set(cards) == {m.name for m in METRICS}
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    levels = dict(con.execute(
+        "SELECT metric, level FROM metric_levels WHERE report = '2024' AND grain = 'month' AND service = 'all' "
+        "AND environment = 'production' AND period_start = DATE '2026-06-01' AND level IS NOT NULL").fetchall())
+    con.close()
+    badges = {m.label.split(" :")[0]: m.label.split("[")[1].rstrip("]") for m in app.metric if "-badge[" in m.label}
+    assert badges == {"Deployment frequency": levels["deployment_frequency"].capitalize(),
+                      "Change lead time": levels["lead_time"].capitalize(),
+                      "Change fail rate": levels["change_failure_rate"].capitalize()}
     for spec in METRICS:
         card = cards[spec.name]
         assert card.value == format_value(spec, june[spec.column])
@@ -104,14 +119,14 @@ def test_trend_charts_plot_the_metrics_layers_values(fixture_db, monkeypatch, sp
     app.button_group(key="metric").set_value(spec.key).run()
     assert not app.exception
     overall, per_service = figures(app)
-    expected = [plot_value(spec, v) for v in summary(fixture_db, grain="week")[spec.column]]
+    expected = plotted(spec, summary(fixture_db, grain="week")[spec.column])
     assert values(overall.data[0].y) == pytest.approx(expected, nan_ok=True)
     assert overall.layout.yaxis.title.text == spec.axis_title
     assert overall.layout.xaxis.title.text == "week (starting Monday)"
     by_service = summary(fixture_db, grain="week", by_service=True)
     for trace in per_service.data:
         part = by_service[by_service["service"] == trace.name]
-        assert values(trace.y) == pytest.approx([plot_value(spec, v) for v in part[spec.column]], nan_ok=True)
+        assert values(trace.y) == pytest.approx(plotted(spec, part[spec.column]), nan_ok=True)
 
 
 def test_filters_come_from_the_url_so_a_view_can_be_shared(fixture_db, monkeypatch):
@@ -135,10 +150,24 @@ def test_selecting_a_bar_lists_the_deployments_behind_it(fixture_db, monkeypatch
         "point_indices": [0], "box": [], "lasso": []}}
     app.run()
     assert not app.exception
-    assert "**4 deployments in Apr 2026** (all services), 1 failed" in [m.value for m in app.markdown]
+    assert "**Deployments, Apr 2026, all services: 4 records, 4 counted**" in [m.value for m in app.markdown]
+    assert any("recomputed from these rows it is 4, as stored (4)" in c.value for c in app.caption)
     records = app.dataframe[0].value
-    assert records["Deployment"].tolist() == ["pay-2", "pay-3", "pay-1", "srch-1"]  # failed, unplanned first
-    assert records["Why it failed"].tolist()[0] == "rollback"
+    assert records["Record"].tolist() == ["pay-1", "srch-1", "pay-2", "pay-3"]
+    assert records["Failed"].tolist() == [False, False, True, False]
+    assert "rolled back" in records["Rule that linked it"][2]
+
+
+def test_selecting_a_trend_point_lists_the_changes_behind_a_median(fixture_db, monkeypatch):
+    app = open_app(fixture_db, monkeypatch, "views/trends.py", metric="Change lead time")
+    app.session_state["trend-lead_time"] = {"selection": {
+        "points": [{"customdata": ["2026-05-01", "all", "May 2026", "4.9 days", "2 changes deployed"]}],
+        "point_indices": [1], "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception
+    assert "**Change lead time (median), May 2026, all services: 2 records, 2 counted**" in \
+        [m.value for m in app.markdown]
+    assert app.dataframe[0].value["Record"].tolist() == ["acme/payments#5", "acme/search#2"]
 
 
 def test_incidents_page_counts_equal_the_metrics_layer(fixture_db, monkeypatch):
@@ -208,3 +237,67 @@ def test_a_chosen_date_range_stays_when_a_load_adds_days(tmp_path, monkeypatch):
     app.run()
     assert app.sidebar.date_input[0].value == (date(2026, 4, 6), date(2026, 5, 31))
     assert "**All services** · May 2026, compared with Apr 2026" in [m.value for m in app.markdown]
+
+
+def long_from_wide(frame, stages):
+    return {stage: frame[f"{stage}_median_hours"].tolist() for stage in stages}
+
+
+def test_lead_time_page_plots_the_breakdown_export(fixture_db, monkeypatch):
+    from metrics.insight_tables import query_lead_time_breakdown
+    app = open_app(fixture_db, monkeypatch, "views/lead_time.py")
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    expected = query_lead_time_breakdown(con, Filters(grain="month"), MetricSettings())
+    con.close()
+    stages, distribution = figures(app)
+    assert [t.name for t in stages.data] == ["Coding", "Pickup", "Review", "Deploy wait"]
+    for trace, stage in zip(stages.data, ["coding", "pickup", "review", "deploy_wait"]):
+        assert values(trace.y) == pytest.approx(expected[f"{stage}_median_hours"].tolist(), nan_ok=True)
+    assert stages.layout.yaxis.type == "log"
+    assert [t.name for t in distribution.data] == ["Coding", "Pickup", "Review", "Deploy wait"]
+
+
+def test_batch_size_page_plots_the_batch_export(fixture_db, monkeypatch):
+    from metrics.insight_tables import query_batch_size
+    app = open_app(fixture_db, monkeypatch, "views/batch_size.py")
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    expected = query_batch_size(con, Filters(grain="month"), MetricSettings())
+    con.close()
+    share, cfr, recovery = figures(app)
+    changes = expected[expected["dimension"] == "changes"]
+    for trace in cfr.data:
+        rows = changes[changes["bucket"] == trace.name]
+        assert values(trace.y) == pytest.approx([v * 100 for v in rows["change_failure_rate"]], nan_ok=True)
+    assert cfr.layout.yaxis.title.text == "change fail rate (%)"
+    app.button_group(key="batch").set_value("cadence").run()
+    assert not app.exception and figures(app)[0].data[0].name == "1 a week"
+
+
+def test_pipeline_page_plots_the_pipeline_export_against_the_budget(fixture_db, monkeypatch):
+    from metrics.insight_tables import query_pipeline
+    app = open_app(fixture_db, monkeypatch, "views/pipeline.py")
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    expected = query_pipeline(con, Filters(grain="month"), MetricSettings())
+    con.close()
+    runs = expected[expected["stage"] == "(run)"]
+    ci = figures(app)[0]
+    assert values(ci.data[0].y) == pytest.approx(runs["ci_p50_minutes"].tolist())
+    assert [s.y0 for s in ci.layout.shapes] == [15.0]  # the CI budget line
+
+
+def test_before_after_page_shows_the_comparison_of_the_metrics_layer(fixture_db, monkeypatch):
+    from metrics import compare
+    app = open_app(fixture_db, monkeypatch, "views/before_after.py",
+                   before_dates=["2026-04-06", "2026-04-30"], after_dates=["2026-05-01", "2026-06-01"])
+    con = open_warehouse(snapshot_path(fixture_db), read_only=True)
+    expected = compare.compare_windows(con, compare.Window(date(2026, 4, 6), date(2026, 4, 30)),
+                                       compare.Window(date(2026, 5, 1), date(2026, 6, 1)), MetricSettings())
+    con.close()
+    table = app.dataframe[0].value
+    assert table["Metric"].tolist() == expected["label"].tolist()
+    # April: 4 deployments in 25 days; lead times 49, 101, 116, 120, 120 h (median 116 h); 1 of 4 failed
+    assert table["Before"].tolist()[:3] == ["0.16 /day", "4.8 days", "25.0%"]
+    assert table["n (before → after)"].tolist()[0] == "4 → 3"
+    verdicts = {"improved": "▲ improved", "worse": "▼ worse", "not enough data": "? not enough data",
+                "not distinguishable from noise": "≈ not distinguishable from noise"}
+    assert table["Verdict"].tolist() == [verdicts[v] for v in expected["verdict"]]

@@ -54,7 +54,7 @@ def test_trend_figure_plots_rates_as_percent_in_period_order_with_gaps_for_undef
 
 
 def test_trend_figure_log_scale_and_annotations_as_labelled_markers():
-    notes = pd.DataFrame({"on": [date(2026, 5, 25)], "name": ["Phase 1: remove manual gates"]})
+    notes = pd.DataFrame({"starts_on": [date(2026, 5, 25)], "name": ["Phase 1: remove manual gates"]})
     fig = charts.trend_figure(FRAME, METRICS_BY_KEY["lead_time"], "month", annotations=notes, log_y=True)
     assert fig.layout.yaxis.type == "log"
     assert fig.layout.yaxis.title.text == "Change lead time (hours)"

@@ -66,27 +66,29 @@ def test_summary_is_the_export_and_keeps_several_services_apart(fixture_db):
     assert set(one["service"]) == {"search"}
 
 
-@pytest.mark.parametrize("metric, count_column", [
-    ("deploy_frequency", "deployments"), ("change_fail_rate", "deployments"), ("lead_time", "changes_deployed"),
-    ("incident_recovery", "incidents"), ("deploy_recovery", "failed_deployment_recoveries"),
+@pytest.mark.parametrize("figure, count_column", [
+    ("deploys_per_day", "deployments"), ("change_failure_rate", "deployments"),
+    ("lead_time_median_hours", "changes_deployed"), ("incident_recovery_median_minutes", "incidents_resolved"),
+    ("failed_deployment_recovery_median_minutes", "failed_deployment_recoveries"), ("rework_rate", "deployments"),
 ])
 @pytest.mark.parametrize("service", ["all", "payments", "search"])
-def test_records_behind_every_figure_are_as_many_as_the_figure_counts(fixture_db, metric, count_column, service):
+def test_records_behind_every_figure_reproduce_it(fixture_db, figure, count_column, service):
     snap = data.find_snapshot(fixture_db)
     frame = summary_of(fixture_db, grain="month", service=None if service == "all" else service)
     for row in frame.itertuples():
-        records = data.load_records(snap, metric, "month", row.period_start.date(), service, "production")
-        assert len(records) == getattr(row, count_column), (metric, service, row.period_start)
-        if metric == "change_fail_rate":
-            assert int(records["failed"].sum()) == row.failed_deployments
+        records, about = data.load_records(snap, figure, "month", row.period_start.date(), service, "production")
+        assert int(records["counted"].sum()) == getattr(row, count_column), (figure, service, row.period_start)
+        stored = getattr(row, figure)
+        if stored == stored:  # a defined figure: the rows recompute it
+            assert about["recomputed"] == pytest.approx(stored, abs=1e-6)
 
 
 def test_records_say_why_a_deployment_failed_and_which_incident(fixture_db):
-    records = data.load_records(data.find_snapshot(fixture_db), "change_fail_rate", "month", date(2026, 5, 1),
-                                "all", "production")
-    assert records[["deployment_id", "failed", "failure_reason"]].values.tolist() == [
-        ["pay-4", True, "incident"], ["srch-2", True, "incident"]]
-    assert [list(ids) for ids in records["incident_ids"]] == [["INC-1"], ["INC-2"]]
+    records, about = data.load_records(data.find_snapshot(fixture_db), "change_failure_rate", "month",
+                                       date(2026, 5, 20), "all", "production")
+    assert about["period_start"] == date(2026, 5, 1) and about["figure"] == 1.0
+    assert records[["record_id", "failed"]].values.tolist() == [["pay-4", True], ["srch-2", True]]
+    assert "INC-1" in records["rule"][0] and "INC-2" in records["rule"][1]
 
 
 def test_incidents_failures_and_findings_follow_the_view(fixture_db):

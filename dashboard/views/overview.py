@@ -7,12 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import METRICS, format_change, format_value, judge_change
+from dashboard.catalog import LEVEL_BADGES, LEVEL_METRICS, METRICS, format_change, format_value, judge_change
 
 st.title("Are we getting faster and safer?")
 snap, status, view = ui.load_context()
 summary = data.load_summary(snap, view)
 scopes = list(view.services) or ["all"]
+levels = data.load_levels(snap, view)
+annotations = data.load_annotations(snap, view)
 
 
 def latest_rows(frame: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
@@ -34,7 +36,17 @@ def period_end(grain: str, start) -> pd.Timestamp:
     return start + step - timedelta(days=1)
 
 
-def render_cards(frame: pd.DataFrame, heading: str) -> None:
+def level_of(scope: str, period_start, metric_key: str) -> str | None:
+    """The DORA level of one card's value (metrics.levels), when the build has levels."""
+    if levels.empty:
+        return None
+    row = levels[(levels["service"] == scope) & (levels["metric"] == LEVEL_METRICS[metric_key])
+                 & (pd.to_datetime(levels["period_start"]) == pd.Timestamp(period_start))]
+    value = row["level"].iloc[0] if len(row) else None
+    return value if isinstance(value, str) else None
+
+
+def render_cards(frame: pd.DataFrame, heading: str, scope: str) -> None:
     current, previous = latest_rows(frame)
     if current is None:
         st.info(f"{heading}: no deployments, changes or incidents in the selected dates.")
@@ -52,9 +64,10 @@ def render_cards(frame: pd.DataFrame, heading: str) -> None:
         before = previous[spec.column] if previous is not None else None
         count = current.get(spec.count_column)
         verdict = judge_change(spec, value, before)
+        level = level_of(scope, current["period_start"], spec.key)
         with columns[i % 3]:
             st.metric(
-                spec.name,
+                f"{spec.name} :{LEVEL_BADGES.get(level, 'gray')}-badge[{level.capitalize()}]" if level else spec.name,
                 format_value(spec, value),
                 delta=format_change(spec, value, before),
                 delta_color=spec.card_colour,
@@ -69,7 +82,7 @@ def render_cards(frame: pd.DataFrame, heading: str) -> None:
 
 
 for scope in scopes:
-    render_cards(summary[summary["service"] == scope], "All services" if scope == "all" else scope)
+    render_cards(summary[summary["service"] == scope], "All services" if scope == "all" else scope, scope)
 
 st.subheader(f"Deployments per {view.grain}")
 st.caption("Click a bar to list the deployments behind it.")
@@ -78,22 +91,16 @@ for scope, tab in zip(scopes, tabs):
     with tab:
         part = summary[summary["service"] == scope]
         event = st.plotly_chart(
-            charts.deployments_figure(part, view.grain), on_select="rerun", selection_mode="points",
+            charts.deployments_figure(part, view.grain, annotations=annotations), on_select="rerun", selection_mode="points",
             key=f"deployments-{scope}", config=ui.PLOTLY_CONFIG,
         )
         ui.download_csv(part[["period_start", "service", "deployments", "failed_deployments",
                               "change_failure_rate", "environment", "grain", "time_zone"]],
                         f"deployments-per-{view.grain}", key=f"deployments-{scope}-csv", label="Download chart data")
         for point in ui.selected_points(event)[:1]:
-            period_start, service, label = point["customdata"][0], point["customdata"][1], point["customdata"][2]
-            records = data.load_records(snap, "deploy_frequency", view.grain, charts.to_date(period_start),
-                                        service, view.environment)
-            failed = int(records["failed"].sum())
-            st.markdown(f"**{len(records):,} deployments in {label}** ({'all services' if service == 'all' else service}),"
-                        f" {failed:,} failed")
-            ui.show_table(records, ["deployment_id", "service", "finished_at", "commit", "changes", "unplanned",
-                                    "failed", "failure_reason", "incident_ids", "recovery_minutes", "recovery_rule"],
-                          key=f"deployments-{scope}-records", file_name=f"deployments-{period_start}-{service}")
+            period_start, service = point["customdata"][0], point["customdata"][1]
+            ui.show_records(snap, "deployments", view.grain, period_start, service, view.environment,
+                            title="Deployments", key=f"deployments-{scope}-records")
 
 st.subheader("Data freshness")
 freshness = data.load_freshness(snap)
@@ -106,5 +113,9 @@ else:
                        f"the figures are as of its last successful load.", icon=":material/warning:")
     ui.show_table(freshness, ["origin", "last_success_at", "last_outcome", "newest_event_at", "events", "runs"],
                   key="freshness", height="content")
+if not levels.empty:
+    report = levels["report"].iloc[0]
+    st.caption(f"Levels: each metric on its own against the DORA {report} report's table "
+               "(docs/metrics.md, \"DORA levels\").")
 st.caption(f"Metrics built {status.built_at:%Y-%m-%d %H:%M} UTC. Definitions: docs/metrics.md."
            if status.built_at is not None else "Definitions: docs/metrics.md.")

@@ -10,7 +10,7 @@ MAX_SERVICES = 12  # small multiples beyond this stop being readable at 1280×80
 
 st.title("Trends")
 snap, status, view = ui.load_context()
-annotations = None  # drawn once the annotations computation lands in the metrics layer
+annotations = data.load_annotations(snap, view)
 
 key = st.segmented_control(
     "Metric", [m.key for m in METRICS], default=METRICS[0].key, key="metric", bind="query-params",
@@ -53,23 +53,10 @@ if len(services) > 1 or not view.services:
         ["period_start", "service", spec.column, spec.count_column, "environment", "grain", "time_zone"]],
         f"{spec.key}-{view.grain}-by-service", key=f"multiples-{spec.key}-csv", label="Download chart data")
 
-for point in selections[:2]:
-    period_start, service, label, value_text = point["customdata"][:4]
-    records = data.load_records(snap, spec.key, view.grain, charts.to_date(period_start), service, view.environment)
-    kind = data.RECORD_KINDS[spec.key]
-    st.markdown(f"**{spec.short_label} {value_text} in {label}, "
-                f"{'all services' if service == 'all' else service}: the {len(records):,} {kind} behind it**")
-    if kind == "deployments":
-        columns = ["deployment_id", "service", "finished_at", "changes", "unplanned", "failed", "failure_reason",
-                   "incident_ids", "recovery_minutes", "recovery_rule"]
-    elif kind == "changes":
-        columns = ["change_id", "title", "service", "lead_time_hours", "lead_start_field", "merged_at",
-                   "delivered_at", "deployment_id", "link_rule"]
-    else:
-        columns = ["incident_id", "service", "severity", "started_at", "resolved_at", "recovery_minutes",
-                   "attributed_to", "attribution_rule"]
-    ui.show_table(records, columns, key=f"records-{spec.key}-{service}-{period_start}",
-                  file_name=f"{spec.key}-{period_start}-{service}")
+for n, point in enumerate(selections[:2]):
+    period_start, service = point["customdata"][0], point["customdata"][1]
+    ui.show_records(snap, spec.column, view.grain, period_start, service, view.environment,
+                    title=spec.label, key=f"records-{n}")
 
 with st.expander("The numbers, as `dora export` writes them"):
     table = data.load_summary(snap, view)

@@ -1,0 +1,141 @@
+"""Before/after: two windows (chosen as dates or as annotations) compared metric by metric, with an
+uncertainty measure fitted to each and a plain verdict (metrics.compare), and the distributions."""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, ui
+from dashboard.catalog import METRICS_BY_KEY, NEUTRAL, OKABE_ITO, format_duration_minutes
+from dora.errors import DoraError
+
+VERDICT_MARKS = {"improved": "▲ improved", "worse": "▼ worse",
+                 "not distinguishable from noise": "≈ not distinguishable from noise",
+                 "not enough data": "? not enough data"}
+# compare.METRICS names → the dashboard's colour for the metric (satisfaction has its own).
+COLOURS = {
+    "deployment_frequency": METRICS_BY_KEY["deploy_frequency"].colour,
+    "lead_time": METRICS_BY_KEY["lead_time"].colour,
+    "change_failure_rate": METRICS_BY_KEY["change_fail_rate"].colour,
+    "deployment_rework_rate": METRICS_BY_KEY["rework_rate"].colour,
+    "failed_deployment_recovery_time": METRICS_BY_KEY["deploy_recovery"].colour,
+    "incident_recovery_time": METRICS_BY_KEY["incident_recovery"].colour,
+    "developer_satisfaction": OKABE_ITO["sky"],
+}
+DISTRIBUTIONS = [
+    ("lead_time_hours", "Change lead time", "hours", "lead_time"),
+    ("failed_deployment_recovery_minutes", "Failed deployment recovery", "minutes", "failed_deployment_recovery_time"),
+    ("incident_recovery_minutes", "Incident recovery (MTTR)", "minutes", "incident_recovery_time"),
+    ("satisfaction_score", "Developer satisfaction", "score", "developer_satisfaction"),
+]
+
+
+def format_amount(value, unit: str, *, change: bool = False) -> str:
+    """A value (or a change of it) in the comparison's unit, as people read it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if change and value > 0 else ""
+    if unit == "share":
+        return f"{sign}{value * 100:.1f} pts" if change else f"{value:.1%}"
+    if unit == "hours":
+        return ("+" if change and value > 0 else "") + format_duration_minutes(value * 60)
+    if unit == "minutes":
+        return ("+" if change and value > 0 else "") + format_duration_minutes(value)
+    if unit == "deploys/day":
+        return f"{sign}{value:.2f} /day"
+    return f"{sign}{value:.2f}"
+
+
+def format_interval(row: pd.Series) -> str:
+    if math.isnan(row["ci_low"]):
+        return "–"
+    share = f"{row['confidence']:.0%}"
+    if row["estimate_kind"] == "rate ratio":
+        return f"{share}: ×{row['ci_low']:.2f} to ×{row['ci_high']:.2f}"
+    return f"{share}: {format_amount(row['ci_low'], row['unit'], change=True)} to " \
+           f"{format_amount(row['ci_high'], row['unit'], change=True)}"
+
+
+st.title("Before and after")
+st.caption("Did the change work, and is the difference real or noise?")
+snap, status, view = ui.load_context()
+service = view.services[0] if len(view.services) == 1 else None
+if len(view.services) > 1:
+    st.caption("Several services are selected: this comparison is for the whole organisation. "
+               "Pick one service in the sidebar to compare it alone.")
+annotations = data.load_annotations(snap, view)
+span = data.load_data_span(snap, service)
+if span is None:
+    ui.explain_and_stop("Nothing to compare yet", "No events for this scope. Load some with `dora ingest events FILE`.")
+
+modes = ["annotations", "dates"] if not annotations.empty else ["dates"]
+mode = st.segmented_control("Compare", modes, default=modes[0], key="compare", bind="query-params", required=True,
+                            format_func={"annotations": "Two annotations", "dates": "Two date ranges"}.get) or modes[0]
+try:
+    if mode == "annotations":
+        names = annotations["name"].tolist()
+        left, right = st.columns(2)
+        before_ref = left.selectbox("Before", names, index=0, key="before", bind="query-params",
+                                    help="The days before this annotation, since the previous one.")
+        after_ref = right.selectbox("After", names, index=len(names) - 1, key="after", bind="query-params",
+                                    help="The days from this annotation to the next one.")
+        before, after = data.load_annotation_windows(snap, before_ref, after_ref, service)
+    else:
+        third = (span[1] - span[0]) // 3
+        left, right = st.columns(2)
+        before = left.date_input("Before", value=(span[0], span[0] + third), min_value=span[0], max_value=span[1],
+                                 key="before_dates", bind="query-params", format="YYYY-MM-DD")
+        after = right.date_input("After", value=(span[1] - third, span[1]), min_value=span[0], max_value=span[1],
+                                 key="after_dates", bind="query-params", format="YYYY-MM-DD")
+        if len(before) < 2 or len(after) < 2:
+            ui.explain_and_stop("Pick both ends of each window", "Each window needs a first and a last day.")
+        before, after = tuple(before), tuple(after)
+    table, samples = data.load_comparison(snap, before, after, service, view.environment)
+except DoraError as exc:
+    ui.explain_and_stop("These windows cannot be compared", str(exc))
+
+first = table.iloc[0]
+st.caption(f"**Before**: {first['before_start']:%Y-%m-%d} to {first['before_end']:%Y-%m-%d} "
+           f"({first['before_days']} days) · **After**: {first['after_start']:%Y-%m-%d} to "
+           f"{first['after_end']:%Y-%m-%d} ({first['after_days']} days) · "
+           f"{'all services' if service is None else service}. A verdict needs the whole interval on one side of "
+           "no change; otherwise it is not distinguishable from noise.")
+
+shown = pd.DataFrame({
+    "Metric": table["label"],
+    "Before": [format_amount(v, u) for v, u in zip(table["before_value"], table["unit"])],
+    "After": [format_amount(v, u) for v, u in zip(table["after_value"], table["unit"])],
+    "Change": [(f"×{a / b:.2f}" if u == "deploys/day" and b else format_amount(a - b, u, change=True))
+               + ("" if math.isnan(r) or u == "share" else f" ({r:+.0%})")
+               for a, b, r, u in zip(table["after_value"], table["before_value"], table["relative_change"], table["unit"])],
+    "Verdict": [VERDICT_MARKS.get(v, v) for v in table["verdict"]],
+    "Uncertainty": [format_interval(row) for _, row in table.iterrows()],
+    "n (before → after)": [f"{b:,} → {a:,}" for b, a in zip(table["before_n"], table["after_n"])],
+})
+st.dataframe(shown, hide_index=True, key="comparison", placeholder="–")
+ui.download_csv(table, "before-after", key="comparison-csv")
+with st.expander("How each interval is computed"):
+    for label, method in zip(table["label"], table["method"]):
+        st.markdown(f"- **{label}**: {method}")
+
+st.subheader("The distributions side by side")
+columns = st.columns(2)
+for i, (measure, title, unit, metric) in enumerate(DISTRIBUTIONS):
+    part = samples[samples["measure"] == measure]
+    with columns[i % 2]:
+        st.markdown(f"**{title}** ({unit})")
+        if part.empty:
+            st.caption("No values in either window.")
+            continue
+        colour = COLOURS[metric]
+        st.plotly_chart(
+            charts.distribution_figure(
+                {"before": part.loc[part["window"] == "before", "value"],
+                 "after": part.loc[part["window"] == "after", "value"]},
+                unit=unit, colours={"before": NEUTRAL, "after": colour}, log_y=unit != "score", height=300),
+            key=f"distribution-{measure}", config=ui.PLOTLY_CONFIG)
+        ui.download_csv(part, f"before-after-{measure}", key=f"distribution-{measure}-csv",
+                        label="Download chart data")
