@@ -616,8 +616,8 @@ class FakeGitHub:
         first, after = int(variables.get("first") or 100), variables.get("after")
         if op_name == "PullRequests":
             items = [p for p in repo.pulls if variables.get("base") in (None, p.base)]
-            items.sort(key=lambda p: (iso(p.updated), p.number), reverse=True)
-            keys = [(iso(p.updated), p.number) for p in items]
+            items.sort(key=lambda p: (p.updated, p.number), reverse=True)
+            keys = [(p.updated, p.number) for p in items]
             nodes, info = self.page(items, keys, first, after)
             conn = {"totalCount": len(items), "pageInfo": info,
                     "nodes": [self.pull_node(repo, p, variables) for p in nodes]}
@@ -625,13 +625,13 @@ class FakeGitHub:
         if op_name == "Deployments":
             envs = {e.lower() for e in variables.get("environments") or []}
             items = [d for d in repo.deployments if not envs or d.environment.lower() in envs]
-            items.sort(key=lambda d: (iso(d.created), d.id), reverse=True)
-            nodes, info = self.page(items, [(iso(d.created), d.id) for d in items], first, after)
+            items.sort(key=lambda d: (d.created, d.id), reverse=True)
+            nodes, info = self.page(items, [(d.created, d.id) for d in items], first, after)
             conn = {"totalCount": len(items), "pageInfo": info, "nodes": [self.deployment_node(d) for d in nodes]}
             return 200, {"data": {"rateLimit": rate, "repository": {"deployments": conn}}}, {}
         if op_name == "Releases":
-            items = sorted(repo.releases, key=lambda r: (iso(r.created), r.id), reverse=True)
-            nodes, info = self.page(items, [(iso(r.created), r.id) for r in items], first, after)
+            items = sorted(repo.releases, key=lambda r: (r.created, r.id), reverse=True)
+            nodes, info = self.page(items, [(r.created, r.id) for r in items], first, after)
             conn = {"totalCount": len(items), "pageInfo": info, "nodes": [{
                 "databaseId": r.id, "tagName": r.tag, "name": f"Release {r.tag}",
                 "url": f"https://github.com/{repo.name}/releases/tag/{r.tag}", "createdAt": iso(r.created),
@@ -646,8 +646,8 @@ class FakeGitHub:
             items = self.reachable(repo, repo.heads[branch])
             if since:
                 items = [c for c in items if c.committed >= since]
-            items.sort(key=lambda c: (iso(c.committed), c.oid), reverse=True)
-            nodes, info = self.page(items, [(iso(c.committed), c.oid) for c in items], first, after)
+            items.sort(key=lambda c: (c.committed, c.oid), reverse=True)
+            nodes, info = self.page(items, [(c.committed, c.oid) for c in items], first, after)
             history = {"totalCount": len(items), "pageInfo": info, "nodes": [{
                 "oid": c.oid, "committedDate": iso(c.committed), "authoredDate": iso(c.authored),
                 "parents": {"nodes": [{"oid": p} for p in c.parents]}} for c in nodes]}
@@ -658,11 +658,13 @@ class FakeGitHub:
     def page(items: list, keys: list[tuple], first: int, after: str | None) -> tuple[list, dict]:
         start = 0
         if after:
-            bound = _uncursor(after)
+            at, key = _uncursor(after)
+            bound = (parse_iso(at), key)  # keyset: (sort time, id) of the last node returned
             start = next((i for i, k in enumerate(keys) if tuple(k) < bound), len(keys))
         chunk = items[start:start + first]
         end = start + len(chunk)
-        info = {"hasNextPage": end < len(items), "endCursor": _cursor(keys[end - 1]) if chunk else after}
+        last = keys[end - 1] if chunk else None
+        info = {"hasNextPage": end < len(items), "endCursor": _cursor((iso(last[0]), last[1])) if chunk else after}
         return chunk, info
 
     _reachable_cache: dict[tuple[int, str, int], list[Commit]] = {}
