@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dora.errors import DoraError
 from dora.sqlfiles import read_sql
@@ -104,6 +106,17 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.Dat
     """Run metrics/sql/<name>.sql, binding only the named parameters it uses."""
     sql = read_sql("metrics", name)
     return con.execute(sql, {p: params[p] for p in set(_PARAM.findall(sql))}).df()
+
+
+def fetch_values(con: duckdb.DuckDBPyConnection, params: dict) -> pa.Table:
+    """compare_values as Arrow, with window_name and measure dictionary-encoded: millions of lead
+    times stay columnar (no Python string per row) on their way to numpy or pandas."""
+    sql = read_sql("metrics", "compare_values")
+    table = con.sql(sql, params={p: params[p] for p in set(_PARAM.findall(sql))}).to_arrow_table()
+    for name in ("window_name", "measure"):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, pc.dictionary_encode(table.column(name)))
+    return table
 
 
 # --- windows ----------------------------------------------------------------------------------
@@ -242,7 +255,7 @@ def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: 
     incident_recovery_minutes, satisfaction_score, satisfaction_share), value. Windows as given."""
     params = {**window_params(before, after, settings), "service": service,
               "environment": environment_group(environment, settings)}
-    values = run_query(con, "compare_values", params).rename(columns={"window_name": "window"})
+    values = fetch_values(con, params).to_pandas().rename(columns={"window_name": "window"})
     survey = run_query(con, "compare_survey", params)
     scores = pd.concat([
         pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_score", "value": survey["score"]}),
@@ -269,31 +282,32 @@ def decide(interval: stats.Interval, null: float, better: str, enough: bool) -> 
 def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
                     service: str | None = None, environment: str = "production", *,
                     seed: int = stats.SEED, resamples: int = stats.RESAMPLES,
-                    confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
+                    confidence: float = stats.CONFIDENCE, clip: bool = True) -> pd.DataFrame:
     """Every metric in `before` and `after` side by side: one row per metric (COLUMNS).
 
     Windows are clipped to the days with data (the row's window columns say what was used); they
-    must not overlap. Values: before_value/after_value in `unit`; absolute_change = after - before;
+    must not overlap (`clip=False`: the caller has clipped them). Values: before_value/after_value in `unit`; absolute_change = after - before;
     relative_change = that / before. estimate/ci_low/ci_high: the rate ratio (after / before) for
     deployment frequency, else the difference after - before, with its `confidence` interval.
     """
     environment = environment_group(environment, settings)
-    span = data_span(con, settings, service)
-    before, after = clip_window(before, span, "before"), clip_window(after, span, "after")
+    if clip:  # False only where the caller made the windows from the data's span already
+        span = data_span(con, settings, service)
+        before, after = clip_window(before, span, "before"), clip_window(after, span, "after")
     if after.start <= before.end:
         raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
                         "the after window must start after the before window ends")
     params = {**window_params(before, after, settings), "service": service, "environment": environment}
     counts = run_query(con, "compare_counts", params).set_index("window_name")
-    values = run_query(con, "compare_values", params)
+    values = fetch_values(con, params)
     survey = run_query(con, "compare_survey", params)
 
     def count(window: str, column: str) -> int:
         return int(counts.at[window, column]) if window in counts.index else 0
 
     def sample(measure: str, window: str) -> np.ndarray:
-        rows = values[(values["measure"] == measure) & (values["window_name"] == window)]
-        return rows["value"].to_numpy(dtype=float)
+        keep = pc.and_(pc.equal(values["measure"], measure), pc.equal(values["window_name"], window))
+        return values.filter(keep)["value"].to_numpy().astype(float)
 
     rows = []
     for spec in METRICS:
@@ -400,7 +414,7 @@ def query_before_after(con: duckdb.DuckDBPyConnection, filters: "Filters", setti
         if windows is None:
             continue
         before, after = windows
-        frame = compare_windows(con, before, after, settings, service, filters.environment)
+        frame = compare_windows(con, before, after, settings, service, filters.environment, clip=False)
         frame.insert(6, "before_label", before.label)
         frame.insert(10, "after_label", after.label)
         frames.append(frame)
