@@ -46,7 +46,13 @@ def query_lead_time_breakdown(con: duckdb.DuckDBPyConnection, filters: "Filters"
 
 def query_batch_size(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
     """Change fail rate, recovery and lead time by batch-size and cadence bucket, per period."""
-    return con.execute(read_sql("metrics", "export_batch_size"), _params(con, filters, settings)).df()
+    params = _params(con, filters, settings)
+    if params["grain"] == "day":
+        raise DoraError("batch-size is computed per week, month or quarter (cadence is weekly, and a day "
+                        "holds too few deployments per bucket): try --grain week")
+    if params["environment"] != "production":
+        raise DoraError("batch-size is computed for production only (failures and recovery are production's)")
+    return con.execute(read_sql("metrics", "export_batch_size"), params).df()
 
 
 def list_pipeline_services(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,7 +1,10 @@
 """Batch size and risk (docs/metrics.md): buckets by changes, lines and cadence, from literal events."""
 from __future__ import annotations
 
+import pytest
+
 from dora import cdevents as c
+from dora.errors import DoraError
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table
 
@@ -130,8 +133,8 @@ def test_fail_rate_recovery_and_lead_time_by_bucket_with_empty_buckets_kept(wh):
                   failed_deployment_recovery_median_minutes, changes_deployed, lead_time_median_hours,
                   changes_per_deployment_median, lines_per_deployment_median
            FROM metric_batch_size WHERE grain = 'month' AND service = 'all' AND dimension = 'changes' AND bucket = '2–5'""")
-    # lead times of #2 (4 h) and #3 (3 h), shipped by d2
-    assert row == [(1, 1 / 3, 1, 30.0, 2, 3.5, 2.0, 20.0)]
+    # lead times of #2 (4 h) and #3 (3 h), shipped by d2; batch medians only on the period's 'all' row
+    assert row == [(1, 1 / 3, 1, 30.0, 2, 3.5, None, None)]
     overall = wh.rows(
         """SELECT deployments, change_failure_rate, changes_deployed, lead_time_median_hours,
                   changes_per_deployment_median, lines_per_deployment_median
@@ -147,7 +150,7 @@ def test_a_change_listed_twice_counts_in_both_batches_but_its_lead_time_only_at_
     ])
     assert [b[:2] for b in batches(wh)] == [("d1", 1), ("d2", 1)]
     assert wh.rows("""SELECT bucket, deployments, changes_deployed FROM metric_batch_size
-                      WHERE grain = 'day' AND service = 'all' AND dimension = 'changes' AND bucket = '1'""") == [
+                      WHERE grain = 'week' AND service = 'all' AND dimension = 'changes' AND bucket = '1'""") == [
         ("1", 2, 1)]
 
 
@@ -163,3 +166,14 @@ def test_batch_size_export_lists_every_bucket_in_order(wh):
         ("cadence", "1", 1), ("cadence", "2–7", 0), ("cadence", "8–35", 0), ("cadence", "36+", 0),
     ]
     assert set(frame["definitions_version"]) == {"1.0"} and set(frame["environment"]) == {"production"}
+
+
+def test_batch_size_is_weekly_or_longer_and_production_only(wh):
+    wh.load([pr(1, additions=1, deletions=1), dep("d1", "2026-03-02T10:00:00Z", ids(1)),
+             dep("s1", "2026-03-02T09:00:00Z", ids(1), environment="staging")])
+    assert wh.rows("SELECT DISTINCT grain, environment FROM metric_batch_size ORDER BY 1") == [
+        ("month", "production"), ("quarter", "production"), ("week", "production")]
+    with pytest.raises(DoraError, match="per week, month or quarter"):
+        query_table(wh.con, "batch-size", Filters(grain="day"), MetricSettings())
+    with pytest.raises(DoraError, match="production only"):
+        query_table(wh.con, "batch-size", Filters(grain="week", environment="staging"), MetricSettings())

@@ -1,16 +1,15 @@
 -- metric_batch_size: change fail rate, failed deployment recovery time and lead time by batch size
--- and by deploy cadence. Grain: (grain, period_start, service, environment, dimension, bucket);
--- dimension is 'changes', 'lines' or 'cadence' (buckets in fct_deployment_batches), or 'all' (bucket
--- 'all': the period as a whole). Periods as metric_periods: the deployment's finish in $timezone.
--- Every bucket of a dimension appears for every group with a deployment, empty ones with 0
--- deployments, so a small bucket reads as small. Lead times: the changes whose first deployment in
--- the environment is in the bucket. Medians of changes and lines: deployments with ≥ 1 linked change
--- (lines: and known lines).
+-- and by deploy cadence, for production. Grain: (grain, period_start, service, environment,
+-- dimension, bucket) with grain week (ISO, Monday) / month / quarter in $timezone — no day: cadence
+-- is itself weekly and a day holds too few deployments per bucket to compare. dimension is
+-- 'changes', 'lines' or 'cadence' (buckets in fct_deployment_batches), or 'all' (bucket 'all': the
+-- period as a whole); service 'all' is every service together. Periods as metric_periods: the
+-- deployment's finish. Every bucket of a dimension appears for every group with a deployment, empty
+-- ones with 0 deployments, so a small bucket reads as small. Lead times: the changes whose first
+-- production deployment is in the bucket. Medians of changes and lines per deployment: 'all' rows
+-- only, over deployments with ≥ 1 linked change (lines: and known lines).
 CREATE OR REPLACE TABLE metric_batch_size AS
-WITH grains AS (
-    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
-),
-buckets AS (
+WITH buckets AS (
     SELECT * FROM (VALUES
         ('all', 'all', 0),
         ('changes', 'none', 0), ('changes', '1', 1), ('changes', '2–5', 2), ('changes', '6–15', 3),
@@ -21,66 +20,93 @@ buckets AS (
     ) AS t(dimension, bucket, bucket_order)
 ),
 deployments AS (
-    SELECT g.grain,
-        date_trunc(g.grain, b.finished_at AT TIME ZONE $timezone)::DATE AS period_start,
-        unnest([b.service, 'all'])                                       AS service,
-        b.environment, b.change_bucket, b.lines_bucket, b.cadence_bucket, b.changes, b.lines_changed,
-        b.failed, b.recovery_minutes
-    FROM fct_deployment_batches b
-    CROSS JOIN grains g
+    SELECT date_trunc('day', finished_at AT TIME ZONE $timezone)::DATE AS day, *
+    FROM fct_deployment_batches
+    WHERE environment = 'production'
 ),
-deployment_stats AS (
-    SELECT grain, period_start, service, environment,
-        CASE WHEN grouping(change_bucket) = 0 THEN 'changes' WHEN grouping(lines_bucket) = 0 THEN 'lines'
-             WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END  AS dimension,
-        coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')          AS bucket,
-        count(*)                                                              AS deployments,
-        count(*) FILTER (WHERE failed)                                        AS failed_deployments,
-        count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)          AS failed_deployment_recoveries,
-        quantile_cont(recovery_minutes, [0.5, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS recovery_q,
-        quantile_cont(changes, 0.5) FILTER (WHERE changes > 0)                AS changes_median,
-        quantile_cont(lines_changed, 0.5) FILTER (WHERE changes > 0 AND lines_changed IS NOT NULL) AS lines_median
+periods AS (
+    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
+        date_trunc('quarter', day)::DATE AS quarter, *
     FROM deployments
+),
+-- every grain, service level and dimension as a grouping set: one scan each, no copied rows
+deployment_stats AS (
+    SELECT
+        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        coalesce(week, month, quarter)                                             AS period_start,
+        CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
+        CASE WHEN grouping(change_bucket) = 0 THEN 'changes' WHEN grouping(lines_bucket) = 0 THEN 'lines'
+             WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END       AS dimension,
+        coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')               AS bucket,
+        count(*)                                                                   AS deployments,
+        count(*) FILTER (WHERE failed)                                             AS failed_deployments,
+        count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)               AS failed_deployment_recoveries,
+        quantile_cont(recovery_minutes, [0.5, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS recovery_q
+    FROM periods
     GROUP BY GROUPING SETS (
-        (grain, period_start, service, environment),
-        (grain, period_start, service, environment, change_bucket),
-        (grain, period_start, service, environment, lines_bucket),
-        (grain, period_start, service, environment, cadence_bucket))
+        (week, service), (week), (month, service), (month), (quarter, service), (quarter),
+        (week, service, change_bucket), (week, change_bucket), (month, service, change_bucket),
+        (month, change_bucket), (quarter, service, change_bucket), (quarter, change_bucket),
+        (week, service, lines_bucket), (week, lines_bucket), (month, service, lines_bucket),
+        (month, lines_bucket), (quarter, service, lines_bucket), (quarter, lines_bucket),
+        (week, service, cadence_bucket), (week, cadence_bucket), (month, service, cadence_bucket),
+        (month, cadence_bucket), (quarter, service, cadence_bucket), (quarter, cadence_bucket))
+),
+batch_medians AS (
+    SELECT
+        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        coalesce(week, month, quarter)                                             AS period_start,
+        CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
+        'all'                                                                      AS dimension,
+        quantile_cont(changes, 0.5) FILTER (WHERE changes > 0)                     AS changes_median,
+        quantile_cont(lines_changed, 0.5) FILTER (WHERE changes > 0 AND lines_changed IS NOT NULL) AS lines_median
+    FROM periods
+    GROUP BY GROUPING SETS ((week, service), (week), (month, service), (month), (quarter, service), (quarter))
 ),
 lead_times AS (
-    SELECT g.grain,
-        date_trunc(g.grain, l.delivered_at AT TIME ZONE $timezone)::DATE AS period_start,
-        unnest([l.service, 'all'])                                        AS service,
-        l.environment, b.change_bucket, b.lines_bucket, b.cadence_bucket, l.lead_time_hours
+    SELECT date_trunc('day', l.delivered_at AT TIME ZONE $timezone)::DATE AS day, l.service,
+        b.change_bucket, b.lines_bucket, b.cadence_bucket, l.lead_time_hours
     FROM fct_lead_times l
     JOIN fct_deployment_batches b USING (deployment_key)
-    CROSS JOIN grains g
-    WHERE l.lead_time_hours >= 0  -- as in metric_periods: a negative span is a data error
+    -- as in metric_periods: a negative span is a data error, not a fast change
+    WHERE l.environment = 'production' AND l.lead_time_hours >= 0
+),
+lead_periods AS (
+    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
+        date_trunc('quarter', day)::DATE AS quarter, *
+    FROM lead_times
 ),
 lead_time_stats AS (
-    SELECT grain, period_start, service, environment,
+    SELECT
+        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        coalesce(week, month, quarter)                                             AS period_start,
+        CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         CASE WHEN grouping(change_bucket) = 0 THEN 'changes' WHEN grouping(lines_bucket) = 0 THEN 'lines'
-             WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END  AS dimension,
-        coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')          AS bucket,
-        count(*)                                                              AS changes_deployed,
-        quantile_cont(lead_time_hours, [0.5, 0.9])                            AS lead_q
-    FROM lead_times
+             WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END       AS dimension,
+        coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')               AS bucket,
+        count(*)                                                                   AS changes_deployed,
+        quantile_cont(lead_time_hours, [0.5, 0.9])                                 AS lead_q
+    FROM lead_periods
     GROUP BY GROUPING SETS (
-        (grain, period_start, service, environment),
-        (grain, period_start, service, environment, change_bucket),
-        (grain, period_start, service, environment, lines_bucket),
-        (grain, period_start, service, environment, cadence_bucket))
+        (week, service), (week), (month, service), (month), (quarter, service), (quarter),
+        (week, service, change_bucket), (week, change_bucket), (month, service, change_bucket),
+        (month, change_bucket), (quarter, service, change_bucket), (quarter, change_bucket),
+        (week, service, lines_bucket), (week, lines_bucket), (month, service, lines_bucket),
+        (month, lines_bucket), (quarter, service, lines_bucket), (quarter, lines_bucket),
+        (week, service, cadence_bucket), (week, cadence_bucket), (month, service, cadence_bucket),
+        (month, cadence_bucket), (quarter, service, cadence_bucket), (quarter, cadence_bucket))
 ),
 groups AS (
-    SELECT DISTINCT grain, period_start, service, environment FROM deployment_stats
+    SELECT grain, period_start, service, deployments FROM deployment_stats WHERE dimension = 'all'
 )
 SELECT
-    g.grain, g.period_start, g.service, g.environment,
+    g.grain, g.period_start, g.service,
+    'production'                                               AS environment,
     k.dimension,                                               -- all / changes / lines / cadence
     k.bucket,                                                  -- the bucket's label
     k.bucket_order,                                            -- sort key within the dimension
     coalesce(d.deployments, 0)                                 AS deployments,
-    coalesce(d.deployments, 0) / a.deployments                 AS share_of_deployments,
+    coalesce(d.deployments, 0) / g.deployments                 AS share_of_deployments,
     coalesce(d.failed_deployments, 0)                          AS failed_deployments,
     d.failed_deployments / d.deployments                       AS change_failure_rate,
     coalesce(d.failed_deployment_recoveries, 0)                AS failed_deployment_recoveries,
@@ -89,16 +115,15 @@ SELECT
     coalesce(l.changes_deployed, 0)                            AS changes_deployed,
     l.lead_q[1]                                                AS lead_time_median_hours,
     l.lead_q[2]                                                AS lead_time_p90_hours,
-    d.changes_median                                           AS changes_per_deployment_median,
-    d.lines_median                                             AS lines_per_deployment_median
+    m.changes_median                                           AS changes_per_deployment_median,
+    m.lines_median                                             AS lines_per_deployment_median
 FROM groups g
 CROSS JOIN buckets k
-JOIN deployment_stats a
-  ON a.grain = g.grain AND a.period_start = g.period_start AND a.service = g.service
- AND a.environment = g.environment AND a.dimension = 'all'
 LEFT JOIN deployment_stats d
   ON d.grain = g.grain AND d.period_start = g.period_start AND d.service = g.service
- AND d.environment = g.environment AND d.dimension = k.dimension AND d.bucket = k.bucket
+ AND d.dimension = k.dimension AND d.bucket = k.bucket
 LEFT JOIN lead_time_stats l
   ON l.grain = g.grain AND l.period_start = g.period_start AND l.service = g.service
- AND l.environment = g.environment AND l.dimension = k.dimension AND l.bucket = k.bucket;
+ AND l.dimension = k.dimension AND l.bucket = k.bucket
+LEFT JOIN batch_medians m
+  ON m.grain = g.grain AND m.period_start = g.period_start AND m.service = g.service AND m.dimension = k.dimension;

@@ -7,20 +7,25 @@
 -- span, `negative` those with a negative span (left out of the statistics; dq_findings lists them).
 -- Only groups with at least one delivered change appear, each with all four stages.
 CREATE OR REPLACE TABLE metric_lead_time_breakdown AS
-WITH grains AS (
-    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+WITH spans AS (
+    SELECT date_trunc('day', delivered_at AT TIME ZONE $timezone)::DATE AS day,
+        service, environment, coding_hours, pickup_hours, review_hours, deploy_wait_hours
+    FROM fct_change_stages
 ),
-spans AS (
-    SELECT g.grain,
-        date_trunc(g.grain, s.delivered_at AT TIME ZONE $timezone)::DATE AS period_start,
-        unnest([s.service, 'all'])                                        AS service,
-        s.environment, s.coding_hours, s.pickup_hours, s.review_hours, s.deploy_wait_hours
-    FROM fct_change_stages s
-    CROSS JOIN grains g
+periods AS (
+    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
+        date_trunc('quarter', day)::DATE AS quarter, *
+    FROM spans
 ),
--- one pass, four stages side by side: far cheaper than unpivoting first (3M changes × 8 groups)
+-- one pass, four stages side by side, every grain and service level as a grouping set: far cheaper
+-- than unpivoting or copying rows per grain first (3M changes × 8 groupings)
 wide AS (
-    SELECT grain, period_start, service, environment,
+    SELECT
+        CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week'
+             WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END              AS grain,
+        coalesce(day, week, month, quarter)                                        AS period_start,
+        CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
+        environment,
         count(*)                                                                   AS delivered,
         count(coding_hours) FILTER (WHERE coding_hours >= 0)                       AS coding_n,
         count(*) FILTER (WHERE coding_hours < 0)                                   AS coding_neg,
@@ -38,8 +43,11 @@ wide AS (
         count(*) FILTER (WHERE deploy_wait_hours < 0)                              AS deploy_wait_neg,
         quantile_cont(deploy_wait_hours, [0.5, 0.75, 0.9]) FILTER (WHERE deploy_wait_hours >= 0) AS deploy_wait_q,
         avg(deploy_wait_hours) FILTER (WHERE deploy_wait_hours >= 0)               AS deploy_wait_mean
-    FROM spans
-    GROUP BY ALL
+    FROM periods
+    GROUP BY GROUPING SETS (
+        (day, service, environment), (day, environment), (week, service, environment), (week, environment),
+        (month, service, environment), (month, environment), (quarter, service, environment),
+        (quarter, environment))
 ),
 long AS (
     SELECT grain, period_start, service, environment, delivered,
