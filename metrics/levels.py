@@ -46,6 +46,9 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: M
         raise DoraError("levels are by week, month or quarter: a single day cannot tell weekly from "
                         "monthly deployments (try --grain month)")
     filters = replace(filters, environment=environment_group(filters.environment, settings))
+    if filters.environment != "production":
+        raise DoraError(f"levels are for production only: DORA's levels describe delivery to production, "
+                        f"not to {filters.environment}")
     return con.execute(read_sql("metrics", "export_levels"), {
         "report": report,
         "grain": filters.grain,

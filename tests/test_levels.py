@@ -202,3 +202,5 @@ def test_cli_levels_follows_the_configured_report(tmp_path):
     assert "Levels: DORA 2024 report" in overridden.output
     daily = runner.invoke(main, ["levels", "--grain", "day", *db])
     assert daily.exit_code == 1 and "levels are by week, month or quarter" in daily.output
+    staging = runner.invoke(main, ["levels", "--environment", "staging", *db])
+    assert staging.exit_code == 1 and "levels are for production only" in staging.output

@@ -2,7 +2,8 @@
 -- levels (elite / high / medium / low), each metric on its own, for the 2023 and the 2024 report;
 -- and scored 0-10 the way DORA's Quick Check scores an answer, beside its 2025 all-industries mean.
 -- Grain: (report, grain, period_start, service, environment, metric), grains week / month / quarter
--- (a day cannot tell weekly from monthly). Readers pick one report ([levels] report in dora.toml). Sources and the mapping rules: docs/metrics.md "DORA levels".
+-- (a day cannot tell weekly from monthly), production only (the reports describe delivery to
+-- production). Readers pick one report ([levels] report in dora.toml). Sources and the mapping rules: docs/metrics.md "DORA levels".
 --
 -- How a measured value becomes a level:
 -- 1. Deployment frequency, lead time and the two recovery times are mapped onto DORA's survey answer
@@ -117,7 +118,8 @@ measured AS (
              'value': rework_rate, 'unit': 'share', 'sample_size': deployments, 'bucket': NULL}
         ], recursive := true)
     FROM metric_periods
-    WHERE grain <> 'day'
+    -- DORA's levels describe delivery to production: other environments have none
+    WHERE grain <> 'day' AND environment = 'production'
 ),
 -- DORA's Quick Check 2025 benchmark means for all industries, on its 0-10 scale; the two rates'
 -- raw means (1.9 and 2.2, i.e. about 19% and 22%) turned into scores: 10 - raw
