@@ -163,9 +163,11 @@ class History:
         return commit
 
     def cause_fields(self, number: int) -> dict[str, str]:
+        """The incident's explicit link as an incident tool would write it: the commit deployed by
+        the deployment that shipped the culprit, or the culprit commit when none shipped it."""
         kind, value = self.incident_causes.get(number, (None, None))
         if kind == "deployment":
-            return {"caused_by_deployment": f"deploy-{value}"}
+            return {"caused_by_commit": next(d.sha for d in self.repo.deployments if d.id == value)}
         if kind == "commit":
             return {"caused_by_commit": value}
         return {}

@@ -5,6 +5,7 @@ import pytest
 
 from ingest.github import RepoSettings, ServiceRule, ensure_sync_tables, normalise_page, relink_repository, save_records
 from ingest.warehouse import open_warehouse, start_run
+from metrics.build import MetricSettings, build_metrics
 
 SHA = {n: n * 40 for n in ("a", "b", "c", "d", "e")}
 
@@ -105,10 +106,19 @@ def test_an_incident_reference_resolves_to_the_first_deployment_that_shipped_it(
     rows = con.execute("""SELECT subject_id, caused_by_deployment, caused_by_commit FROM stg_events
                           WHERE kind = 'incident_started' ORDER BY 1""").fetchall()
     assert rows == [
-        ("acme/payments#1", "github:acme/payments:deployment:2", None),  # PR 12's merge commit c, shipped by 2
-        ("acme/payments#2", "github:acme/payments:deployment:2", None),  # a short SHA of b, shipped by 2
-        ("acme/payments#3", None, "acme/payments#99"),                   # an unknown PR: kept, reported unmatched
-        ("acme/payments#4", None, SHA["a"]),  # only the first deployment had it: matched by its commit later
+        ("acme/payments#1", None, SHA["d"]),             # PR 12's merge commit c was shipped by deployment 2 (of d)
+        ("acme/payments#2", None, SHA["d"]),             # a short SHA of b: also shipped by deployment 2
+        ("acme/payments#3", None, "acme/payments#99"),   # an unknown PR: kept, reported unmatched
+        ("acme/payments#4", None, SHA["a"]),             # shipped by none (first deployment): the commit itself
+    ]
+    build_metrics(con, MetricSettings())
+    attributed = con.execute("""SELECT i.incident_id, d.deployment_id, i.attribution_rule FROM fct_incidents i
+                                LEFT JOIN fct_deployments d USING (deployment_key) ORDER BY 1""").fetchall()
+    assert attributed == [
+        ("acme/payments#1", "github:acme/payments:deployment:2", "caused_by_commit"),
+        ("acme/payments#2", "github:acme/payments:deployment:2", "caused_by_commit"),
+        ("acme/payments#3", None, "caused_by_commit_unmatched"),
+        ("acme/payments#4", "github:acme/payments:deployment:1", "caused_by_commit"),
     ]
     shipped = con.execute("SELECT event_id, shipped_commits FROM stg_events WHERE kind = 'deployment' ORDER BY 1").fetchall()
     assert shipped == [("deployment:1", []), ("deployment:2", [SHA["d"], SHA["c"], SHA["b"]]), ("deployment:3", [])]

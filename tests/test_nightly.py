@@ -217,6 +217,8 @@ workflows = ["deploy-ledger.yml"]
     assert platform.service is None and platform.incident_labels == ("incident", "outage")
     assert platform.streams() == ["commits", "pulls", "workflow_runs:deploy-ledger.yml", "issues:incident",
                                   "issues:outage"]
+    path.write_text('[github]\nincident_labels = []\nrepositories = ["acme/ledger"]\n')
+    assert load_config(path).github.repositories[0].streams() == ["commits", "pulls", "deployments"]
     path.write_text('[github]\nrepositories = ["acme/payments"]\n')
     (payments,) = load_config(path).github.repositories
     assert (payments.service, payments.environments, payments.production_branch) == (

@@ -1,11 +1,14 @@
 -- github_link_incidents: resolve each GitHub incident's `caused_by_ref` (custom_data) of $source.
 -- Grain: updates the incident rows of one repository. A reference to a PR means its merge commit;
--- a (short) SHA means that commit. The incident is attributed to the first production deployment
--- of the repository (of the incident's service, if it names one) that shipped that commit and
--- finished at or before the incident started: caused_by_deployment. If there is none, the commit
--- (or the unresolved reference) goes to caused_by_commit, so the explicit link is still reported
--- when it matches nothing (dq_findings: incident_link_unmatched) rather than silently dropped.
-UPDATE stg_events SET caused_by_deployment = r.deployment_id, caused_by_commit = r.commit_ref
+-- a (short) SHA means that commit. It is resolved to the first production deployment of the
+-- repository (of the incident's service, if it names one) that shipped that commit and finished at
+-- or before the incident started, and the incident is linked by that deployment's *deployed commit*
+-- (caused_by_commit): fct_incidents then attributes it to the first deployment of that commit, which
+-- is the same deployment here, and is still the right one when the event log, not GitHub, reports
+-- the service's deployments (docs/github.md). If none shipped it, the commit (or the unresolved
+-- reference) itself goes to caused_by_commit, so an explicit link that matches nothing is reported
+-- (dq_findings: incident_link_unmatched), never silently dropped.
+UPDATE stg_events SET caused_by_deployment = NULL, caused_by_commit = r.commit_ref
 FROM (
     WITH refs AS (
         SELECT DISTINCT event_id, subject_id, service, json_extract_string(custom_data, '$.caused_by_ref') AS ref
@@ -29,11 +32,11 @@ FROM (
     -- what each deployment shipped (a first deployment ships nothing: an explicit link to a commit
     -- only it deployed stays in caused_by_commit, where fct_incidents matches the deployed commit)
     deployed_commits AS (
-        SELECT deployment_id, service, occurred_at, unnest(shipped_commits) AS sha
+        SELECT deployment_id, service, occurred_at, commit_sha AS deployed_commit, unnest(shipped_commits) AS sha
         FROM stg_events WHERE source = $source AND kind = 'deployment' AND shipped_commits IS NOT NULL
     ),
     matched AS (
-        SELECT r.event_id, arg_min(d.deployment_id, (d.occurred_at, d.deployment_id)) AS deployment_id
+        SELECT r.event_id, arg_min(d.deployed_commit, (d.occurred_at, d.deployment_id)) AS deployed_commit
         FROM resolved r
         JOIN started s USING (event_id)
         JOIN deployed_commits d
@@ -41,8 +44,7 @@ FROM (
          AND (r.service IS NULL OR d.service = r.service)
         GROUP BY r.event_id
     )
-    SELECT r.event_id, m.deployment_id,
-           CASE WHEN m.deployment_id IS NULL THEN coalesce(r.sha, r.ref) END AS commit_ref
+    SELECT r.event_id, coalesce(m.deployed_commit, r.sha, r.ref) AS commit_ref
     FROM resolved r LEFT JOIN matched m USING (event_id)
 ) r
 WHERE stg_events.source = $source AND stg_events.event_id = r.event_id
