@@ -311,10 +311,10 @@ def ingest_stream(
         else:
             new = StreamState(state.watermark_at, "running", floor, high, cursor)
         write_stream_state(con, repo.source, stream, new, run)
-        if chunk.records or final:
+        if chunk.records:
             gh.relink_repository(con, repo)
-        # the facts no longer match the data: readers rebuild them until the job's build runs
-        con.execute("DELETE FROM build_info")
+            # the facts no longer match the data: readers rebuild them until the job's build runs
+            con.execute("DELETE FROM build_info")
         con.execute("COMMIT")
         result.records += chunk.records
         result.loaded += chunk.loaded
