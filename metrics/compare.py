@@ -293,6 +293,8 @@ def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Windo
     environment = environment_group(environment, settings)
     if clip:  # False only where the caller made the windows from the data's span already
         span = data_span(con, settings, service)
+        if span is None and service:
+            raise DoraError(f"no data for service {service!r}: check the name (`dora metrics --by service`)")
         before, after = clip_window(before, span, "before"), clip_window(after, span, "after")
     if after.start <= before.end:
         raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
