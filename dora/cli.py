@@ -281,7 +281,8 @@ def rejects(config: Config, quiet: bool, run_id: int | None, limit: int) -> None
     if not rows:
         click.echo("No rejected records.")
     for run, origin, file, line_no, reason, raw in rows:
-        click.echo(f"run {run} {origin} {file}:{line_no}: {reason}\n    {raw[:200]}")
+        where = f"{file}:{line_no}" if line_no is not None else file  # GitHub payloads have no line
+        click.echo(f"run {run} {origin} {where}: {reason}\n    {raw[:200]}")
 
 
 def run() -> None:
