@@ -141,6 +141,13 @@ def query_annotations(con: duckdb.DuckDBPyConnection, service: str | None = None
     """Annotations in date order: id, name, starts_on, service (None = organisation), description,
     created_at. With `service` and not `every_service`: those that apply to it (its own and the
     organisation's); `every_service=False` without a service: organisation-wide ones only."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'annotations'"
+                       ).fetchall()[0][0]:
+        # a read-only snapshot of a warehouse no write has touched since annotations existed
+        return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype=object),
+                             "starts_on": pd.Series(dtype=object), "service": pd.Series(dtype=object),
+                             "description": pd.Series(dtype=object),
+                             "created_at": pd.Series(dtype="datetime64[us, UTC]")})
     frame = con.execute(
         """
         SELECT id, name, starts_on, service, description, created_at FROM annotations

@@ -143,3 +143,11 @@ def test_cli_annotate_commands(tmp_path):
     nameless.write_text("date,title\n2026-02-03,Leap\n", encoding="utf-8")
     failed = dora("annotate", "import", str(nameless))
     assert failed.exit_code == 1 and "missing column name (the header has: date, title)" in failed.output
+
+
+def test_a_warehouse_from_before_annotations_reads_as_having_none():
+    import duckdb
+
+    con = duckdb.connect()  # no schema at all, as a read-only snapshot of an old warehouse
+    frame = query_annotations(con)
+    assert frame.empty and list(frame.columns) == ["id", "name", "starts_on", "service", "description", "created_at"]
