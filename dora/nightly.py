@@ -361,7 +361,10 @@ def ingest_stream(
                 con.execute("BEGIN TRANSACTION")
         commit(final=True)
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # the failure was the COMMIT itself: nothing is open; keep the first error
+            pass
         raise
     finally:
         result.streams[stream] = result.streams.get(stream, 0) + read
