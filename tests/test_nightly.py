@@ -245,3 +245,21 @@ def test_the_shipped_example_config_is_valid():
     for name in ("crontab", "dora-nightly.service", "github-actions-nightly.yml"):
         assert "dora nightly" in (root / "examples" / name).read_text(encoding="utf-8")
     assert "OnCalendar=" in (root / "examples" / "dora-nightly.timer").read_text(encoding="utf-8")
+
+
+def test_progress_on_a_terminal_is_a_bar_then_the_summary_line(capsys):
+    from dora.cli_github import Reporter
+    from dora.nightly import SourceResult
+
+    reporter = Reporter("text", quiet=False)
+    reporter.progress = True  # as on a terminal
+    reporter({"event": "progress", "source": "acme/payments", "stream": "pulls", "done": 50, "total": 100})
+    reporter({"event": "progress", "source": "acme/payments", "stream": "issues:incident", "done": 7, "total": None})
+    reporter({"event": "source_done", "result": SourceResult(
+        "github", "acme/payments", records=57, loaded=50, replaced=7, calls=3, rest_remaining=4990,
+        graphql_remaining=4980, seconds=1.25)})
+    out, err = capsys.readouterr()
+    assert "acme/payments pulls [###############---------------] 50/100" in err
+    assert "acme/payments issues:incident: 7" in err
+    assert out == ("github acme/payments: ok, 57 records (50 new, 7 seen before and replaced), 0 rejected; "
+                   "3 API calls; rate limit left: REST 4990, GraphQL 4980; 1.2 s\n")
