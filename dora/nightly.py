@@ -296,6 +296,9 @@ def ingest_stream(
         floor, cursor, high = state.pass_floor_at, state.pass_cursor, state.pass_high_at
     else:
         floor, cursor, high = gh.lookback_floor(state.watermark_at, settings.lookback_days), None, None
+        pending = gh.pending_since(con, repo, stream, state.watermark_at)
+        if pending is not None and floor is not None and pending < floor:
+            floor = pending  # an unfinished deployment, run or draft release older than the window
         if state.etag and state.etag_url:
             etag = (state.etag_url, state.etag)
     pages_in_chunk = pages = 0

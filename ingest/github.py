@@ -456,8 +456,9 @@ def fetch_workflow_runs(api: GitHubApi, repo: RepoSettings, workflow: str, floor
             created = f">={format_time(floor)}"
         else:
             created = None
-        params: dict[str, Any] = {"branch": repo.production_branch, "status": "completed",
-                                  "per_page": api.page_size}
+        # runs still queued or waiting are read too: stored raw, they keep the pass reaching back to
+        # them (pending_since) until they complete
+        params: dict[str, Any] = {"branch": repo.production_branch, "per_page": api.page_size}
         if created:
             params["created"] = created
         read = 0
@@ -943,3 +944,37 @@ def is_rate_limit_error(exc: BaseException) -> bool:
 def lookback_floor(watermark: datetime | None, days: float) -> datetime | None:
     """Where an incremental pass stops: the watermark minus the look-back window."""
     return None if watermark is None else watermark - timedelta(days=days)
+
+
+# How long an unfinished deployment, run or draft release keeps the passes reaching back to it.
+PENDING_MAX_DAYS = 30
+
+_PENDING_SQL = {
+    # the order key of these streams is the creation time, but they finish later: a deployment
+    # waiting for approval, a run still queued, a draft release published days after
+    "deployments": """NOT list_has_any(list_transform(json_extract_string(payload, '$.statuses.nodes[*].state'),
+                                                      lambda s: upper(s)), ['SUCCESS', 'FAILURE', 'ERROR'])""",
+    "workflow_runs": "coalesce(json_extract_string(payload, '$.status'), '') <> 'completed'",
+    "releases": """coalesce(json_extract_string(payload, '$.isDraft') = 'true', false)
+                   OR json_extract_string(payload, '$.publishedAt') IS NULL""",
+}
+
+
+def pending_since(con: duckdb.DuckDBPyConnection, repo: RepoSettings, stream: str,
+                  watermark: datetime | None) -> datetime | None:
+    """The creation time of the oldest stored item of `stream` that has not finished yet (at most
+    PENDING_MAX_DAYS before the watermark): an incremental pass reads back to it."""
+    kind, _, arg = stream.partition(":")
+    condition = _PENDING_SQL.get(kind)
+    if condition is None or watermark is None:
+        return None
+    event_type = {"deployments": "github.deployment", "workflow_runs": "github.workflow_run",
+                  "releases": "github.release"}[kind]
+    workflow = "AND regexp_extract(json_extract_string(payload, '$.path'), '([^/]+)$', 1) = ?" if arg else ""
+    params = [repo.source, event_type, watermark - timedelta(days=PENDING_MAX_DAYS)] + ([arg] if arg else [])
+    rows = con.execute(
+        f"SELECT min(occurred_at) FROM raw_events WHERE source = ? AND event_type = ? AND occurred_at >= ? "
+        f"{workflow} AND ({condition})",  # fixed SQL fragments chosen by stream, values bound
+        params,
+    ).fetchall()
+    return rows[0][0]

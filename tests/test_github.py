@@ -379,3 +379,21 @@ def test_a_missing_production_branch_is_named(fake, db):
     con, path = db
     result = run_github(con, path, fake, [RepoSettings("acme/payments", production_branch="trunk")])
     assert result.sources[0].message == "acme/payments: production branch 'trunk' not found; skipped"
+
+
+def test_a_deployment_that_finishes_after_the_look_back_window_is_still_read(fake, db):
+    history = build_history(n_prs=20, n_deployments=8, n_incidents=0)
+    repo = fake.add(history.repo)
+    waiting = repo.deployments[2]           # waits for approval for days
+    statuses = list(waiting.statuses)
+    waiting.statuses = statuses[:1]         # only QUEUED at the first run
+    con, path = db
+    run_github(con, path, fake, [PAYMENTS], lookback_days=1)
+    key = f"deployment:{waiting.id}"
+    assert con.execute("SELECT count(*) FROM stg_events WHERE event_id = ?", [key]).fetchall() == [(0,)]
+    waiting.statuses = statuses
+    run_github(con, path, fake, [PAYMENTS], lookback_days=1)
+    assert con.execute("SELECT kind FROM stg_events WHERE event_id = ?", [key]).fetchall() == [("deployment",)]
+    fake.reset_counts()
+    run_github(con, path, fake, [PAYMENTS], lookback_days=1)
+    assert fake.count("graphql:Deployments") == 1  # finished: the window is back to one day
