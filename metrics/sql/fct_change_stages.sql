@@ -18,9 +18,10 @@ SELECT
     c.opened_at,
     c.first_review_at,
     c.merged_at,
-    date_diff('second', c.first_commit_at, c.opened_at) / 3600.0       AS coding_hours,
-    date_diff('second', c.opened_at, c.first_review_at) / 3600.0       AS pickup_hours,
-    date_diff('second', c.first_review_at, c.merged_at) / 3600.0       AS review_hours,
-    date_diff('second', c.merged_at, l.delivered_at) / 3600.0          AS deploy_wait_hours
+    -- epoch arithmetic, not date_diff: the same span (to the millisecond) at a fraction of the cost
+    (epoch(c.opened_at) - epoch(c.first_commit_at)) / 3600.0           AS coding_hours,
+    (epoch(c.first_review_at) - epoch(c.opened_at)) / 3600.0           AS pickup_hours,
+    (epoch(c.merged_at) - epoch(c.first_review_at)) / 3600.0           AS review_hours,
+    (epoch(l.delivered_at) - epoch(c.merged_at)) / 3600.0              AS deploy_wait_hours
 FROM fct_lead_times l
 JOIN fct_changes c USING (change_id);

@@ -47,9 +47,9 @@ later_deployment AS (
 )
 SELECT
     r.run_id, r.pipeline_name, r.service, r.commit_sha, r.started_at, r.finished_at, r.outcome,
-    date_diff('second', r.started_at, r.finished_at) / 60.0                     AS duration_minutes,
+    (epoch(r.finished_at) - epoch(r.started_at)) / 60.0                     AS duration_minutes,
     coalesce(s.stage_count, 0)                                                  AS stage_count,
-    date_diff('second', r.started_at, s.ci_finished_at) / 60.0                  AS ci_minutes,
+    (epoch(s.ci_finished_at) - epoch(r.started_at)) / 60.0                  AS ci_minutes,
     r.outcome IN ('failure', 'error')                                           AS stopped,
     CASE WHEN r.outcome IN ('failure', 'error') THEN s.stopped_stage END        AS stopped_stage,
     CASE WHEN r.outcome NOT IN ('failure', 'error') OR r.outcome IS NULL THEN NULL

@@ -11,8 +11,8 @@ SELECT
     min(occurred_at) FILTER (WHERE predicate = 'started')                           AS started_at,
     max(occurred_at) FILTER (WHERE predicate = 'finished')                          AS finished_at,
     lower(arg_max(outcome, occurred_at) FILTER (WHERE predicate = 'finished'))      AS outcome,
-    date_diff('second', min(occurred_at) FILTER (WHERE predicate = 'started'),
-              max(occurred_at) FILTER (WHERE predicate = 'finished')) / 60.0        AS duration_minutes
+    (epoch(max(occurred_at) FILTER (WHERE predicate = 'finished'))
+     - epoch(min(occurred_at) FILTER (WHERE predicate = 'started'))) / 60.0        AS duration_minutes
 FROM stg_events
 WHERE kind = 'taskrun'
 GROUP BY subject_id;
