@@ -37,6 +37,7 @@ PAGES = {
     ],
 }
 
+ui.require_login()  # only when Streamlit's OIDC login is configured (docs/dashboard.md)
 page = st.navigation(PAGES)
 # The filters belong to the app, not to a page, so the URL keeps them when the page changes.
 ui.prepare_context()

@@ -169,44 +169,27 @@ def judge_change(spec: MetricSpec, current, previous) -> str | None:
     return "better" if improved else "worse"
 
 
-# dq_findings.finding codes (metrics/sql/dq_findings.sql) as a lead reads them: title, why it matters.
-FINDINGS = {
-    "change_not_deployed": ("Changes never deployed",
-                            "Merged, but no production deployment shipped them (includes changes merged "
-                            "before a service's first deployment seen): they have no lead time."),
-    "change_unknown": ("Deployed changes never reported as merged",
-                       "A deployment lists them, but no change.merged event arrived: no lead time."),
-    "incident_unresolved": ("Incidents never resolved",
-                            "No incident.resolved event: left out of recovery times."),
-    "incident_never_started": ("Resolutions without a start",
-                               "incident.resolved without a detected/reported event: left out of the metrics."),
-    "incident_link_unmatched": ("Incidents naming an unknown cause",
-                                "caused_by_deployment / caused_by_commit matches no deployment: not attributed."),
-    "rollback_target_unmatched": ("Rollbacks of unknown deployments",
-                                  "rolled_back_deployment matches no deployment: the rollback marks no failure."),
-    "negative_lead_time": ("Negative lead times",
-                           "Delivered before the change's lead time started: left out of lead times."),
-    "negative_recovery": ("Negative recovery times",
-                          "Resolved before it started: left out of recovery times."),
-    "deployment_without_changes": ("Deployments without changes",
-                                   "No change is linked to these production deployments: they add no lead time."),
-    "incident_without_service": ("Incidents naming no service",
-                                 "Counted for the organisation only, and never attributed by the window rule."),
-    "span_missing": ("Changes missing a timestamp",
-                     "Without first commit, opened or first review time: they count only in the "
-                     "lead-time stages they have."),
-    "negative_span": ("Negative lead-time stages",
-                      "A stage (coding, pickup, review, deploy wait) ends before it starts: left out of "
-                      "that stage's statistics."),
-    "pipeline_unfinished": ("Pipeline runs never finished",
-                            "Started but never finished: left out of pipeline durations."),
-    "negative_duration": ("Negative pipeline durations",
-                          "A run or stage finished before it started: left out of durations."),
-    "event_rejected": ("Events rejected at load",
-                       "Input lines that were not valid events; kept with the reason (`dora rejects`)."),
+# dq_findings.finding codes (metrics/sql/dq_findings.sql) as a lead reads them; what each means for
+# the figures is metrics.quality.FINDINGS, shown beside the title.
+FINDING_TITLES = {
+    "change_not_deployed": "Changes never deployed",
+    "change_unknown": "Deployed changes never reported as merged",
+    "incident_unresolved": "Incidents never resolved",
+    "incident_never_started": "Resolutions without a start",
+    "incident_link_unmatched": "Incidents naming an unknown cause",
+    "rollback_target_unmatched": "Rollbacks of unknown deployments",
+    "negative_lead_time": "Negative lead times",
+    "negative_recovery": "Negative recovery times",
+    "deployment_without_changes": "Deployments without changes",
+    "incident_without_service": "Incidents naming no service",
+    "span_missing": "Changes missing a timestamp",
+    "negative_span": "Negative lead-time stages",
+    "pipeline_unfinished": "Pipeline runs never finished",
+    "negative_duration": "Negative pipeline durations",
+    "event_rejected": "Events rejected at load",
 }
 
 
 def finding_title(code: str) -> str:
-    """A finding's title; codes added to dq_findings later show as themselves until named here."""
-    return FINDINGS.get(code, (code.replace("_", " ").capitalize(), ""))[0]
+    """A finding's title; a code added to dq_findings later shows in words until it is named here."""
+    return FINDING_TITLES.get(code, code.replace("_", " ").capitalize())

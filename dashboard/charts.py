@@ -231,6 +231,28 @@ def sparkline_values(frame: pd.DataFrame, spec: MetricSpec, last: int = 12) -> l
     return [v for v in values if v is not None]
 
 
+def sparkline_svg(values: Sequence[float], colour: str, *, label: str, width: int = 240, height: int = 44) -> str:
+    """A card's sparkline as inline SVG: a polyline in the metric's colour with its latest point marked.
+
+    Plain SVG costs the browser next to nothing to draw, where a chart library per card would make
+    every filter change slower; `label` becomes its accessible name and tooltip.
+    """
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    pad = 4
+    points = [(pad + (width - 2 * pad) * i / (len(values) - 1),
+               pad + (height - 2 * pad) * (1 - (v - low) / span)) for i, v in enumerate(values)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    x, y = points[-1]
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" height="{height}" preserveAspectRatio="none" '
+            f'role="img" aria-label="{label}"><title>{label}</title>'
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'stroke-linejoin="round" vector-effect="non-scaling-stroke"/>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/></svg>')
+
+
 def to_date(value) -> date:
     """A selection's period (ISO text, Timestamp or datetime) as a date."""
     if isinstance(value, datetime):

@@ -231,70 +231,101 @@ def _range_params(view: View, settings: MetricSettings) -> dict:
             "services": services, "timezone": settings.timezone}
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_incidents(snap: Snapshot, view: View) -> pd.DataFrame:
-    """Incidents that started in the view's days, with recovery time and the deployment they are attributed to."""
-    settings = load_status(snap).settings
-    with read_snapshot(snap) as con:
-        return con.execute(
-            """
-            SELECT i.incident_id, i.service, i.severity, i.started_at, i.resolved_at, i.recovery_minutes,
-                   d.deployment_id AS attributed_to, d.finished_at AS attributed_deployment_finished_at,
-                   i.attribution_rule, i.caused_by_deployment, i.caused_by_commit
-            FROM fct_incidents i
-            LEFT JOIN fct_deployments d USING (deployment_key)
-            WHERE i.environment = $environment AND i.started_at IS NOT NULL
-              AND ($services IS NULL OR list_contains($services, i.service))
-              AND ($from_date IS NULL OR (i.started_at AT TIME ZONE $timezone)::DATE >= $from_date)
-              AND ($to_date IS NULL OR (i.started_at AT TIME ZONE $timezone)::DATE <= $to_date)
-            ORDER BY i.started_at DESC, i.incident_id
-            """,
-            _range_params(view, settings),
-        ).df()
+LIST_LIMIT = 5_000  # rows a page lists and plots; the CSV download has them all
+
+_VIEW_WHERE = """
+      AND ($services IS NULL OR list_contains($services, {alias}service))
+      AND ($from_date IS NULL OR ({alias}{at} AT TIME ZONE $timezone)::DATE >= $from_date)
+      AND ($to_date IS NULL OR ({alias}{at} AT TIME ZONE $timezone)::DATE <= $to_date)
+"""
+
+_INCIDENTS = """
+    SELECT i.incident_id, i.service, i.severity, i.started_at, i.resolved_at, i.recovery_minutes,
+           d.deployment_id AS attributed_to, d.finished_at AS attributed_deployment_finished_at,
+           i.attribution_rule, i.caused_by_deployment, i.caused_by_commit
+    FROM fct_incidents i
+    LEFT JOIN fct_deployments d USING (deployment_key)
+    WHERE i.environment = $environment AND i.started_at IS NOT NULL
+""" + _VIEW_WHERE.format(alias="i.", at="started_at")
+
+_FAILURES = """
+    SELECT f.deployment_id, f.service, f.finished_at, d.commit_sha AS commit, d.unplanned,
+           f.reason, f.rolled_back_at, f.incident_ids, f.recovered_at, f.recovery_rule, f.recovery_minutes
+    FROM fct_failures f
+    JOIN fct_deployments d USING (deployment_key)
+    WHERE f.environment = $environment
+""" + _VIEW_WHERE.format(alias="f.", at="finished_at")
+
+# Findings without a service or a time always show when no service is selected.
+_FINDINGS = """
+    SELECT finding, entity_type, entity_id, service, environment, occurred_at, detail
+    FROM dq_findings
+    WHERE (environment IS NULL OR environment = $environment)
+      AND ($services IS NULL OR list_contains($services, service))
+      AND ($from_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE >= $from_date)
+      AND ($to_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE <= $to_date)
+"""
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_failures(snap: Snapshot, view: View) -> pd.DataFrame:
-    """Failed deployments finished in the view's days: why they count as failed and how they recovered."""
-    settings = load_status(snap).settings
+def _view_query(snap: Snapshot, view: View, sql: str, extra: dict | None = None) -> pd.DataFrame:
     with read_snapshot(snap) as con:
-        return con.execute(
-            """
-            SELECT f.deployment_id, f.service, f.finished_at, d.commit_sha AS commit, d.unplanned,
-                   f.reason, f.rolled_back_at, f.incident_ids, f.recovered_at, f.recovery_rule,
-                   f.recovery_minutes
-            FROM fct_failures f
-            JOIN fct_deployments d USING (deployment_key)
-            WHERE f.environment = $environment
-              AND ($services IS NULL OR list_contains($services, f.service))
-              AND ($from_date IS NULL OR (f.finished_at AT TIME ZONE $timezone)::DATE >= $from_date)
-              AND ($to_date IS NULL OR (f.finished_at AT TIME ZONE $timezone)::DATE <= $to_date)
-            ORDER BY f.finished_at DESC, f.deployment_id
-            """,
-            _range_params(view, settings),
-        ).df()
+        return con.execute(sql, {**_range_params(view, load_status(snap).settings), **(extra or {})}).df()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_findings(snap: Snapshot, view: View) -> pd.DataFrame:
-    """Data-quality findings (dq_findings) in the view: findings without a service or time always show
-    when no service is selected; with services selected, only theirs."""
-    settings = load_status(snap).settings
-    with read_snapshot(snap) as con:
-        return con.execute(
-            """
-            SELECT finding, entity_type, entity_id, service, environment, occurred_at, detail
-            FROM dq_findings
-            WHERE (environment IS NULL OR environment = $environment)
-              AND ($services IS NULL OR list_contains($services, service))
-              AND ($from_date IS NULL OR occurred_at IS NULL
-                   OR (occurred_at AT TIME ZONE $timezone)::DATE >= $from_date)
-              AND ($to_date IS NULL OR occurred_at IS NULL
-                   OR (occurred_at AT TIME ZONE $timezone)::DATE <= $to_date)
-            ORDER BY finding, occurred_at DESC NULLS LAST, entity_id
-            """,
-            _range_params(view, settings),
-        ).df()
+def load_incidents(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[dict, pd.DataFrame]:
+    """Incidents that started in the view's days: how many (all, resolved, attributed to a deployment),
+    and the newest `limit` with recovery time and the deployment they are attributed to (and why)."""
+    counts = _view_query(snap, view, "SELECT count(*) AS incidents, count(recovery_minutes) AS resolved, "
+                                     "count(attributed_to) AS attributed FROM (" + _INCIDENTS + ")")
+    rows = _view_query(snap, view, _INCIDENTS + " ORDER BY i.started_at DESC, i.incident_id LIMIT $limit",
+                       {"limit": limit})
+    return {k: int(v) for k, v in counts.iloc[0].items()}, rows
+
+
+def read_incidents(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Every incident of the view (uncached: for a CSV download, read when it is clicked)."""
+    return _view_query(snap, view, _INCIDENTS + " ORDER BY i.started_at DESC, i.incident_id")
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_failures(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[int, pd.DataFrame]:
+    """Failed deployments finished in the view's days: how many, and the newest `limit` with why they
+    count as failed and how they recovered."""
+    total = _view_query(snap, view, "SELECT count(*) AS n FROM (" + _FAILURES + ")")["n"].iloc[0]
+    rows = _view_query(snap, view, _FAILURES + " ORDER BY f.finished_at DESC, f.deployment_id LIMIT $limit",
+                       {"limit": limit})
+    return int(total), rows
+
+
+def read_failures(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Every failed deployment of the view (uncached: for a CSV download)."""
+    return _view_query(snap, view, _FAILURES + " ORDER BY f.finished_at DESC, f.deployment_id")
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_finding_counts(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Data-quality findings (dq_findings) in the view, counted per finding, most frequent first."""
+    return _view_query(snap, view, "SELECT finding, count(*) AS count FROM (" + _FINDINGS + ") "
+                                   "GROUP BY finding ORDER BY count DESC, finding")
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_finding_examples(snap: Snapshot, view: View, finding: str | None = None,
+                          per_finding: int = 20) -> pd.DataFrame:
+    """The newest `per_finding` rows of each finding in the view (or of one finding)."""
+    return _view_query(
+        snap, view,
+        "SELECT * FROM (" + _FINDINGS + ") WHERE $finding IS NULL OR finding = $finding "
+        "QUALIFY row_number() OVER (PARTITION BY finding ORDER BY occurred_at DESC NULLS LAST, entity_id) <= $n "
+        "ORDER BY finding, occurred_at DESC NULLS LAST, entity_id",
+        {"finding": finding, "n": per_finding})
+
+
+def read_findings(snap: Snapshot, view: View, finding: str | None = None) -> pd.DataFrame:
+    """Every finding row of the view (or of one finding), uncached: for a CSV download."""
+    return _view_query(snap, view, "SELECT * FROM (" + _FINDINGS + ") WHERE $finding IS NULL OR finding = $finding "
+                                   "ORDER BY finding, occurred_at DESC NULLS LAST, entity_id", {"finding": finding})
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

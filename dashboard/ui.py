@@ -8,7 +8,7 @@ a view can be shared as a link. The bound keys are the query parameter names: `g
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Callable, Sequence
 
 import duckdb
 import pandas as pd
@@ -83,6 +83,37 @@ def explain_and_stop(title: str, body: str) -> None:
     """A friendly explanation instead of a page (never a traceback), then stop the script."""
     st.info(f"**{title}**\n\n{body}", icon=":material/info:")
     st.stop()
+
+
+def require_login() -> None:
+    """Only signed-in people see the dashboard when Streamlit's OIDC login is configured.
+
+    Configured means an `[auth]` section in .streamlit/secrets.toml (docs/dashboard.md); then the
+    optional `[dashboard] allowed_domains` / `allowed_emails` limit who may look. Without `[auth]`
+    nothing changes: the dashboard is for this machine (it binds to 127.0.0.1) or sits behind a
+    reverse proxy that authenticates.
+    """
+    try:
+        configured = "auth" in st.secrets
+        rules = st.secrets.get("dashboard", {}) if configured else {}
+    except FileNotFoundError:  # no secrets.toml at all
+        return
+    if not configured:
+        return
+    if not st.user.is_logged_in:
+        st.title("DORA metrics")
+        st.write("Sign in to see your organisation's delivery metrics.")
+        st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+        st.stop()
+    domains = [d.lower() for d in rules.get("allowed_domains", [])]
+    emails = [e.lower() for e in rules.get("allowed_emails", [])]
+    email = str(st.user.get("email") or "").lower()
+    if (domains or emails) and email not in emails and email.rpartition("@")[2] not in domains:
+        st.title("DORA metrics")
+        st.error(f"{email or 'This account'} may not see this dashboard. Ask its owner to add you.",
+                 icon=":material/block:")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
 
 
 CONTEXT_KEY = "_dora_context"
@@ -199,8 +230,11 @@ def label_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
 
 
 def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, key: str, height: int | str = "auto",
-               file_name: str | None = None) -> None:
-    """A table with readable headers and formats, and its data as CSV one click away."""
+               file_name: str | None = None, everything: Callable[[], pd.DataFrame] | None = None) -> None:
+    """A table with readable headers and formats, and its data as CSV one click away.
+
+    `everything`: when the table shows only part of the rows, how to read all of them for the CSV
+    (called only when the button is clicked)."""
     shown = label_frame(frame, columns)
     config = {}
     for name in shown.columns:
@@ -213,7 +247,8 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, key
             else:
                 config[name] = st.column_config.NumberColumn(name, format="%.1f")
     st.dataframe(shown, hide_index=True, column_config=config, key=key, height=height, placeholder="–")
-    download_csv(frame if columns is None else frame[list(columns)], file_name or key, key=f"{key}-csv")
+    download_csv(everything or (frame if columns is None else frame[list(columns)]), file_name or key,
+                 key=f"{key}-csv")
 
 
 def _join_list(value) -> str:
@@ -239,9 +274,14 @@ def to_csv(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def download_csv(frame: pd.DataFrame, name: str, *, key: str, label: str = "Download CSV") -> None:
-    """One click to the CSV of exactly what a table or chart shows (built only when clicked)."""
-    st.download_button(label, data=lambda: to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key=key,
+def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, *, key: str,
+                 label: str = "Download CSV") -> None:
+    """One click to the CSV of a table's or chart's data, built only when clicked (`frame` may be a
+    function that reads it then, for lists too long to hold in the page)."""
+    def build() -> str:
+        return to_csv(frame() if callable(frame) else frame)
+
+    st.download_button(label, data=build, file_name=f"{name}.csv", mime="text/csv", key=key,
                        on_click="ignore", icon=":material/download:", type="tertiary")
 
 

@@ -301,3 +301,31 @@ def test_before_after_page_shows_the_comparison_of_the_metrics_layer(fixture_db,
     verdicts = {"improved": "▲ improved", "worse": "▼ worse", "not enough data": "? not enough data",
                 "not distinguishable from noise": "≈ not distinguishable from noise"}
     assert table["Verdict"].tolist() == [verdicts[v] for v in expected["verdict"]]
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
+        "client_id": "dora", "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+@pytest.mark.parametrize("user, shows", [
+    ({"is_logged_in": False}, "sign in"),
+    ({"is_logged_in": True, "email": "lead@acme.example"}, "dashboard"),
+    ({"is_logged_in": True, "email": "someone@elsewhere.example"}, "refused"),
+])
+def test_with_oidc_configured_only_allowed_signed_in_people_see_data(fixture_db, monkeypatch, user, shows):
+    monkeypatch.setenv("DORA_DB", str(fixture_db))
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.secrets["auth"] = AUTH
+    app.secrets["dashboard"] = {"allowed_domains": ["acme.example"]}
+    app.user = user
+    app.run()
+    assert not app.exception
+    charts = app.get("plotly_chart")
+    if shows == "sign in":
+        assert [b.label for b in app.button] == ["Sign in"] and not charts and not app.metric
+    elif shows == "refused":
+        assert app.error[0].value.startswith("someone@elsewhere.example may not see this dashboard")
+        assert not charts and not app.metric
+    else:
+        assert charts and len(app.metric) == 6

@@ -170,3 +170,16 @@ def test_tables_show_words_and_units_not_column_names():
     assert list(shown.columns) == ["Incident", "Why this deployment", "Recovery (min)", "Incidents"]
     assert shown.iloc[0].tolist() == ["INC-1", "latest deployment of its service within the attribution window",
                                       60.0, "INC-1; INC-3"]
+
+
+def test_sparkline_svg_draws_the_values_in_the_metrics_colour():
+    svg = charts.sparkline_svg([1.0, 3.0, 2.0], "#0072B2", label="Deployment frequency: the last 3 months")
+    assert svg.startswith('<svg viewBox="0 0 240 44"') and 'stroke="#0072B2"' in svg
+    assert 'points="4.0,40.0 120.0,4.0 236.0,22.0"' in svg  # lowest at the bottom, highest at the top
+    assert "<title>Deployment frequency: the last 3 months</title>" in svg
+    assert charts.sparkline_svg([5.0], "#000000", label="x") == ""  # one value is no trend
+
+
+def test_shades_go_from_light_to_dark():
+    light, dark = charts.shades("#0072B2", 2)
+    assert sum(int(light[i:i + 2], 16) for i in (1, 3, 5)) > sum(int(dark[i:i + 2], 16) for i in (1, 3, 5))

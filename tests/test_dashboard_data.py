@@ -93,19 +93,28 @@ def test_records_say_why_a_deployment_failed_and_which_incident(fixture_db):
 
 def test_incidents_failures_and_findings_follow_the_view(fixture_db):
     snap = data.find_snapshot(fixture_db)
-    incidents = data.load_incidents(snap, data.View())
+    counts, incidents = data.load_incidents(snap, data.View())
+    assert counts == {"incidents": 2, "resolved": 1, "attributed": 2}
     assert incidents[["incident_id", "attributed_to", "attribution_rule"]].values.tolist() == [
         ["INC-2", "srch-2", "caused_by_deployment"], ["INC-1", "pay-4", "latest_deployment_in_window"]]
-    assert data.load_incidents(snap, data.View(services=("payments",)))["incident_id"].tolist() == ["INC-1"]
-    assert data.load_incidents(snap, data.View(from_date=date(2026, 5, 10)))["incident_id"].tolist() == ["INC-2"]
-    failures = data.load_failures(snap, data.View())
+    assert data.load_incidents(snap, data.View(services=("payments",)))[1]["incident_id"].tolist() == ["INC-1"]
+    assert data.load_incidents(snap, data.View(from_date=date(2026, 5, 10)))[1]["incident_id"].tolist() == ["INC-2"]
+    newest = data.load_incidents(snap, data.View(), limit=1)
+    assert newest[0]["incidents"] == 2 and newest[1]["incident_id"].tolist() == ["INC-2"]
+    assert data.read_incidents(snap, data.View())["incident_id"].tolist() == ["INC-2", "INC-1"]
+    total, failures = data.load_failures(snap, data.View())
+    assert total == 3
     assert [[d, r, rule if isinstance(rule, str) else None]
             for d, r, rule in failures[["deployment_id", "reason", "recovery_rule"]].values.tolist()] == [
         ["srch-2", "incident", None], ["pay-4", "incident", "last_incident_resolved"],
         ["pay-2", "rollback", "rollback"]]
-    findings = data.load_findings(snap, data.View(services=("search",)))
-    assert ("incident_unresolved", "INC-2") in set(zip(findings["finding"], findings["entity_id"]))
-    assert "acme/payments#7" not in set(findings["entity_id"])  # a finding without a service
+    counts = data.load_finding_counts(snap, data.View(services=("search",)))
+    assert ("incident_unresolved", 1) in set(zip(counts["finding"], counts["count"]))
+    assert "change_not_deployed" not in set(counts["finding"])  # a finding without a service
+    whole = data.load_finding_counts(snap, data.View())
+    examples = data.load_finding_examples(snap, data.View(), per_finding=1)
+    assert examples["finding"].tolist() == sorted(whole["finding"])  # one example of each
+    assert len(data.read_findings(snap, data.View())) == whole["count"].sum()
 
 
 def test_a_new_snapshot_is_a_new_cache_key_so_new_data_shows_without_a_restart(tmp_path):

@@ -9,33 +9,39 @@ from dashboard.catalog import METRICS_BY_KEY
 
 st.title("Incidents and failed deployments")
 snap, status, view = ui.load_context()
-incidents = data.load_incidents(snap, view)
-failures = data.load_failures(snap, view)
+counts, incidents = data.load_incidents(snap, view)
+failed_total, failures = data.load_failures(snap, view)
 
-resolved = int(incidents["recovery_minutes"].notna().sum())
-attributed = int(incidents["attributed_to"].notna().sum())
 a, b, c, d = st.columns(4)
-a.metric("Incidents", f"{len(incidents):,}", border=True, help="Incidents that started in the selected dates.")
-b.metric("Unresolved", f"{len(incidents) - resolved:,}", border=True,
+a.metric("Incidents", f"{counts['incidents']:,}", border=True, help="Incidents that started in the selected dates.")
+b.metric("Unresolved", f"{counts['incidents'] - counts['resolved']:,}", border=True,
          help="No resolution event yet: left out of recovery times (see Data quality).")
-c.metric("Attributed", f"{attributed:,}", border=True,
-         help="Attributed to a deployment: explicitly (caused_by_deployment / caused_by_commit) or by the attribution window.")
-d.metric("Failed deployments", f"{len(failures):,}", border=True,
+c.metric("Attributed", f"{counts['attributed']:,}", border=True,
+         help="Attributed to a deployment: explicitly (caused_by_deployment / caused_by_commit) or by the "
+              "attribution window.")
+d.metric("Failed deployments", f"{failed_total:,}", border=True,
          help="Rolled back, or with an incident attributed to them; counted once each.")
 
-incident_tab, failure_tab = st.tabs([f"Incidents ({len(incidents):,})", f"Failed deployments ({len(failures):,})"])
+
+def shown_note(shown: int, total: int, what: str) -> None:
+    if shown < total:
+        st.caption(f"The newest {shown:,} of {total:,} {what}; the CSV download has them all.")
+
+
+incident_tab, failure_tab = st.tabs([f"Incidents ({counts['incidents']:,})", f"Failed deployments ({failed_total:,})"])
 with incident_tab:
     if incidents.empty:
         st.info("No incidents started in the selected dates.")
     else:
         st.caption("Recovery time of each resolved incident. Click a point for its details.")
+        shown_note(len(incidents), counts["incidents"], "incidents")
         event = st.plotly_chart(
             charts.incidents_figure(incidents, colour=METRICS_BY_KEY["incident_recovery"].colour),
             on_select="rerun", selection_mode="points", key="incidents-chart", config=ui.PLOTLY_CONFIG,
         )
-        ui.download_csv(incidents[["incident_id", "service", "severity", "started_at", "recovery_minutes",
-                                   "attributed_to"]], "incident-recovery", key="incidents-chart-csv",
-                        label="Download chart data")
+        columns = ["incident_id", "service", "severity", "started_at", "recovery_minutes", "attributed_to"]
+        ui.download_csv(lambda: data.read_incidents(snap, view)[columns], "incident-recovery",
+                        key="incidents-chart-csv", label="Download chart data")
         for point in ui.selected_points(event)[:1]:
             incident_id = point["customdata"][0]
             row = incidents[incidents["incident_id"] == incident_id]
@@ -53,7 +59,7 @@ with incident_tab:
                                   file_name=f"failure-{deployment}")
         ui.show_table(incidents, ["incident_id", "service", "severity", "started_at", "resolved_at",
                                   "recovery_minutes", "attributed_to", "attribution_rule"],
-                      key="incidents-table", file_name="incidents")
+                      key="incidents-table", file_name="incidents", everything=lambda: data.read_incidents(snap, view))
 
 with failure_tab:
     if failures.empty:
@@ -61,6 +67,8 @@ with failure_tab:
     else:
         st.caption("Failed deployment recovery runs from the deployment's finish to its rollback, or to the "
                    "resolution of the last incident attributed to it, whichever comes first.")
+        shown_note(len(failures), failed_total, "failed deployments")
         ui.show_table(failures, ["deployment_id", "service", "finished_at", "unplanned", "reason", "incident_ids",
                                  "rolled_back_at", "recovered_at", "recovery_minutes", "recovery_rule"],
-                      key="failures-table", file_name="failed-deployments")
+                      key="failures-table", file_name="failed-deployments",
+                      everything=lambda: data.read_failures(snap, view))

@@ -65,7 +65,7 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str) -> None:
         count = current.get(spec.count_column)
         verdict = judge_change(spec, value, before)
         level = level_of(scope, current["period_start"], spec.key)
-        with columns[i % 3]:
+        with columns[i % 3].container(border=True):
             st.metric(
                 f"{spec.name} :{LEVEL_BADGES.get(level, 'gray')}-badge[{level.capitalize()}]" if level else spec.name,
                 format_value(spec, value),
@@ -73,12 +73,11 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str) -> None:
                 delta_color=spec.card_colour,
                 delta_arrow="off" if verdict == "unchanged" else "auto",
                 delta_description=f"vs {previous_label}: {verdict}" if verdict else None,
-                help=f"{spec.label}. {spec.help} Based on {int(count or 0):,} {spec.count_label}. "
-                     f"Sparkline: the last 12 {view.grain}s.",
-                border=True,
-                chart_data=charts.sparkline_values(frame, spec) or None,
-                chart_type="line",
+                help=f"{spec.label}. {spec.help} Based on {int(count or 0):,} {spec.count_label}.",
             )
+            trend = charts.sparkline_values(frame, spec)
+            st.markdown(charts.sparkline_svg(trend, spec.colour, label=f"{spec.name}: the last {len(trend)} "
+                                             f"{view.grain}s with a value"), unsafe_allow_html=True)
 
 
 for scope in scopes:

@@ -1,11 +1,11 @@
 """Data quality: what the metrics left out or could not link, with counts and examples, and rejected records."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import FINDINGS, finding_title
+from dashboard.catalog import finding_title
+from metrics.quality import FINDINGS as MEANINGS
 
 EXAMPLES = 20
 
@@ -13,15 +13,12 @@ st.title("Data quality")
 st.caption("What the metrics could not use or could not link, so you know how far to trust them. "
            "Nothing here is silently dropped: each finding names its records.")
 snap, status, view = ui.load_context()
-findings = data.load_findings(snap, view)
+counts = data.load_finding_counts(snap, view)
+counts["title"] = counts["finding"].map(finding_title)
 rejected_total, rejects = data.load_rejects(snap)
 
-counts = (findings.groupby("finding").size().rename("count").reset_index()
-          if not findings.empty else pd.DataFrame({"finding": [], "count": []}))
-counts["title"] = counts["finding"].map(finding_title)
-
 left, right = st.columns(2)
-left.metric("Findings in the selected view", f"{len(findings):,}", border=True,
+left.metric("Findings in the selected view", f"{int(counts['count'].sum()):,}", border=True,
             help="Records the metrics left out or could not link (dq_findings).")
 right.metric("Records rejected at load", f"{rejected_total:,}", border=True,
              help="Lines that were not valid events; kept with their reason (`dora rejects`).")
@@ -37,22 +34,25 @@ else:
                     label="Download chart data")
     for point in ui.selected_points(event)[:1]:
         code = point["customdata"][0]
-        rows = findings[findings["finding"] == code]
-        st.markdown(f"**{finding_title(code)}: {len(rows):,} records**")
+        total = int(counts.loc[counts["finding"] == code, "count"].iloc[0])
+        rows = data.load_finding_examples(snap, view, code, per_finding=data.LIST_LIMIT)
+        st.markdown(f"**{finding_title(code)}: {total:,} records**")
+        if len(rows) < total:
+            st.caption(f"The newest {len(rows):,}; the CSV download has them all.")
         ui.show_table(rows, ["entity_id", "service", "occurred_at", "detail"], key="findings-selected",
-                      file_name=f"data-quality-{code}")
+                      file_name=f"data-quality-{code}", everything=lambda: data.read_findings(snap, view, code))
 
     st.subheader("Each finding, with examples")
+    examples = data.load_finding_examples(snap, view, per_finding=EXAMPLES)
     for code, count in zip(counts["finding"], counts["count"]):
         with st.expander(f"{finding_title(code)} — {count:,}"):
-            explanation = FINDINGS.get(code, ("", ""))[1]
-            if explanation:
-                st.caption(explanation)
-            rows = findings[findings["finding"] == code]
-            if len(rows) > EXAMPLES:
-                st.caption(f"The first {EXAMPLES} of {len(rows):,}; the download has them all.")
-            ui.show_table(rows.head(EXAMPLES), ["entity_id", "service", "occurred_at", "detail"],
-                          key=f"finding-{code}", file_name=f"data-quality-{code}")
+            if code in MEANINGS:
+                st.caption(MEANINGS[code].capitalize() + ".")
+            if count > EXAMPLES:
+                st.caption(f"The newest {EXAMPLES} of {count:,}; the download has them all.")
+            ui.show_table(examples[examples["finding"] == code], ["entity_id", "service", "occurred_at", "detail"],
+                          key=f"finding-{code}", file_name=f"data-quality-{code}",
+                          everything=lambda code=code: data.read_findings(snap, view, code))
 
 st.subheader("Rejected records")
 if rejected_total == 0:
