@@ -329,3 +329,20 @@ def test_with_oidc_configured_only_allowed_signed_in_people_see_data(fixture_db,
         assert not charts and not app.metric
     else:
         assert charts and len(app.metric) == 6
+
+
+def test_trends_show_developer_satisfaction_when_a_survey_is_loaded(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    from tests.test_dashboard_fixture import ROOT
+    db = build_warehouse(tmp_path)
+    survey = tmp_path / "survey.csv"
+    survey.write_text("date,team,respondent,score,scale\n2026-04-15,payments,p1,3,1-5\n2026-04-15,search,s1,4,1-5\n"
+                      "2026-05-15,payments,p1,5,1-5\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "dora", "ingest", "survey", str(survey), "--db", str(db), "-q"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    app = open_app(db, monkeypatch, "views/trends.py")
+    assert "Developer satisfaction (survey)" in [h.value for h in app.subheader]
+    satisfaction = figures(app)[-1]
+    assert values(satisfaction.data[0].y) == [3.5, 5.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import METRICS, METRICS_BY_KEY
+from dashboard.catalog import METRICS, METRICS_BY_KEY, OKABE_ITO
 
 MAX_SERVICES = 12  # small multiples beyond this stop being readable at 1280×800
 
@@ -57,6 +57,23 @@ for n, point in enumerate(selections[:2]):
     period_start, service = point["customdata"][0], point["customdata"][1]
     ui.show_records(snap, spec.column, view.grain, period_start, service, view.environment,
                     title=spec.label, key=f"records-{n}")
+
+satisfaction = data.load_survey(snap, view)
+if not satisfaction.empty:
+    st.subheader("Developer satisfaction (survey)")
+    st.caption("Mean score of the survey answers in each period, for everyone who answered (`dora ingest "
+               "survey`); the hover shows how many answered.")
+    survey = satisfaction[satisfaction["team"] == "all"].rename(columns={"team": "service"})
+    survey["scale"] = [f"{lo:g}–{hi:g}" for lo, hi in zip(survey["scale_min"], survey["scale_max"])]
+    scales = list(dict.fromkeys(survey["scale"]))
+    st.plotly_chart(
+        charts.series_figure(survey, series="scale", series_labels={s: f"scale {s}" for s in scales},
+                             value="satisfaction_mean", count="responses", count_label="answers", grain=view.grain,
+                             unit="satisfaction (mean score)", annotations=annotations,
+                             colours=dict(zip(scales, charts.shades(OKABE_ITO["sky"], len(scales))[::-1])),
+                             value_format=lambda v: f"{v:.2f}"),
+        key="satisfaction", config=ui.PLOTLY_CONFIG)
+    ui.download_csv(satisfaction, f"satisfaction-{view.grain}", key="satisfaction-csv", label="Download chart data")
 
 with st.expander("The numbers, as `dora export` writes them"):
     table = data.load_summary(snap, view)
