@@ -71,13 +71,20 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser profile for the module: Streamlit's scripts are fetched once, as for a real user."""
+    profile = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    yield profile
+    profile.close()
+
+
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+def page(context):
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab
-    context.close()
+    tab.close()
 
 
 def wait_until_rendered(page, title: str, charts: int) -> None:
