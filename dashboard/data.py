@@ -31,6 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from dora.config import load_config
+from dora.errors import DoraError
 from ingest.warehouse import snapshot_path
 from metrics import compare, explain, insight_tables, levels, survey
 from metrics.build import MetricSettings
@@ -358,12 +359,15 @@ def _only_view_services(frame: pd.DataFrame, view: View, column: str = "service"
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
     """DORA levels per period and metric for the view's scope (metrics.levels), in the report the
-    build's settings name; empty when the build has no levels or the grain is a day."""
+    build's settings name; empty when the build has none for the view (a day, not production)."""
     status = load_status(snap)
-    if "metric_levels" not in status.tables or view.grain == "day":
+    if "metric_levels" not in status.tables:
         return pd.DataFrame()
-    with read_snapshot(snap) as con:
-        frame = levels.query_levels(con, _filters(view), status.settings)
+    try:
+        with read_snapshot(snap) as con:
+            frame = levels.query_levels(con, _filters(view), status.settings)
+    except DoraError:  # levels exist for production by week, month or quarter only: no badge otherwise
+        return pd.DataFrame()
     return _only_view_services(frame, view)
 
 

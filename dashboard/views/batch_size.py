@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import METRICS_BY_KEY, OKABE_ITO, format_duration_minutes
+from dora.errors import DoraError
 
 DIMENSIONS = {
     "changes": "Changes per deployment",
@@ -24,7 +25,10 @@ dimension = st.segmented_control("Group deployments by", list(DIMENSIONS), defau
 st.caption("Each deployment falls in one bucket; buckets with few deployments are small on the first chart, "
            "so their rates are read with care. Click a point or bar to list its deployments.")
 
-batches = data.load_batches(snap, view)
+try:
+    batches = data.load_batches(snap, view)
+except DoraError as exc:  # e.g. by day, or outside production: the metrics layer says why
+    ui.explain_and_stop("Batch size is not computed for this view", str(exc))
 frame = batches[batches["dimension"] == dimension]
 buckets = list(dict.fromkeys(frame["bucket"]))  # the export lists buckets small to large
 labels = {b: b if dimension != "cadence" else f"{b} a week" for b in buckets}

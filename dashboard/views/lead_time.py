@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import METRICS_BY_KEY, format_duration_minutes
+from dora.errors import DoraError
 
 # The stages in the order they happen (metric_lead_time_breakdown), and what each spans.
 STAGES = {
@@ -29,7 +30,10 @@ st.caption("Median hours per stage of the changes first deployed to production i
 log_y = st.toggle("Logarithmic scale", value=True, key="lead-log",
                   help="Stages differ by orders of magnitude (minutes of pickup, days of coding).")
 
-breakdown = data.load_breakdown(snap, view)
+try:
+    breakdown = data.load_breakdown(snap, view)
+except DoraError as exc:
+    ui.explain_and_stop("The lead-time breakdown is not computed for this view", str(exc))
 annotations = data.load_annotations(snap, view)
 scopes = list(view.services) or ["all"]
 tabs = st.tabs(["All services" if s == "all" else s for s in scopes]) if len(scopes) > 1 else [st.container()]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import NEUTRAL, OKABE_ITO, format_duration_minutes
+from dora.errors import DoraError
 
 RUN = "(run)"
 PIPELINE = OKABE_ITO["sky"]  # pipelines are not a DORA metric: the one Okabe–Ito colour the metrics leave
@@ -19,7 +20,10 @@ STOPS = {
 st.title("Pipeline health")
 st.caption("Is the pipeline fast enough, and do its gates stop the builds that would have failed?")
 snap, status, view = ui.load_context()
-pipeline = data.load_pipeline(snap, view)
+try:
+    pipeline = data.load_pipeline(snap, view)
+except DoraError as exc:
+    ui.explain_and_stop("Pipeline health is not computed for this view", str(exc))
 if pipeline.empty:
     ui.explain_and_stop("No pipeline runs in this view",
                         "Pipeline health comes from `pipelinerun` and `taskrun` events in your event log "
