@@ -2,44 +2,39 @@
 -- parsed and validated in bulk. `reason` is NULL for a valid CDEvent, else why the line is rejected.
 -- A structured CloudEvent is unwrapped to the CDEvent in its `data`. `kind` is NULL for event types
 -- the metrics do not use (kept raw, ignored). Every timestamp is RFC 3339 with an offset, stored UTC.
--- Speed: every JSON function parses its input text again, so each line is parsed only three times
--- (valid?, the types of the members we check, the values of the members we read), each call with a
--- list of paths; a CloudEvent-wrapped line pays two more parses to get at its `data`.
+-- Speed: every JSON function parses its whole input again, and each path costs on every line, so a
+-- usual line is parsed twice (the strings we read; the customData members whose JSON type we check),
+-- each with a list of paths. The rare lines that need more (a CloudEvent wrapper, no context.id,
+-- not JSON) pay for it in CASE branches that only they enter.
 WITH lines AS (
     -- trim() with a character list decodes the whole line: call it only where it can matter
     SELECT file, line_no, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS raw, decode_error
     FROM load_lines
-    WHERE starts_with(raw, '{') OR trim(raw, chr(13) || chr(32) || chr(9)) <> ''
-),
-probed AS (
-    SELECT *,
-        CASE WHEN NOT decode_error AND json_valid(raw) THEN json_type(raw, [
-            '$', '$.context', '$.data', '$.data.context',                                    -- 1..4
-            '$.customData', '$.customData.changes', '$.customData.unplanned',                -- 5..7
-            '$.customData.additions', '$.customData.deletions',                              -- 8..9
-            '$.data.customData', '$.data.customData.changes', '$.data.customData.unplanned', -- 10..12
-            '$.data.customData.additions', '$.data.customData.deletions'                     -- 13..14
-        ]) END AS ty
-    FROM lines
+    WHERE CASE WHEN starts_with(raw, '{') THEN true ELSE trim(raw, chr(13) || chr(32) || chr(9)) <> '' END
 ),
 unwrapped AS (
     SELECT *,
-        -- CloudEvents structured mode: the whole CDEvent is the `data` member
-        coalesce(ty[1] = 'OBJECT' AND ty[2] IS NULL AND ty[3] = 'OBJECT', false) AS wrapped
-    FROM probed
+        -- CloudEvents structured mode: the whole CDEvent is the `data` member. A line without the
+        -- text "data" (or any escape that could spell it) has no such member: no need to look.
+        CASE WHEN decode_error OR starts_with(raw, '{"context":') THEN NULL
+             WHEN contains(raw, '"data"') OR contains(raw, '\')
+             THEN try(json_type(raw, ['$', '$.context', '$.data'])) END AS probe
+    FROM lines
+),
+docs AS (
+    SELECT *,
+        coalesce(probe[1] = 'OBJECT' AND probe[2] IS NULL AND probe[3] = 'OBJECT', false) AS wrapped
+    FROM unwrapped
+),
+events AS (
+    SELECT file, line_no, raw, decode_error, wrapped,
+        CASE WHEN wrapped THEN json_extract_string(raw, '$.data') ELSE raw END AS ev
+    FROM docs
 ),
 fields AS (
-    SELECT file, line_no, raw, decode_error, wrapped,
-        ty IS NOT NULL                                     AS is_json,
-        CASE WHEN wrapped THEN 'OBJECT' ELSE ty[1] END     AS ev_type,
-        CASE WHEN wrapped THEN ty[4] ELSE ty[2] END        AS context_type,
-        CASE WHEN wrapped THEN ty[10] ELSE ty[5] END       AS custom_type,
-        CASE WHEN wrapped THEN ty[11] ELSE ty[6] END       AS changes_type,
-        CASE WHEN wrapped THEN ty[12] ELSE ty[7] END       AS unplanned_type,
-        CASE WHEN wrapped THEN ty[13] ELSE ty[8] END       AS additions_type,
-        CASE WHEN wrapped THEN ty[14] ELSE ty[9] END       AS deletions_type,
-        CASE WHEN ty IS NOT NULL THEN json_extract_string(
-            CASE WHEN wrapped THEN json_extract_string(raw, '$.data') ELSE raw END, [
+    SELECT *,
+        -- NULL when the line is not valid JSON (the one error these functions raise)
+        CASE WHEN NOT decode_error THEN try(json_extract_string(ev, [
             '$.context.id', '$.context.source', '$.context.type', '$.context.timestamp',   -- 1..4
             '$.subject.id', '$.subject.content.environment.id', '$.subject.content.service.id', -- 5..7
             '$.customData.deployment_id', '$.customData.commit', '$.customData.repository',  -- 8..10
@@ -50,23 +45,42 @@ fields AS (
             '$.customData.caused_by_deployment', '$.customData.caused_by_commit',            -- 20..21
             '$.subject.content.pipelineName', '$.subject.content.taskName',                  -- 22..23
             '$.subject.content.pipelineRun.id', '$.subject.content.outcome',                 -- 24..25
-            '$.customData.service', '$.subject.content.repository.id',                       -- 26..27
-            -- objects and lists come back as their JSON text, exactly as json_extract writes them
-            '$.customData', '$.customData.changes', '$.customData.unplanned',                -- 28..30
-            '$.customData.additions', '$.customData.deletions'                               -- 31..32
-        ]) END AS f
-    FROM unwrapped
+            '$.customData.service', '$.subject.content.repository.id'                        -- 26..27
+        ])) END AS f
+    FROM events
+),
+members AS (
+    SELECT *,
+        f IS NOT NULL AS is_json,
+        -- customData and the members whose JSON type is checked, as JSON
+        CASE WHEN f IS NOT NULL THEN json_extract(ev, [
+            '$.customData', '$.customData.changes', '$.customData.unplanned',                -- 1..3
+            '$.customData.additions', '$.customData.deletions'                               -- 4..5
+        ]) END AS j,
+        -- a context.id can only be read from an object in an object: look closer only without one
+        CASE WHEN f IS NOT NULL AND f[1] IS NULL THEN json_type(ev, ['$', '$.context']) END AS shape
+    FROM fields
 ),
 typed AS (
     SELECT *,
+        CASE WHEN f[1] IS NOT NULL THEN 'OBJECT' ELSE shape[1] END AS ev_type,
+        CASE WHEN f[1] IS NOT NULL THEN 'OBJECT' ELSE shape[2] END AS context_type,
+        json_type(j[2]) AS changes_type,
+        json_type(j[3]) AS unplanned_type,
+        json_type(j[4]) AS additions_type,
+        json_type(j[5]) AS deletions_type,
         regexp_extract(f[3], '^dev\.cdevents\.([a-z]+)\.([a-z]+)\.0\.[0-9]+\.[0-9]+', ['subject', 'predicate']) AS t,
+        -- context.timestamp, started_at, first_commit_at, opened_at, first_review_at, merged_at
+        [TRY_CAST(f[4] AS TIMESTAMPTZ), TRY_CAST(f[11] AS TIMESTAMPTZ), TRY_CAST(f[13] AS TIMESTAMPTZ),
+         TRY_CAST(f[14] AS TIMESTAMPTZ), TRY_CAST(f[15] AS TIMESTAMPTZ), TRY_CAST(f[16] AS TIMESTAMPTZ)] AS ts,
         -- RFC 3339 requires an offset; a bare local time would be silently read as UTC otherwise.
-        -- Timestamps: context.timestamp, started_at, first_commit_at, opened_at, first_review_at, merged_at
-        -- Absent is fine here; a missing context.timestamp is caught before.
-        list_transform([f[4], f[11], f[13], f[14], f[15], f[16]], lambda x: x IS NULL OR (
-            regexp_matches(x, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$')
-            AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL)) AS ts_ok
-    FROM fields
+        -- Absent is fine here (a missing context.timestamp is caught before). The GLOB is the usual
+        -- spelling, and a cheap subset of the pattern; anything else meets the pattern itself.
+        list_transform([f[4], f[11], f[13], f[14], f[15], f[16]], lambda x:
+            CASE WHEN x IS NULL OR x GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' THEN true
+                 ELSE regexp_matches(x, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$')
+            END) AS ts_shape
+    FROM members
 ),
 classified AS (
     SELECT *,
@@ -79,7 +93,11 @@ classified AS (
             WHEN 'incident.reported' THEN 'incident_started'
             WHEN 'incident.resolved' THEN 'incident_resolved'
             ELSE CASE t.subject WHEN 'pipelinerun' THEN 'pipelinerun' WHEN 'taskrun' THEN 'taskrun' END
-        END AS kind
+        END AS kind,
+        -- each timestamp: absent, or RFC 3339 and a real instant (no 30 February)
+        [f[4] IS NULL OR (ts_shape[1] AND ts[1] IS NOT NULL), f[11] IS NULL OR (ts_shape[2] AND ts[2] IS NOT NULL),
+         f[13] IS NULL OR (ts_shape[3] AND ts[3] IS NOT NULL), f[14] IS NULL OR (ts_shape[4] AND ts[4] IS NOT NULL),
+         f[15] IS NULL OR (ts_shape[5] AND ts[5] IS NOT NULL), f[16] IS NULL OR (ts_shape[6] AND ts[6] IS NOT NULL)] AS ts_ok
     FROM typed
 ),
 checked AS (
@@ -122,23 +140,24 @@ SELECT
     f[1] AS event_id,
     f[3] AS event_type,
     t.predicate AS predicate,
-    TRY_CAST(f[4] AS TIMESTAMPTZ) AS occurred_at,
+    ts[1] AS occurred_at,
     f[5] AS subject_id,
     CASE WHEN kind IN ('deployment', 'rollback') THEN f[5] ELSE coalesce(f[7], f[26]) END AS service,
     f[6] AS environment,
     CASE WHEN kind = 'deployment' THEN coalesce(f[8], f[1]) END AS deployment_id,
     f[9] AS commit_sha,
     coalesce(f[10], f[27]) AS repository,
-    CASE WHEN changes_type = 'ARRAY' THEN TRY_CAST(f[29]::JSON AS VARCHAR[]) END AS change_ids,
-    TRY_CAST(f[11] AS TIMESTAMPTZ) AS started_at,
-    CASE WHEN unplanned_type = 'BOOLEAN' THEN f[30]::BOOLEAN END AS unplanned,
+    CASE WHEN changes_type = 'ARRAY' THEN TRY_CAST(j[2] AS VARCHAR[]) END AS change_ids,
+    ts[2] AS started_at,
+    CASE WHEN unplanned_type = 'BOOLEAN' THEN j[3]::VARCHAR::BOOLEAN END AS unplanned,
     f[12] AS rolled_back_deployment,
-    TRY_CAST(f[13] AS TIMESTAMPTZ) AS first_commit_at,
-    TRY_CAST(f[14] AS TIMESTAMPTZ) AS opened_at,
-    TRY_CAST(f[15] AS TIMESTAMPTZ) AS first_review_at,
-    CASE WHEN kind = 'change_merged' THEN coalesce(TRY_CAST(f[16] AS TIMESTAMPTZ), TRY_CAST(f[4] AS TIMESTAMPTZ)) END AS merged_at,
-    TRY_CAST(f[31] AS BIGINT) AS additions,
-    TRY_CAST(f[32] AS BIGINT) AS deletions,
+    ts[3] AS first_commit_at,
+    ts[4] AS opened_at,
+    ts[5] AS first_review_at,
+    CASE WHEN kind = 'change_merged' THEN coalesce(ts[6], ts[1]) END AS merged_at,
+    -- a whole number (the only kind a loaded line has) is spelled the same in JSON and SQL
+    TRY_CAST(j[4]::VARCHAR AS BIGINT) AS additions,
+    TRY_CAST(j[5]::VARCHAR AS BIGINT) AS deletions,
     f[17] AS author,
     f[18] AS title,
     f[19] AS severity,
@@ -148,9 +167,5 @@ SELECT
     f[23] AS task_name,
     f[24] AS pipeline_run_id,
     f[25] AS outcome,
-    -- a scalar customData keeps its JSON spelling (a string stays quoted)
-    CASE WHEN custom_type IN ('OBJECT', 'ARRAY') THEN f[28]::JSON
-         WHEN custom_type IS NOT NULL
-             THEN json_extract(CASE WHEN wrapped THEN json_extract_string(raw, '$.data') ELSE raw END, '$.customData')
-    END AS custom_data
+    j[1] AS custom_data
 FROM checked
