@@ -164,15 +164,15 @@ def test_since_and_full_refresh_reread_without_duplicates(fake, db):
 
 
 def test_an_interrupted_backfill_resumes_where_it_stopped(fake, db, tmp_path):
-    history = build_history(n_prs=60, n_deployments=10, n_incidents=2)
+    history = build_history(n_prs=40, n_deployments=6, n_incidents=2)
     fake.add(history.repo)
     con, path = db
-    # pages of 10; the 4th page of pull requests fails for good (retries exhausted)
-    fake.inject("PullRequests", "500", times=10, skip=3)
+    # pages of 10; the 3rd page of pull requests fails for good (retries exhausted)
+    fake.inject("PullRequests", "500", times=10, skip=2)
     result = run_github(con, path, fake, [PAYMENTS], page_size=10, checkpoint_pages=1, max_retries=1)
     assert result.sources[0].outcome == "failed"
     stored = con.execute("SELECT count(*) FROM raw_events WHERE event_type = 'github.pull_request'").fetchall()[0][0]
-    assert stored == 30  # three committed pages; nothing of the failed one
+    assert stored == 20  # two committed pages; nothing of the failed one
     state = con.execute("SELECT pass_state, pass_cursor IS NOT NULL FROM ingest_watermarks WHERE stream = 'pulls'").fetchall()
     assert state == [("running", True)]
 
@@ -180,7 +180,7 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(fake, db, tmp_path):
     fake.reset_counts()
     result = run_github(con, path, fake, [PAYMENTS], page_size=10, checkpoint_pages=1)
     assert result.sources[0].outcome == "ok"
-    assert fake.count("graphql:PullRequests") == 3  # pages 4-6 only, from the stored cursor
+    assert fake.count("graphql:PullRequests") == 2  # pages 3-4 only, from the stored cursor
 
     clean = open_warehouse(tmp_path / "clean.duckdb")
     run_github(clean, tmp_path / "clean.duckdb", fake, [PAYMENTS], page_size=10)

@@ -62,7 +62,7 @@ def fresh(tmp_path: Path, name: str = "dora.duckdb"):
 
 
 @pytest.mark.parametrize("route, kind", [
-    ("PullRequests", "500"), ("History", "502"), ("rest:issues", "502"), ("Deployments", "secondary"),
+    ("PullRequests", "500"), ("History", "502"), ("Deployments", "secondary"),
     ("PullRequests", "truncated"), ("rest:issues", "truncated"), ("History", "timeout"), ("rest:issues", "429"),
 ])
 def test_transient_faults_are_retried_and_the_result_equals_a_clean_run(fake, clean, tmp_path, route, kind):
