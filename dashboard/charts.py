@@ -164,21 +164,28 @@ def deployments_figure(frame: pd.DataFrame, grain: str, *, annotations: pd.DataF
               for s, svc, lab, d, f in zip(frame["period_start"], frame["service"], labels,
                                            frame["deployments"].fillna(0), failed)]
     fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=x, y=ok, name="deployed without failure", marker_color=OKABE_ITO["blue"], customdata=custom,
-        hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[3]:,} deployments, "
-                      "%{customdata[4]:,} failed<extra></extra>",
-    ))
-    fig.add_trace(go.Bar(
-        x=x, y=failed, name="failed (rolled back or caused an incident)", marker_color=OKABE_ITO["vermillion"],
-        customdata=custom,
-        hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[4]:,} of %{customdata[3]:,} "
-                      "deployments failed<extra></extra>",
-    ))
+    # Hundreds of periods (days over years) draw as stacked areas: one shape each instead of a bar per
+    # period, which keeps a filter change quick; every period is still a point to hover and click.
+    many = len(frame) > MAX_BARS
+    series = [
+        (ok, "deployed without failure", OKABE_ITO["blue"],
+         "<b>%{customdata[2]}</b><br>%{customdata[3]:,} deployments, %{customdata[4]:,} failed<extra></extra>"),
+        (failed, "failed (rolled back or caused an incident)", OKABE_ITO["vermillion"],
+         "<b>%{customdata[2]}</b><br>%{customdata[4]:,} of %{customdata[3]:,} deployments failed<extra></extra>"),
+    ]
+    for y, name, colour, hover in series:
+        if many:
+            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", stackgroup="deployments", customdata=custom,
+                                     line=dict(color=colour, width=0.5), fillcolor=colour, hovertemplate=hover))
+        else:
+            fig.add_trace(go.Bar(x=x, y=y, name=name, marker_color=colour, customdata=custom, hovertemplate=hover))
     fig.update_layout(barmode="stack", bargap=0.15)
     _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=f"deployments per {grain}", showlegend=True)
     add_annotations(fig, annotations)
     return fig
+
+
+MAX_BARS = 120  # periods a bar chart draws as bars; more are drawn as stacked areas
 
 
 SEVERITY_SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star"]

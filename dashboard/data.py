@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -533,3 +534,32 @@ def load_annotation_windows(snap: Snapshot, before_ref: str, after_ref: str,
         before = compare.window_before_annotation(con, before_ref, settings, service)
         after = compare.window_after_annotation(con, after_ref, settings, service)
     return (before.start, before.end), (after.start, after.end)
+
+
+_prefetched: set[tuple] = set()
+_prefetch_lock = threading.Lock()
+
+
+def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False) -> None:
+    """Compute the view at the other grains in the background, so switching the period is a cache hit.
+
+    Called after a page has drawn; the work runs in a daemon thread (DuckDB releases the GIL) while
+    the reader looks at the page. Each (snapshot, view) is prefetched once per process.
+    """
+    key = (snap, view._replace(grain=""), by_service)
+    with _prefetch_lock:
+        if key in _prefetched:
+            return
+        _prefetched.add(key)
+
+    def work() -> None:
+        # called exactly as the pages call them: st.cache_data keys on the arguments as passed
+        for grain in GRAINS:
+            if grain != view.grain:
+                if by_service:
+                    load_summary(snap, view._replace(grain=grain), by_service=True)
+                else:
+                    load_summary(snap, view._replace(grain=grain))
+                    load_levels(snap, view._replace(grain=grain))
+
+    threading.Thread(target=work, name="dora-prefetch", daemon=True).start()

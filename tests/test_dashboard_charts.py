@@ -88,6 +88,15 @@ def test_deployments_figure_stacks_failed_on_the_rest():
     assert list(ok.customdata[1][:3]) == ["2026-05-01", "all", "May 2026"]
 
 
+def test_deployments_figure_draws_hundreds_of_periods_as_stacked_areas():
+    days = pd.date_range("2025-01-01", periods=charts.MAX_BARS + 1, freq="D")
+    frame = summary([(d, "all", 2, 1, 0.5, 2.0, 1.0, 1) for d in days])
+    fig = charts.deployments_figure(frame, "day")
+    assert [t.type for t in fig.data] == ["scatter", "scatter"]
+    assert {t.stackgroup for t in fig.data} == {"deployments"}
+    assert list(fig.data[0].y[:2]) == [1, 1] and list(fig.data[1].y[:2]) == [1, 1]
+
+
 def test_incidents_figure_plots_resolved_incidents_with_a_shape_per_severity():
     incidents = pd.DataFrame({
         "incident_id": ["INC-1", "INC-2", "INC-3"], "service": ["payments", "search", None],

@@ -118,3 +118,4 @@ if not levels.empty:
                "(docs/metrics.md, \"DORA levels\").")
 st.caption(f"Metrics built {status.built_at:%Y-%m-%d %H:%M} UTC. Definitions: docs/metrics.md."
            if status.built_at is not None else "Definitions: docs/metrics.md.")
+data.prefetch_grains(snap, view)  # after drawing: the other periods are ready before the next click

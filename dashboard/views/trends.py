@@ -81,3 +81,5 @@ with st.expander("The numbers, as `dora export` writes them"):
                           "change_failure_rate", "failed_deployments", "failed_deployment_recovery_median_minutes",
                           "incident_recovery_median_minutes", "rework_rate"],
                   key="trend-table", file_name=f"summary-{view.grain}")
+data.prefetch_grains(snap, view)  # after drawing: the other periods are ready before the next click
+data.prefetch_grains(snap, view, by_service=True)
