@@ -186,6 +186,7 @@ def deployments_figure(frame: pd.DataFrame, grain: str, *, annotations: pd.DataF
 
 
 MAX_BARS = 120  # periods a bar chart draws as bars; more are drawn as stacked areas
+MAX_BOX_POINTS = 20_000  # values a box plot takes as they are; beyond, it gets their statistics
 
 
 SEVERITY_SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star"]
@@ -348,8 +349,18 @@ def distribution_figure(samples: dict[str, pd.Series], *, unit: str, colours: di
         values = pd.Series(values, dtype=float).dropna()
         if log_y:
             values = values[values > 0]  # a log axis has no place for zero: the caption says so
-        fig.add_trace(go.Box(y=values, name=name, marker_color=colours[name], boxpoints="outliers",
-                             hovertemplate="%{y:,.2f} " + unit + "<extra>" + name + "</extra>"))
+        if len(values) <= MAX_BOX_POINTS:
+            fig.add_trace(go.Box(y=values, name=name, marker_color=colours[name], boxpoints="outliers",
+                                 hovertemplate="%{y:,.2f} " + unit + "<extra>" + name + "</extra>"))
+            continue
+        # Millions of values: the box's statistics, computed here over all of them (the same rule as
+        # Plotly's: quartiles, whiskers to the furthest value within 1.5 × IQR), not the values themselves.
+        q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
+        iqr = q3 - q1
+        low = values[values >= q1 - 1.5 * iqr].min()
+        high = values[values <= q3 + 1.5 * iqr].max()
+        fig.add_trace(go.Box(x=[name], q1=[q1], median=[median], q3=[q3], lowerfence=[low], upperfence=[high],
+                             name=name, marker_color=colours[name], boxpoints=False))
     _layout(fig, height=height, x_title=None, y_title=unit)
     if log_y:
         log_axis(fig)

@@ -192,3 +192,15 @@ def test_sparkline_svg_draws_the_values_in_the_metrics_colour():
 def test_shades_go_from_light_to_dark():
     light, dark = charts.shades("#0072B2", 2)
     assert sum(int(light[i:i + 2], 16) for i in (1, 3, 5)) > sum(int(dark[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_a_distribution_of_many_values_is_drawn_from_its_statistics():
+    many = pd.Series(range(1, charts.MAX_BOX_POINTS + 2), dtype=float)
+    few = pd.Series([1.0, 2.0, 3.0, 100.0])
+    fig = charts.distribution_figure({"before": few, "after": many}, unit="hours",
+                                     colours={"before": "#8C8C8C", "after": "#009E73"}, log_y=False)
+    before, after = fig.data
+    assert list(before.y) == [1.0, 2.0, 3.0, 100.0] and before.boxpoints == "outliers"
+    assert after.y is None and after.boxpoints is False
+    assert list(after.median) == [many.median()] and list(after.q1) == [many.quantile(0.25)]
+    assert list(after.lowerfence) == [1.0] and list(after.upperfence) == [float(len(many))]
