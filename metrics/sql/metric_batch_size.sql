@@ -20,7 +20,9 @@ WITH buckets AS (
     ) AS t(dimension, bucket, bucket_order)
 ),
 deployments AS (
-    SELECT date_trunc('day', finished_at AT TIME ZONE $timezone)::DATE AS day, *
+    SELECT date_trunc('day', finished_at AT TIME ZONE $timezone)::DATE AS day,
+        -- a negative recovery is a data error: nulled once here rather than FILTERed per aggregate
+        CASE WHEN recovery_minutes >= 0 THEN recovery_minutes END AS recovered_minutes, *
     FROM fct_deployment_batches
     WHERE environment = 'production'
 ),
@@ -39,9 +41,9 @@ deployment_stats AS (
              WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END       AS dimension,
         coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')               AS bucket,
         count(*)                                                                   AS deployments,
-        count(*) FILTER (WHERE failed)                                             AS failed_deployments,
-        count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)               AS failed_deployment_recoveries,
-        quantile_cont(recovery_minutes, [0.5, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS recovery_q
+        count_if(failed)                                                           AS failed_deployments,
+        count(recovered_minutes)                                                   AS failed_deployment_recoveries,
+        quantile_cont(recovered_minutes, [0.5, 0.9])                               AS recovery_q
     FROM periods
     GROUP BY GROUPING SETS (
         (week, service), (week), (month, service), (month), (quarter, service), (quarter),
