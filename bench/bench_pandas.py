@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     for m in months:
         for i, name in enumerate(names):
             hand, mine = results["pandas"]["months"][m][i], ours["months"][m][i]
-            fmt = lambda v: "" if v is None else f"{v:.4g}"  # noqa: E731
+            fmt = lambda v: "" if v is None else f"{v:,.0f}" if i == 0 else f"{v:.4g}"  # noqa: E731
             print(f"{m:<8} {name:<34} {fmt(hand):>10} {fmt(mine):>10}")
 
 
