@@ -34,7 +34,8 @@ SELECT
     CASE WHEN r.rolled_back_at IS NOT NULL
               AND (i.incidents_resolved_at IS NULL OR r.rolled_back_at <= i.incidents_resolved_at) THEN 'rollback'
          WHEN i.incidents_resolved_at IS NOT NULL THEN 'last_incident_resolved' END AS recovery_rule,
-    date_diff('second', d.finished_at, least(r.rolled_back_at, i.incidents_resolved_at)) / 60.0 AS recovery_minutes
+    -- epoch arithmetic: exact to the microsecond and far cheaper than date_diff on TIMESTAMPTZ
+    (epoch(least(r.rolled_back_at, i.incidents_resolved_at)) - epoch(d.finished_at)) / 60.0 AS recovery_minutes
 FROM fct_deployments d
 LEFT JOIN rollbacks r USING (deployment_key)
 LEFT JOIN incidents i USING (deployment_key)

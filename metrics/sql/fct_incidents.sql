@@ -78,6 +78,6 @@ attributed AS (
 )
 SELECT
     incident_id, service, environment, severity, started_at, resolved_at,
-    date_diff('second', started_at, resolved_at) / 60.0                      AS recovery_minutes,
+    (epoch(resolved_at) - epoch(started_at)) / 60.0                         AS recovery_minutes,
     caused_by_deployment, caused_by_commit, deployment_key, attribution_rule
 FROM attributed;

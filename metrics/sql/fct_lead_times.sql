@@ -14,7 +14,7 @@ WITH first_delivery AS (
 SELECT
     f.change_id, f.environment, f.deployment_key, d.service, f.delivered_at,
     c.lead_started_at, c.lead_start_field,
-    date_diff('second', c.lead_started_at, f.delivered_at) / 3600.0         AS lead_time_hours
+    (epoch(f.delivered_at) - epoch(c.lead_started_at)) / 3600.0             AS lead_time_hours
 FROM first_delivery f
 JOIN fct_deployments d USING (deployment_key)
 LEFT JOIN fct_changes c USING (change_id);
