@@ -113,12 +113,20 @@ def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
 
 
 def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> RunCounts:
-    """Parse one chunk in DuckDB and store its rejects, new raw events and staged rows."""
-    con.register("load_lines", chunk)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE parsed_lines AS " + read_sql("ingest", "stg_eventlog__lines"))
-    finally:
-        con.unregister("load_lines")
+    """Parse one chunk in DuckDB and store its rejects, new raw events and staged rows.
+
+    The chunk and its parsed form are Arrow tables that the SQL names as Python variables (DuckDB's
+    replacement scans), not registered views or temp tables: inside the run's transaction every
+    dropped view or table is kept until commit, so a large log would pile up all its chunks.
+    """
+    load_lines = chunk  # noqa: F841 (read by the SQL below)
+    with setting(con, "arrow_lossless_conversion", True):  # customData stays JSON, not text
+        parsed_lines = con.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table()
+    return store_parsed_lines(con, run, parsed_lines)
+
+
+def store_parsed_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed_lines: pa.Table) -> RunCounts:
+    """Store a parsed chunk: its rejects, its new raw events and their staged rows."""
     con.execute(
         """
         INSERT INTO rejects (ingest_run_id, origin, file, line_no, raw, reason)
@@ -130,7 +138,7 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
         """,
         [run.run_id, ORIGIN],
     )
-    mark_repeated_lines(con, run)
+    repeated_lines = find_repeated_lines(con, run, parsed_lines)  # noqa: F841 (read by new_events)
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW new_events AS
@@ -140,7 +148,7 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
     )
     # The payload is long JSON text that zstd packs best and fastest (the default dictionary+FSST
     # analysis costs twice the CPU for a bigger file).
-    with forced_compression(con, "zstd"):
+    with setting(con, "force_compression", "zstd"):
         con.execute(
             """
             INSERT INTO raw_events (origin, source, event_id, event_type, occurred_at, payload, ingest_run_id, file, line_no)
@@ -148,7 +156,9 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
             """,
             [ORIGIN, run.run_id],
         )
-    remember_keys(con, run)
+    # the stored keys, for the next chunks (see find_repeated_lines)
+    added = con.execute("INSERT INTO eventlog_seen SELECT hash(source, event_id) FROM new_events").fetchall()[0][0]
+    con.execute("UPDATE eventlog_seen_state SET raw_events = raw_events + ? WHERE run_id = ?", [added, run.run_id])
     con.execute(read_sql("ingest", "insert_stg_events"), [ORIGIN, run.run_id])
     records, rejected, valid, loaded, unknown = con.execute(
         """
@@ -167,20 +177,27 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
                      unknown_types=unknown, reject_samples=samples)
 
 
+# The settings a load changes for a moment; names are SQL, so each has its own statement.
+_SET = {
+    "force_compression": "SET force_compression = ?",
+    "arrow_lossless_conversion": "SET arrow_lossless_conversion = ?",
+}
+
+
 @contextmanager
-def forced_compression(con: duckdb.DuckDBPyConnection, method: str) -> Iterator[None]:
-    """Compress what is written inside the block with `method`, then go back to the previous choice."""
-    previous = con.execute("SELECT current_setting('force_compression')").fetchall()[0][0]
-    con.execute("SET force_compression = ?", [method])
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterator[None]:
+    """Run the block with a DuckDB setting changed, then put back what it was."""
+    previous = con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchall()[0][0]
+    con.execute(_SET[name], [value])
     try:
         yield
     finally:
-        con.execute("SET force_compression = ?", [previous])
+        con.execute(_SET[name], [previous])
 
 
-def mark_repeated_lines(con: duckdb.DuckDBPyConnection, run: Run) -> None:
-    """List in `repeated_lines` the chunk's valid lines whose (source, id) is already stored or
-    appears earlier in the chunk: the first copy wins (earlier lines, files and runs).
+def find_repeated_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed_lines: pa.Table) -> pa.Table:
+    """The chunk's valid lines whose (source, id) is already stored or appears earlier in the chunk:
+    the first copy wins (earlier lines, files and runs).
 
     Probing raw_events for every chunk would scan all its keys each time. Instead a temp table holds
     a hash of every stored key, built once per run (again if raw_events changed behind our back);
@@ -200,37 +217,28 @@ def mark_repeated_lines(con: duckdb.DuckDBPyConnection, run: Run) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE eventlog_seen AS SELECT hash(source, event_id) AS h FROM raw_events")
         con.execute("DELETE FROM eventlog_seen_state")
         con.execute("INSERT INTO eventlog_seen_state SELECT ?, count(*) FROM raw_events", [run.run_id])
-    con.execute(
+    repeated = con.sql(
         """
-        CREATE OR REPLACE TEMP TABLE repeated_lines AS
         SELECT line_no FROM parsed_lines
         WHERE reason IS NULL
         QUALIFY row_number() OVER (PARTITION BY source, event_id ORDER BY line_no) > 1
         """
-    )
-    candidates = con.execute(
+    ).to_arrow_table()
+    candidates = con.sql(
         """
-        CREATE OR REPLACE TEMP TABLE repeat_candidates AS
         SELECT line_no, source, event_id FROM parsed_lines
         WHERE reason IS NULL AND hash(source, event_id) IN (SELECT h FROM eventlog_seen)
         """
-    ).fetchall()[0][0]
-    if candidates:
-        con.execute(
-            """
-            INSERT INTO repeated_lines
-            SELECT c.line_no FROM repeat_candidates c
-            WHERE EXISTS (SELECT 1 FROM raw_events r WHERE r.source = c.source AND r.event_id = c.event_id)
-            """
-        )
-
-
-def remember_keys(con: duckdb.DuckDBPyConnection, run: Run) -> None:
-    """Add the chunk's new events to the hashes of stored keys (see mark_repeated_lines)."""
-    added = con.execute(
-        "INSERT INTO eventlog_seen SELECT hash(source, event_id) FROM new_events"
-    ).fetchall()[0][0]
-    con.execute("UPDATE eventlog_seen_state SET raw_events = raw_events + ? WHERE run_id = ?", [added, run.run_id])
+    ).to_arrow_table()
+    if candidates.num_rows == 0:  # the usual case: raw_events is not read at all
+        return repeated
+    stored = con.sql(
+        """
+        SELECT c.line_no FROM candidates c
+        WHERE EXISTS (SELECT 1 FROM raw_events r WHERE r.source = c.source AND r.event_id = c.event_id)
+        """
+    ).to_arrow_table()
+    return pa.concat_tables([repeated, stored])
 
 
 def ingest_event_logs(
