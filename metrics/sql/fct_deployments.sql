@@ -5,7 +5,8 @@
 -- Rollbacks are not deployments (see fct_rollbacks).
 CREATE OR REPLACE TABLE fct_deployments AS
 WITH all_events AS (
-    SELECT *,
+    SELECT origin, service, environment, deployment_id, occurred_at, started_at, commit_sha, repository,
+        change_ids, shipped_commits, unplanned,
         CASE WHEN list_contains($production_environments, lower(environment)) THEN 'production'
              ELSE lower(environment) END AS environment_group
     FROM stg_events
@@ -15,19 +16,52 @@ WITH all_events AS (
 -- From a service's first event-log deployment in an environment on, its deployments from other
 -- origins (GitHub) are left out; an earlier one of a commit the event log also deployed is the same
 -- deployment, left out too. A deploy seen by both sources is counted once.
-eventlog_streams AS (
-    SELECT service, environment_group, min(occurred_at) AS since_at, list(DISTINCT commit_sha) AS commits
+eventlog_since AS (
+    SELECT service, environment_group, min(occurred_at) AS since_at
     FROM all_events WHERE origin = 'eventlog'
     GROUP BY service, environment_group
 ),
 events AS (
+    SELECT * FROM all_events WHERE origin = 'eventlog'
+    UNION ALL
     SELECT e.* FROM all_events e
-    LEFT JOIN eventlog_streams s
+    LEFT JOIN eventlog_since s
       ON s.service IS NOT DISTINCT FROM e.service AND s.environment_group = e.environment_group
-    WHERE e.origin = 'eventlog' OR s.since_at IS NULL
-       OR (e.occurred_at < s.since_at AND NOT coalesce(list_contains(s.commits, e.commit_sha), false))
+    WHERE e.origin <> 'eventlog'
+      AND (s.since_at IS NULL
+           OR (e.occurred_at < s.since_at
+               AND NOT EXISTS (SELECT 1 FROM all_events x
+                               WHERE x.origin = 'eventlog' AND x.service IS NOT DISTINCT FROM e.service
+                                 AND x.environment_group = e.environment_group AND x.commit_sha = e.commit_sha)))
+),
+-- Speed: almost every deployment is one event, and then that event is the deployment. Only the
+-- deployments of several events go through the aggregates below, which cost many times more.
+repeated AS (
+    SELECT service, environment_group, deployment_id
+    FROM events
+    GROUP BY service, environment_group, deployment_id
+    HAVING count(*) > 1
 ),
 deployments AS (
+    SELECT
+        service,
+        environment_group                                                   AS environment,
+        deployment_id,
+        occurred_at                                                         AS finished_at,
+        started_at,
+        commit_sha,
+        repository                                                          AS declared_repository,
+        change_ids,
+        shipped_commits,
+        coalesce(unplanned, false)                                          AS unplanned,
+        [environment]                                                       AS environment_names,
+        [origin]                                                            AS origins,
+        1::BIGINT                                                           AS event_count
+    FROM events e
+    WHERE NOT EXISTS (SELECT 1 FROM repeated r
+                      WHERE r.service IS NOT DISTINCT FROM e.service AND r.environment_group = e.environment_group
+                        AND r.deployment_id IS NOT DISTINCT FROM e.deployment_id)
+    UNION ALL
     SELECT
         service,
         environment_group                                                   AS environment,
@@ -43,21 +77,26 @@ deployments AS (
         list(DISTINCT environment ORDER BY environment)                     AS environment_names,
         list(DISTINCT origin ORDER BY origin)                               AS origins,
         count(*)                                                            AS event_count
-    FROM events
+    FROM events e
+    WHERE EXISTS (SELECT 1 FROM repeated r
+                  WHERE r.service IS NOT DISTINCT FROM e.service AND r.environment_group = e.environment_group
+                    AND r.deployment_id IS NOT DISTINCT FROM e.deployment_id)
     GROUP BY service, environment_group, deployment_id
+),
+-- a deployment that names no repository uses the one its service's other deployments name
+service_repositories AS (
+    SELECT service, max(declared_repository) AS service_repository FROM deployments GROUP BY service
 )
 SELECT
     -- a stable surrogate key within one build, in finish order
-    row_number() OVER (ORDER BY finished_at, service, environment, deployment_id) AS deployment_key,
-    service,
+    row_number() OVER (ORDER BY finished_at, d.service, environment, deployment_id) AS deployment_key,
+    d.service,
     environment,
     deployment_id,
     finished_at,
     started_at,
     commit_sha,
-    -- a deployment that names no repository uses the one its service's other deployments name
-    coalesce(declared_repository,
-             max(declared_repository) OVER (PARTITION BY service))          AS repository,
+    coalesce(declared_repository, s.service_repository)                     AS repository,
     change_ids,
     shipped_commits,
     unplanned,
@@ -66,5 +105,6 @@ SELECT
     event_count,
     lag(finished_at) OVER w                                                 AS previous_finished_at,
     lag(deployment_id) OVER w                                               AS previous_deployment_id
-FROM deployments
-WINDOW w AS (PARTITION BY service, environment ORDER BY finished_at, deployment_id);
+FROM deployments d
+LEFT JOIN service_repositories s ON s.service IS NOT DISTINCT FROM d.service
+WINDOW w AS (PARTITION BY d.service, environment ORDER BY finished_at, deployment_id);

@@ -4,17 +4,17 @@
 -- Changes listed by a deployment but never reported as merged have no start: lead_time_hours NULL.
 CREATE OR REPLACE TABLE fct_lead_times AS
 WITH first_delivery AS (
-    SELECT l.change_id, d.environment,
-        arg_min(d.deployment_key, (d.finished_at, d.deployment_key)) AS deployment_key,
-        min(d.finished_at)                                            AS delivered_at
+    -- deployment_key runs in finish order (ties broken by the key itself), so the first deployment
+    -- is the one with the smallest key: a plain min(), far cheaper than arg_min over (finish, key)
+    SELECT l.change_id, d.environment, min(l.deployment_key) AS deployment_key
     FROM fct_deployment_changes l
     JOIN fct_deployments d USING (deployment_key)
     GROUP BY l.change_id, d.environment
 )
 SELECT
-    f.change_id, f.environment, f.deployment_key, d.service, f.delivered_at,
+    f.change_id, f.environment, f.deployment_key, d.service, d.finished_at AS delivered_at,
     c.lead_started_at, c.lead_start_field,
-    (epoch(f.delivered_at) - epoch(c.lead_started_at)) / 3600.0             AS lead_time_hours
+    (epoch(d.finished_at) - epoch(c.lead_started_at)) / 3600.0             AS lead_time_hours
 FROM first_delivery f
 JOIN fct_deployments d USING (deployment_key)
 LEFT JOIN fct_changes c USING (change_id);
