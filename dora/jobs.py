@@ -6,13 +6,15 @@ was before, and a failed run is recorded in ingest_runs afterwards in its own tr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import duckdb
 
 from ingest import eventlog
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
 from metrics.build import MetricSettings, build_metrics
+
+T = TypeVar("T")
 
 
 def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseException) -> None:
@@ -23,20 +25,27 @@ def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseExcepti
         pass
 
 
-def run_eventlog_ingest(
-    con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
-    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES,
-) -> Run:
-    """Load event-log files and rebuild the metrics in one transaction, then publish the snapshot."""
-    run = start_run(con, eventlog.ORIGIN, ", ".join(paths))
+def run_job(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings, origin: str,
+            target: str, work: Callable[[Run], T]) -> tuple[Run, T]:
+    """Run `work(run)` in one transaction with its run row and a rebuild; publish the snapshot."""
+    run = start_run(con, origin, target)
     try:
         with transaction(con):
-            eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes)
+            result = work(run)
             finish_run(con, run)
             build_metrics(con, settings)
     except Exception as exc:
         record_failed_run(con, run, exc)
         raise
     publish_snapshot(con, db_path)
-    return run
+    return run, result
 
+
+def run_eventlog_ingest(
+    con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
+    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES,
+) -> Run:
+    """Load event-log files and rebuild the metrics in one transaction, then publish the snapshot."""
+    run, _ = run_job(con, db_path, settings, eventlog.ORIGIN, ", ".join(paths),
+                     lambda run: eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes))
+    return run

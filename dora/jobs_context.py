@@ -8,33 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Callable, TypeVar
 
 import duckdb
 import pandas as pd
 
-from dora.jobs import record_failed_run
+from dora.jobs import run_job
 from ingest import annotations, survey
-from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
-from metrics.build import MetricSettings, build_metrics
-
-T = TypeVar("T")
-
-
-def run_job(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings, origin: str,
-            target: str, work: Callable[[Run], T]) -> tuple[Run, T]:
-    """Run `work(run)` in one transaction with its run row and a rebuild; publish the snapshot."""
-    run = start_run(con, origin, target)
-    try:
-        with transaction(con):
-            result = work(run)
-            finish_run(con, run)
-            build_metrics(con, settings)
-    except Exception as exc:
-        record_failed_run(con, run, exc)
-        raise
-    publish_snapshot(con, db_path)
-    return run, result
+from ingest.warehouse import Run
+from metrics.build import MetricSettings
 
 
 def run_survey_ingest(con: duckdb.DuckDBPyConnection, db_path: Path, path: str, settings: MetricSettings,
