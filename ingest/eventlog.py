@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gzip
 import sys
+import threading
 from contextlib import contextmanager
+from queue import Empty, Full, Queue
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -247,18 +249,66 @@ def ingest_event_logs(
 ) -> RunCounts:
     """Load every file in `paths` (`-` = stdin) into the warehouse; the caller commits.
 
-    `chunk_bytes` trades memory for fewer, larger bulk statements.
+    `chunk_bytes` trades memory for fewer, larger bulk statements. While this connection stores a
+    chunk (DuckDB compresses what it stores on one core), a second connection reads and parses the
+    next one on the other: parsing touches no table, so it needs no part of the run's transaction.
     """
-    for path in paths:
-        stream = open_log(path)
-        try:
-            for chunk, nbytes in read_line_chunks(stream, path, chunk_bytes):
-                run.counts.add(load_chunk(con, chunk, run))
-                if on_progress:
-                    on_progress(nbytes)
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc}") from exc
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+    with setting(con, "arrow_lossless_conversion", True):  # customData stays JSON, not text
+        for parsed_lines, nbytes in parse_ahead(con, paths, chunk_bytes):
+            run.counts.add(store_parsed_lines(con, run, parsed_lines))
+            if on_progress:
+                on_progress(nbytes)
     return run.counts
+
+
+def parse_ahead(
+    con: duckdb.DuckDBPyConnection, paths: list[str], chunk_bytes: int,
+) -> Iterator[tuple[pa.Table, int]]:
+    """(parsed chunk, bytes read) for every chunk of `paths` in order, read and parsed one chunk
+    ahead by a thread with its own connection. Its errors are raised here, in order."""
+    parser = con.cursor()
+    parser.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]])
+    done = object()
+    queue: Queue = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for path in paths:
+                stream = open_log(path)
+                try:
+                    for chunk, nbytes in read_line_chunks(stream, path, chunk_bytes):
+                        load_lines = chunk  # noqa: F841 (read by the SQL below)
+                        item = (parser.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table(), nbytes)
+                        while not stop.is_set():
+                            try:
+                                queue.put(item, timeout=0.1)
+                                break
+                            except Full:
+                                continue
+                        if stop.is_set():
+                            return
+                except OSError as exc:
+                    raise InputError(f"cannot read {path}: {exc}") from exc
+                finally:
+                    if stream is not sys.stdin.buffer:
+                        stream.close()
+            queue.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            queue.put(exc)
+
+    worker = threading.Thread(target=produce, name="eventlog-parser", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let it finish its statement, so the connection can close
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+        parser.close()
