@@ -99,6 +99,14 @@ def connect(config: Config, read_only: bool = False) -> duckdb.DuckDBPyConnectio
     """Open the warehouse for this command; it is closed when the command ends."""
     con = open_warehouse(config.db_path, read_only=read_only)
     click.get_current_context().call_on_close(con.close)
+    limit = os.environ.get("DORA_MEMORY_LIMIT")
+    if limit:
+        # DuckDB takes up to 80% of RAM by default; on a small or shared machine cap it: beyond the
+        # cap it spills to <db>.tmp (slower), and the peak memory of a run stays near the cap
+        try:
+            con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise DoraError(f"DORA_MEMORY_LIMIT={limit!r} is not a memory size, e.g. 1.5GB") from exc
     return con
 
 
