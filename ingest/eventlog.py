@@ -1,8 +1,9 @@
 """Event-log source: CDEvents JSON Lines (contract §1) into raw_events, rejects and stg_events.
 
 Python only cuts the file into chunks of lines with their line numbers; DuckDB parses, validates,
-deduplicates and stores each chunk in bulk (stg_eventlog__lines.sql). The caller owns the
-transaction, so a run lands whole or not at all.
+deduplicates and stores each chunk in bulk (stg_eventlog__lines.sql), parsing the next chunk on a
+second connection while the current one is stored. The caller owns the transaction, so a run lands
+whole or not at all. Speed figures and what costs what: docs/performance.md.
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import sys
 import threading
 from contextlib import contextmanager
 from queue import Empty, Full, Queue
-from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 import duckdb
