@@ -121,10 +121,14 @@ def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> Run
     replacement scans), not registered views or temp tables: inside the run's transaction every
     dropped view or table is kept until commit, so a large log would pile up all its chunks.
     """
-    load_lines = chunk  # noqa: F841 (read by the SQL below)
     with setting(con, "arrow_lossless_conversion", True):  # customData stays JSON, not text
-        parsed_lines = con.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table()
+        parsed_lines = parse_chunk(con, chunk)
     return store_parsed_lines(con, run, parsed_lines)
+
+
+def parse_chunk(con: duckdb.DuckDBPyConnection, load_lines: pa.Table) -> pa.Table:
+    """A chunk of lines parsed and checked by stg_eventlog__lines.sql, which reads `load_lines` by name."""
+    return con.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table()
 
 
 def store_parsed_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed_lines: pa.Table) -> RunCounts:
@@ -278,8 +282,7 @@ def parse_ahead(
                 stream = open_log(path)
                 try:
                     for chunk, nbytes in read_line_chunks(stream, path, chunk_bytes):
-                        load_lines = chunk  # noqa: F841 (read by the SQL below)
-                        item = (parser.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table(), nbytes)
+                        item = (parse_chunk(parser, chunk), nbytes)
                         while not stop.is_set():
                             try:
                                 queue.put(item, timeout=0.1)
