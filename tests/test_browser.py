@@ -141,7 +141,9 @@ def test_clicking_a_bar_lists_the_deployments_behind_it(base_url, page):
     bars.last.click(force=True)  # the latest period's bar
     page.get_by_text(re.compile(r"^Deployments, .*: [\d,]+ records")).wait_for()
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # the records, and data freshness
+    # the records' table and data freshness: a table may still be mounting when the rerun ends, so
+    # await it rather than count once
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 2")
     assert no_error_box(page)
     screenshot(page, "overview-drill-down")
 
