@@ -130,7 +130,7 @@ def test_a_filter_goes_into_the_link_and_the_link_restores_it(base_url, page, br
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     other.goto(shared)
     wait_until_rendered(other, "Trends", 2)
-    assert other.get_by_text("week (starting Monday)").count() >= 1
+    other.get_by_text("week (starting Monday)").first.wait_for()  # the shared link's grain took effect
     other.context.close()
 
 
