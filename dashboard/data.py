@@ -32,7 +32,7 @@ import pandas as pd
 import streamlit as st
 
 from dora.config import load_config
-from dora.errors import DoraError
+from core.errors import DoraError
 from ingest.warehouse import snapshot_path
 from metrics import compare, explain, insight_tables, levels, survey
 from metrics.build import MetricSettings

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.catalog import GRAIN_LABELS
-from dora.errors import DoraError
+from core.errors import DoraError
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
 

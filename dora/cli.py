@@ -16,7 +16,7 @@ import click
 import duckdb
 
 from dora.config import Config, load_config
-from dora.errors import DoraError
+from core.errors import DoraError
 from dora.jobs import run_eventlog_ingest
 from ingest import eventlog
 from ingest.warehouse import open_warehouse, publish_snapshot

@@ -9,7 +9,7 @@ import click
 
 from dora.cli import common_options, main
 from dora.config import Config
-from dora.errors import WarehouseError
+from core.errors import WarehouseError
 from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
 from metrics.build import ensure_built
 

@@ -16,7 +16,7 @@ import click
 from dora.cli import EXIT_FAILED, EXIT_REJECTS, common_options, ingest, main
 from dora.config import Config
 from dora.config_github import REPO_DEFAULT_KEYS, parse_repository
-from dora.errors import ConfigError
+from core.errors import ConfigError
 from dora.nightly import NightlyResult, RunOptions, SourceResult, run_nightly
 from ingest.github import GitHubSettings
 from ingest.warehouse import open_warehouse

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dora.errors import ConfigError
+from core.errors import ConfigError
 from dora.config_github import GITHUB_KEYS, parse_github_settings
 from ingest.github import GitHubSettings
 from metrics.build import MetricSettings

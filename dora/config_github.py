@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from dora.errors import ConfigError
+from core.errors import ConfigError
 from ingest.github import DEPLOYMENT_SOURCES, ClientSettings, GitHubSettings, RepoSettings, ServiceRule
 from metrics.build import MetricSettings
 

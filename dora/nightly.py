@@ -25,7 +25,7 @@ import duckdb
 import requests
 from github import BadCredentialsException, GithubException, UnknownObjectException
 
-from dora.errors import InputError
+from core.errors import InputError
 from ingest import eventlog
 from ingest import github as gh
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dora.errors import DoraError, InputError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError, InputError
+from core.sql import read_sql
 from ingest.csvinput import read_csv_rows
 from ingest.warehouse import Run, RunCounts
 

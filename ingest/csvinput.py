@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 import pyarrow as pa
 
-from dora.errors import InputError
+from core.errors import InputError
 
 
 @dataclass

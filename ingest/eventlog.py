@@ -18,8 +18,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from dora.errors import InputError
-from dora.sqlfiles import read_sql
+from core.errors import InputError
+from core.sql import read_sql
 from ingest.warehouse import Run, RunCounts
 
 ORIGIN = "eventlog"

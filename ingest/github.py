@@ -26,7 +26,7 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.Requester import Requester
 
-from dora.sqlfiles import read_sql
+from core.sql import read_sql, run_sql
 from ingest.warehouse import Run
 
 ORIGIN = "github"
@@ -35,7 +35,6 @@ DEPLOYMENT_SOURCES = ("deployments", "workflow_runs", "releases")
 MALFORMED_RESPONSE_RETRIES = 3
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
-_PARAM = re.compile(r"\$([a-z_]+)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -781,9 +780,7 @@ class SaveCounts:
 
 def _execute_model(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
     """Run ingest/sql/<name>.sql, binding only the named parameters it uses."""
-    sql = read_sql("ingest", name)
-    used = {p: params[p] for p in _PARAM.findall(sql) if p in params}
-    con.execute(sql, used or None)
+    run_sql(con, "ingest", name, params)
 
 
 def staging_params(repo: RepoSettings, environment: str) -> dict[str, Any]:

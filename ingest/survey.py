@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from dora.errors import InputError
-from dora.sqlfiles import read_sql
+from core.errors import InputError
+from core.sql import read_sql
 from ingest.csvinput import read_csv_rows
 from ingest.warehouse import Run, RunCounts
 

@@ -15,28 +15,20 @@ from typing import Iterator
 
 import duckdb
 
-from dora.errors import WarehouseError
-from dora.sqlfiles import read_sql
+from core.db import connect
+from core.errors import WarehouseError
+from core.sql import read_sql
 
 
-def open_warehouse(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_warehouse(path: str | Path, *, read_only: bool = False,
+                   memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Connect to the DuckDB file at `path`, creating it and its schema unless `read_only`."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: load data first, e.g. `dora ingest events FILE`")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise WarehouseError(
-                f"{path} is in use by another process (another `dora` command is writing it); "
-                "try again when it has finished"
-            ) from exc
-        raise WarehouseError(f"cannot open {path}: {exc}") from exc
-    # Everything is stored and computed in UTC; periods convert explicitly to the configured zone.
-    con.execute("SET TimeZone = 'UTC'")
+    con = connect(path, read_only=read_only, memory_limit=memory_limit)
     if not read_only:
         con.execute(read_sql("ingest", "schema"))
     return con

@@ -6,12 +6,11 @@ idempotent; callers run it inside the ingest's transaction so readers never see 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 
 import duckdb
 
-from dora.sqlfiles import read_sql
+from core.sql import run_sql
 
 DEFINITIONS_VERSION = "1.0"
 
@@ -36,9 +35,6 @@ MODELS = [
     "metric_pipeline",
     "dq_findings",
 ]
-
-_PARAM = re.compile(r"\$([a-z_]+)")
-
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -69,9 +65,7 @@ class MetricSettings:
 
 def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
     """Execute one model, binding only the named parameters its SQL uses."""
-    sql = read_sql(package, name)
-    used = {p: params[p] for p in _PARAM.findall(sql) if p in params}
-    con.execute(sql, used or None)
+    run_sql(con, package, name, params)
 
 
 def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:

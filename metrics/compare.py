@@ -32,8 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dora.errors import DoraError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError
+from core.sql import bind_params, read_sql, run_sql
 from metrics import stats
 from metrics.build import MetricSettings
 
@@ -44,7 +44,6 @@ IMPROVED, WORSE, NOISE, NOT_ENOUGH = "improved", "worse", "not distinguishable f
 MIN_MEDIAN_SAMPLE = 5  # fewer values on a side: a median's bootstrap interval means little
 MIN_MEAN_SAMPLE = 2  # a t interval needs a spread on each side
 
-_PARAM = re.compile(r"\$([a-z_]+)")
 _RANGE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$")
 
 
@@ -104,15 +103,14 @@ def environment_group(name: str, settings: MetricSettings) -> str:
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.DataFrame:
     """Run metrics/sql/<name>.sql, binding only the named parameters it uses."""
-    sql = read_sql("metrics", name)
-    return con.execute(sql, {p: params[p] for p in set(_PARAM.findall(sql))}).df()
+    return run_sql(con, "metrics", name, params).df()
 
 
 def fetch_values(con: duckdb.DuckDBPyConnection, params: dict) -> pa.Table:
     """compare_values as Arrow, with window_name and measure dictionary-encoded: millions of lead
     times stay columnar (no Python string per row) on their way to numpy or pandas."""
     sql = read_sql("metrics", "compare_values")
-    table = con.sql(sql, params={p: params[p] for p in set(_PARAM.findall(sql))}).to_arrow_table()
+    table = con.sql(sql, params=bind_params(sql, params)).to_arrow_table()
     for name in ("window_name", "measure"):
         i = table.schema.get_field_index(name)
         table = table.set_column(i, name, pc.dictionary_encode(table.column(name)))

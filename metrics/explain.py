@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dora.errors import DoraError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError
+from core.sql import read_sql
 from metrics.build import MetricSettings
 
 GRAINS = ("day", "week", "month", "quarter")

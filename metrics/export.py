@@ -9,8 +9,8 @@ from typing import IO, Callable
 import duckdb
 import pandas as pd
 
-from dora.errors import DoraError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError
+from core.sql import read_sql
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics import insight_tables
 from metrics import compare, levels

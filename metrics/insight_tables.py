@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from dora.errors import DoraError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError
+from core.sql import read_sql
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 
 if TYPE_CHECKING:  # metrics.export imports this module to register the tables

@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dora.sqlfiles import read_sql
+from core.sql import read_sql
 
 # What each finding means for the figures, in a lead's words (docs/metrics.md, "Data-quality findings").
 FINDINGS: dict[str, str] = {

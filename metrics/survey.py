@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from dora.errors import DoraError
-from dora.sqlfiles import read_sql
+from core.errors import DoraError
+from core.sql import read_sql
 
 if TYPE_CHECKING:
     from metrics.export import Filters

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from dora.cli import main
-from dora.errors import DoraError, InputError
+from core.errors import DoraError, InputError
 from dora.jobs_context import run_annotation_add, run_annotation_remove, run_annotations_import
 from ingest.warehouse import open_warehouse
 from metrics.build import MetricSettings

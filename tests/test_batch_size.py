@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from dora import cdevents as c
-from dora.errors import DoraError
+from core.errors import DoraError
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table
 

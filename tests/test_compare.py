@@ -13,7 +13,7 @@ from scipy import stats as sp
 
 from dora import cdevents as c
 from dora.cli import main
-from dora.errors import DoraError
+from core.errors import DoraError
 from dora.jobs_context import run_annotation_add, run_survey_ingest
 from metrics import compare, stats
 from metrics.build import MetricSettings

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from dora import cdevents as c
 from dora.cli import main
 from dora.config import load_config
-from dora.errors import ConfigError
+from core.errors import ConfigError
 from dora.nightly import run_nightly
 from ingest.warehouse import open_warehouse
 from metrics.build import MetricSettings

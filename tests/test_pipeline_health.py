@@ -5,7 +5,7 @@ import pytest
 
 from dora import cdevents as c
 from dora.config import load_config
-from dora.errors import ConfigError
+from core.errors import ConfigError
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table
 

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from dora.cli import main
-from dora.errors import InputError
+from core.errors import InputError
 from dora.jobs_context import run_survey_ingest
 from ingest.warehouse import open_warehouse, snapshot_path
 from metrics.build import MetricSettings

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import METRICS_BY_KEY, OKABE_ITO, format_duration_minutes
-from dora.errors import DoraError
+from core.errors import DoraError
 
 DIMENSIONS = {
     "changes": "Changes per deployment",

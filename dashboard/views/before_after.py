@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import METRICS_BY_KEY, NEUTRAL, OKABE_ITO, format_duration_minutes
-from dora.errors import DoraError
+from core.errors import DoraError
 
 VERDICT_MARKS = {"improved": "▲ improved", "worse": "▼ worse",
                  "not distinguishable from noise": "≈ not distinguishable from noise",

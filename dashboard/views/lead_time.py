@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import METRICS_BY_KEY, format_duration_minutes
-from dora.errors import DoraError
+from core.errors import DoraError
 
 # The stages in the order they happen (metric_lead_time_breakdown), and what each spans.
 STAGES = {

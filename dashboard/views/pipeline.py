@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.catalog import NEUTRAL, OKABE_ITO, format_duration_minutes
-from dora.errors import DoraError
+from core.errors import DoraError
 
 RUN = "(run)"
 PIPELINE = OKABE_ITO["sky"]  # pipelines are not a DORA metric: the one Okabe–Ito colour the metrics leave
