@@ -4,7 +4,7 @@ At --scale 1 (the default): 1,000,000 production deployments of 200 services in 
 two years, 3,000,000 `change.merged` events, 50,000 incidents (detected/reported + resolved), 10,000
 rollbacks, a few staging deployments, repeated lines and a small share of malformed lines. Lines are
 written as templated strings for speed; every kind is checked against the builders in
-dora/cdevents.py (byte for byte, on a sample of lines), so the log has exactly the shape they write.
+tools/cdevents.py (byte for byte, on a sample of lines), so the log has exactly the shape they write.
 
 Writes bench/out/events.jsonl and bench/out/dataset.json (the shape), then loads the log into
 bench/out/bench.duckdb through the real ingest (dora.jobs.run_eventlog_ingest), for other benches
@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dora import cdevents  # noqa: E402
+from tools import cdevents  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 START = np.datetime64("2024-01-01T00:00:00", "ms").astype(np.int64)
@@ -173,7 +173,7 @@ def plan(args: argparse.Namespace) -> dict:
 
 
 class Writer:
-    """Formats the planned events as CDEvents lines, checking a sample against dora/cdevents.py."""
+    """Formats the planned events as CDEvents lines, checking a sample against tools/cdevents.py."""
 
     ENV_NAMES = ("production", "prod", "Production")
 
@@ -353,7 +353,7 @@ class Writer:
         """The templated line must be exactly what the builders + to_jsonl write."""
         want = cdevents.to_jsonl([ref])[:-1]
         if line != want:
-            raise AssertionError(f"template drifted from dora/cdevents.py:\n got {line}\nwant {want}")
+            raise AssertionError(f"template drifted from tools/cdevents.py:\n got {line}\nwant {want}")
         self.checked[kind] = self.checked.get(kind, 0) + 1
 
 

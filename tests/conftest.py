@@ -7,7 +7,7 @@ from typing import Iterable
 import duckdb
 import pytest
 
-from dora import cdevents
+from tools import cdevents
 from dora.jobs import run_eventlog_ingest
 from ingest.warehouse import open_warehouse
 from metrics.build import MetricSettings

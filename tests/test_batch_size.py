@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dora import cdevents as c
+from tools import cdevents as c
 from core.errors import DoraError
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table

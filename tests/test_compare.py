@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats as sp
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.cli import main
 from core.errors import DoraError
 from dora.jobs_context import run_annotation_add, run_survey_ingest

@@ -25,7 +25,7 @@ def big_log(tmp_path) -> Path:
     """A log that takes the writer a few seconds: the bundled sample (generated if not checked out)."""
     if SAMPLE.exists():
         return SAMPLE
-    subprocess.run([sys.executable, "-m", "dora.samplegen", "--out", str(tmp_path / "sample")], check=True,
+    subprocess.run([sys.executable, "-m", "tools.samplegen", "--out", str(tmp_path / "sample")], check=True,
                    cwd=ROOT, capture_output=True)
     return tmp_path / "sample" / "events.jsonl"
 

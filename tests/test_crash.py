@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dora import cdevents as c
+from tools import cdevents as c
 
 TABLES = ["raw_events", "stg_events", "rejects", "fct_deployments", "fct_lead_times", "fct_failures",
           "metric_periods"]

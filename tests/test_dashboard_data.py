@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data
 from dora.jobs import run_eventlog_ingest
-from dora import cdevents
+from tools import cdevents
 from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import pytest
 
-from dora import cdevents
+from tools import cdevents
 from dora.jobs import run_eventlog_ingest
 from ingest.warehouse import open_warehouse, snapshot_path
 from metrics.build import MetricSettings

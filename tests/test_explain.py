@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.cli import main
 from metrics.build import MetricSettings
 from metrics.explain import FIGURES, compute_figure, explain_figure

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dora.jobs import run_eventlog_ingest
-from dora import cdevents
+from tools import cdevents
 from ingest.github import DeploymentRef, RepoSettings, ServiceRule, link_shipped_commits, normalise_page
 from ingest.warehouse import open_warehouse
 from metrics.build import MetricSettings, build_metrics

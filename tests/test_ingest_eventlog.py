@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.jobs import run_eventlog_ingest
 from ingest.eventlog import ingest_event_logs, read_line_chunks
 

@@ -6,7 +6,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from dora import cdevents as c
+from tools import cdevents as c
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.cli import main
 from metrics.build import run_model
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from dora import cdevents as c
+from tools import cdevents as c
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.cli import main
 from dora.config import load_config
 from core.errors import ConfigError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.config import load_config
 from core.errors import ConfigError
 from metrics.build import MetricSettings

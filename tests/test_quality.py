@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from dora import cdevents as c
+from tools import cdevents as c
 from dora.cli import main
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dora import samplegen
+from tools import samplegen
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -25,7 +25,7 @@ def test_regenerating_from_the_seed_reproduces_the_committed_file(regenerated: P
     fresh = (regenerated / name).read_bytes()
     committed = (SAMPLE_DIR / name).read_bytes()
     assert fresh == committed, (
-        f"data/sample/{name} is not what `python -m dora.samplegen` writes: regenerate it and commit both")
+        f"data/sample/{name} is not what `python -m tools.samplegen` writes: regenerate it and commit both")
 
 
 def test_another_seed_gives_another_year() -> None:

@@ -23,8 +23,8 @@ How it is built, so the pipeline's numbers come out of the raw events:
    malformed lines, CloudEvents envelopes).
 
 Everything draws from `random.Random` instances seeded from one integer; there is no wall clock
-and no global random state, so `python -m dora.samplegen` rewrites the committed files byte for
-byte.
+and no global random state, so `python -m tools.samplegen` (run from the repository root) rewrites
+the committed files byte for byte.
 """
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from dora import cdevents
+from metrics.build import MetricSettings
+from tools import cdevents
 
 SEED = 20251201
 ORG = "acme"
@@ -121,6 +122,10 @@ SURVEY_MEAN = (3.2, 3.4, 3.8, 4.3, 4.7)
 # canary gate; the deployments and changes are all there.
 TRACED_PER_MONTH = 8
 CANARY_TRACE_EVERY = 3
+
+# The pipeline's default settings decide which links the log may leave implicit (finalise), so the
+# sample is read as intended with a plain `dora.toml`; taken from metrics, not copied.
+DEFAULT_SETTINGS = MetricSettings()
 
 SOURCE_GITHUB = "/github/acme"
 SOURCE_CI = "/ci/acme"
@@ -203,7 +208,6 @@ class Deployment:
     report_changes: bool = True
     earlier_region_lag: timedelta | None = None  # a first region reported this much earlier
     failure: str | None = None  # recovery mechanism when the deployment failed
-    hotfix_for: Deployment | None = None
 
 
 @dataclass
@@ -570,7 +574,6 @@ class _Generator:
             env = d.environment  # rollbacks come from the deploy tool, spelled its way
             inc_env = "prod" if rng.random() < 0.04 else "production"
             if id(d) in unresolved:
-                d.failure = "incident_window" if d is failed[-1] else "incident_deployment"
                 self.add_incident(d.service, f + detect, None, d, "window" if d is failed[-1] else "deployment",
                                   kind="incident.reported" if d is failed[-1] else "incident.detected",
                                   severity="sev3", environment=inc_env)
@@ -615,7 +618,6 @@ class _Generator:
             return
         self.merges[failed.service].append(fix)
         dep = run.deployment
-        dep.hotfix_for = failed
         if failed.finished_at < P2_AT:  # the old hotfix script spells the environment its own way
             dep.environment = "Production"
         self.deployments.append(dep)
@@ -653,7 +655,12 @@ class _Generator:
     # -- 4. consistency --------------------------------------------------------------------------
 
     def finalise(self) -> None:
-        """Number everything, add the quirks, and make implicit links explicit where a rule would miss."""
+        """Number everything, add the quirks, and make implicit links explicit where a rule would miss.
+
+        The rules are docs/metrics.md's (rollback → latest deployment before it; incident → named
+        deployment, commit, or latest deployment in the attribution window; changes → merge window).
+        They are replayed here only to choose what the log states explicitly, never to compute figures.
+        """
         rng = self.rng("quirks")
         self.deployments.sort(key=lambda d: (d.finished_at, d.service))
         counters: dict[str, int] = {}
@@ -687,9 +694,11 @@ class _Generator:
         for incident in self.incidents:
             if incident.link == "commit" and not incident.cause.finished_at < incident.started_at:
                 incident.link = "deployment"  # a commit names deployments that finished before the start
-            if incident.link in ("window", "none") and incident.service and _is_production(incident.environment):
+            production = incident.environment.lower() in DEFAULT_SETTINGS.production_environments
+            if incident.link in ("window", "none") and incident.service and production:
                 found = latest_before(incident.service, incident.started_at)
-                if found and incident.started_at - found.finished_at > timedelta(hours=24):
+                window = timedelta(hours=DEFAULT_SETTINGS.attribution_window_hours)
+                if found and incident.started_at - found.finished_at > window:
                     found = None
                 if found is not incident.cause:
                     if incident.cause is None:
@@ -927,10 +936,6 @@ def _berlin_time(value: datetime) -> str:
     return (value + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S") + f"+0{hours}:00"
 
 
-def _is_production(environment: str) -> bool:
-    return environment.lower() in ("production", "prod")
-
-
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -978,8 +983,8 @@ def write_sample(directory: Path | str, seed: int = SEED) -> Sample:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the bundled sample: `python -m dora.samplegen [--out data/sample] [--seed N]`."""
-    parser = argparse.ArgumentParser(prog="python -m dora.samplegen", description=main.__doc__)
+    """Regenerate the bundled sample: `python -m tools.samplegen [--out data/sample] [--seed N]`."""
+    parser = argparse.ArgumentParser(prog="python -m tools.samplegen", description=main.__doc__)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"),
                         help="directory to write into (default: the repository's data/sample)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")

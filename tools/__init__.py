@@ -1,0 +1,1 @@
+"""Not installed; used by tests, bench and to regenerate data/sample (`python -m tools.samplegen`)."""
