@@ -6,13 +6,24 @@ idempotent; callers run it inside the ingest's transaction so readers never see 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import duckdb
 
 from core.sql import run_sql
+from metrics.registry import LEVEL_TIERS
 
 DEFINITIONS_VERSION = "1.0"
+
+# The SQL macros every model and reader calls (metrics/sql/macro_<name>.sql), in dependency order.
+# Stored in the database, so read-only readers of the snapshot have them too.
+MACROS = [
+    "local_day",
+    "period_start_of",
+    "period_interval",
+    "period_days",
+    "environment_group",
+]
 
 # Dependency order: each model reads only stg_events and the models before it.
 MODELS = [
@@ -36,6 +47,7 @@ MODELS = [
     "dq_findings",
 ]
 
+
 @dataclass(frozen=True)
 class MetricSettings:
     """The definitions' tunable parts (docs/metrics.md); a change means the facts must be rebuilt."""
@@ -53,6 +65,7 @@ class MetricSettings:
         object.__setattr__(self, "ci_stages", tuple(sorted({s.strip().lower() for s in self.ci_stages})))
 
     def as_params(self) -> dict:
+        """The settings as the models' bound parameters."""
         return {"production_environments": list(self.production_environments),
                 "attribution_window_hours": self.attribution_window_hours,
                 "timezone": self.timezone,
@@ -60,36 +73,37 @@ class MetricSettings:
                 "ci_stages": list(self.ci_stages)}
 
     def fingerprint(self) -> str:
+        """What a build records of its settings: equal fingerprints build equal tables."""
         return json.dumps({"definitions_version": DEFINITIONS_VERSION, **asdict(self)}, sort_keys=True)
 
 
 def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
-    """Execute one model, binding only the named parameters its SQL uses."""
-    run_sql(con, package, name, params)
+    """Execute one model, binding only the named parameters its SQL uses; the DORA reports' level
+    tables (metrics.registry.LEVEL_TIERS) are bound wherever a model asks for them."""
+    run_sql(con, package, name, {"level_tiers": [asdict(t) for t in LEVEL_TIERS], **params})
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) every SQL macro in the database."""
+    for name in MACROS:
+        run_sql(con, "metrics", f"macro_{name}")
 
 
 def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
-    """Rebuild every fact and metric table and record what they were built from."""
+    """Rebuild the macros and every fact and metric table, and record what they were built from."""
+    create_macros(con)
     params = settings.as_params()
     for name in MODELS:
         run_model(con, "metrics", name, params)
-    con.execute("DELETE FROM build_info")
-    con.execute(
-        "INSERT INTO build_info SELECT current_timestamp, ?, (SELECT max(run_id) FROM ingest_runs WHERE outcome <> 'failed')",
-        [settings.fingerprint()],
-    )
+    run_sql(con, "metrics", "build_info_clear")
+    run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
 
 
 def is_current(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:
-    """True if the last build used these settings and saw every ingest run since."""
-    rows = con.execute(
-        """
-        SELECT b.settings::VARCHAR,
-               b.last_run_id IS NOT DISTINCT FROM (SELECT max(run_id) FROM ingest_runs WHERE outcome <> 'failed')
-        FROM build_info b
-        """
-    ).fetchall()
-    return bool(rows) and rows[0][1] and json.loads(rows[0][0]) == json.loads(settings.fingerprint())
+    """True if the last build used these settings, saw every ingest run since and left the macros."""
+    rows = run_sql(con, "metrics", "build_info_current", {"macros": MACROS}).fetchall()
+    return (bool(rows) and rows[0][1] and rows[0][2]
+            and json.loads(rows[0][0]) == json.loads(settings.fingerprint()))
 
 
 def ensure_built(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:

@@ -2,8 +2,8 @@
 -- (deployments in any environment, changes, incidents, pipeline runs), or with $service set, that
 -- service's events and the merges into its repositories. Before/after windows are clipped to it so
 -- that days before the log starts are never counted as days without deployments. Grain: one row.
-SELECT (min(occurred_at) AT TIME ZONE $timezone)::DATE AS first_day,
-       (max(occurred_at) AT TIME ZONE $timezone)::DATE AS last_day
+SELECT local_day(min(occurred_at), $timezone) AS first_day,
+       local_day(max(occurred_at), $timezone) AS last_day
 FROM (
     SELECT occurred_at FROM stg_events WHERE $service IS NULL OR service = $service
     UNION ALL

@@ -18,5 +18,5 @@ FROM fct_change_stages s
 JOIN fct_deployments d USING (deployment_key)
 LEFT JOIN fct_deployment_changes dc ON dc.deployment_key = s.deployment_key AND dc.change_id = s.change_id
 WHERE s.environment = $environment AND ($service = 'all' OR s.service = $service)
-  AND date_trunc($grain, s.delivered_at AT TIME ZONE $timezone)::DATE = $period_start::DATE
+  AND period_start_of(local_day(s.delivered_at, $timezone), $grain) = $period_start::DATE
 ORDER BY s.delivered_at, s.change_id;

@@ -5,7 +5,7 @@
 WITH d AS (
     SELECT * FROM fct_deployments
     WHERE environment = $environment AND ($service = 'all' OR service = $service)
-      AND date_trunc($grain, finished_at AT TIME ZONE $timezone)::DATE = $period_start::DATE
+      AND period_start_of(local_day(finished_at, $timezone), $grain) = $period_start::DATE
 ),
 rollbacks AS (
     SELECT r.deployment_key,

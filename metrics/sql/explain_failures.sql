@@ -16,5 +16,5 @@ SELECT
     f.reason, f.recovery_rule, f.recovered_at
 FROM fct_failures f
 WHERE f.environment = $environment AND ($service = 'all' OR f.service = $service)
-  AND date_trunc($grain, f.finished_at AT TIME ZONE $timezone)::DATE = $period_start::DATE
+  AND period_start_of(local_day(f.finished_at, $timezone), $grain) = $period_start::DATE
 ORDER BY f.finished_at, f.deployment_key;

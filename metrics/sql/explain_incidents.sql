@@ -17,5 +17,5 @@ FROM fct_incidents i
 LEFT JOIN fct_deployments d USING (deployment_key)
 WHERE i.environment = $environment AND i.started_at IS NOT NULL
   AND ($service = 'all' OR i.service = $service)
-  AND date_trunc($grain, i.started_at AT TIME ZONE $timezone)::DATE = $period_start::DATE
+  AND period_start_of(local_day(i.started_at, $timezone), $grain) = $period_start::DATE
 ORDER BY i.started_at, i.incident_id;

@@ -16,5 +16,5 @@ FROM fct_lead_times l
 JOIN fct_deployments d USING (deployment_key)
 LEFT JOIN fct_deployment_changes dc ON dc.deployment_key = l.deployment_key AND dc.change_id = l.change_id
 WHERE l.environment = $environment AND ($service = 'all' OR l.service = $service)
-  AND date_trunc($grain, l.delivered_at AT TIME ZONE $timezone)::DATE = $period_start::DATE
+  AND period_start_of(local_day(l.delivered_at, $timezone), $grain) = $period_start::DATE
 ORDER BY l.delivered_at, l.change_id;

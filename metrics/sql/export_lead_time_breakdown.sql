@@ -5,15 +5,14 @@
 -- statistics. $services: the services to list (NULL = the organisation as 'all').
 WITH bounds AS (
     SELECT
-        greatest(min(period_start), date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE) AS first_period,
+        greatest(min(period_start), period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)) AS first_period,
         least(max(period_start), coalesce($to_date::DATE, DATE '9999-12-31'))                              AS last_period
     FROM metric_lead_time_breakdown
     WHERE grain = $grain AND environment = $environment
 ),
 periods AS (
     SELECT unnest(generate_series(first_period::TIMESTAMP, last_period::TIMESTAMP,
-        CASE $grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'week' THEN INTERVAL 7 DAY
-                    WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END))::DATE AS period_start
+        period_interval($grain)))::DATE AS period_start
     FROM bounds
     WHERE first_period <= last_period
 ),

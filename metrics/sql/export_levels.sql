@@ -9,7 +9,7 @@ SELECT
 FROM metric_levels l
 WHERE l.report = $report AND l.grain = $grain AND l.environment = $environment
   AND l.service IN (SELECT unnest(coalesce($services, ['all'])))
-  AND l.period_start >= date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE
+  AND l.period_start >= period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)
   AND l.period_start <= coalesce($to_date::DATE, DATE '9999-12-31')
 ORDER BY l.period_start, l.service = 'all' DESC, l.service,
     list_position(['deployment_frequency', 'lead_time', 'change_failure_rate',

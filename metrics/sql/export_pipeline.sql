@@ -25,6 +25,6 @@ SELECT
 FROM metric_pipeline
 WHERE grain = $grain
   AND service IN (SELECT unnest(coalesce($services, ['all'])))
-  AND period_start >= date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE
+  AND period_start >= period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)
   AND period_start <= coalesce($to_date::DATE, DATE '9999-12-31')
 ORDER BY period_start, service = 'all' DESC, service, stage_order, stage;

@@ -4,7 +4,7 @@
 -- $by_service: one row per service named (findings naming none under an empty service), else 'all'.
 -- $environment: findings of that environment, plus those that have none (rejected lines, pipelines).
 SELECT
-    date_trunc($grain, occurred_at AT TIME ZONE $timezone)::DATE           AS period_start,
+    period_start_of(local_day(occurred_at, $timezone), $grain)           AS period_start,
     CASE WHEN $by_service THEN service ELSE 'all' END                      AS service,
     finding,
     entity_type,
@@ -14,13 +14,13 @@ SELECT
     $timezone                                                              AS time_zone,
     $definitions_version                                                   AS definitions_version
 FROM (
-    SELECT *, row_number() OVER (PARTITION BY finding, date_trunc($grain, occurred_at AT TIME ZONE $timezone),
+    SELECT *, row_number() OVER (PARTITION BY finding, period_start_of(local_day(occurred_at, $timezone), $grain),
                                  CASE WHEN $by_service THEN service END ORDER BY occurred_at, length(entity_id), entity_id) AS rn
     FROM dq_findings
     WHERE (environment IS NULL OR environment = $environment)
       AND ($service::VARCHAR IS NULL OR service = $service)
 ) f
-WHERE period_start >= date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE
+WHERE period_start >= period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)
   AND period_start <= coalesce($to_date::DATE, DATE '9999-12-31')
 GROUP BY ALL
 ORDER BY period_start, service NULLS FIRST, finding;

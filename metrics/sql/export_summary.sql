@@ -11,15 +11,14 @@ WITH span AS (
 ),
 bounds AS (
     SELECT
-        greatest(min(period_start), date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE) AS first_period,
+        greatest(min(period_start), period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)) AS first_period,
         least(max(period_start), coalesce($to_date::DATE, DATE '9999-12-31'))                              AS last_period
     FROM metric_periods
     WHERE grain = $grain AND environment = $environment
 ),
 periods AS (
     SELECT unnest(generate_series(first_period::TIMESTAMP, last_period::TIMESTAMP,
-        CASE $grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'week' THEN INTERVAL 7 DAY
-                    WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END))::DATE AS period_start
+        period_interval($grain)))::DATE AS period_start
     FROM bounds
     WHERE first_period <= last_period
 ),
@@ -30,9 +29,7 @@ SELECT
     p.period_start,
     s.service,
     coalesce(m.deployments, 0)                                   AS deployments,
-    round(coalesce(m.deployments, 0) / CASE $grain WHEN 'day' THEN 1 WHEN 'week' THEN 7
-        ELSE date_diff('day', p.period_start, p.period_start + CASE $grain WHEN 'month' THEN INTERVAL 1 MONTH
-                                                                   ELSE INTERVAL 3 MONTH END) END, 6) AS deploys_per_day,
+    round(coalesce(m.deployments, 0) / period_days(p.period_start, $grain), 6) AS deploys_per_day,
     round(m.lead_time_median_hours, 6)                           AS lead_time_median_hours,
     round(m.change_failure_rate, 6)                              AS change_failure_rate,
     coalesce(m.failed_deployments, 0)                            AS failed_deployments,
@@ -41,9 +38,7 @@ SELECT
     round(m.rework_rate, 6)                                      AS rework_rate,
     $environment                                                 AS environment,
     date_diff('day', greatest(p.period_start, span.first_day),
-              least(p.period_start + CASE $grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'week' THEN INTERVAL 7 DAY
-                                             WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END,
-                    span.last_day + INTERVAL 1 DAY))                  AS observed_days,
+              least(p.period_start + period_interval($grain), span.last_day + INTERVAL 1 DAY)) AS observed_days,
     coalesce(m.changes_deployed, 0)                              AS changes_deployed,
     round(m.lead_time_p75_hours, 6)                              AS lead_time_p75_hours,
     round(m.lead_time_p90_hours, 6)                              AS lead_time_p90_hours,

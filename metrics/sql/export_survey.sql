@@ -6,6 +6,6 @@ SELECT period_start, team, responses, respondents, satisfaction_mean, satisfacti
 FROM metric_survey
 WHERE grain = $grain
   AND team IN (SELECT unnest(coalesce($teams, ['all'])))
-  AND period_start >= date_trunc($grain, coalesce($from_date::DATE, DATE '0001-01-01'))::DATE
+  AND period_start >= period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)
   AND period_start <= coalesce($to_date::DATE, DATE '9999-12-31')
 ORDER BY period_start, team = 'all' DESC, team, scale_min, scale_max

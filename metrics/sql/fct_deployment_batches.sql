@@ -22,7 +22,7 @@ batches AS (
         coalesce(l.changes, 0)                                                AS changes,
         CASE WHEN l.changes IS NULL THEN 0 WHEN l.lines_unknown = 0 THEN l.lines_sum END AS lines_changed,
         count(*) OVER (PARTITION BY d.service, d.environment,
-                       date_trunc('week', d.finished_at AT TIME ZONE $timezone)) AS deploys_that_week
+                       period_start_of(local_day(d.finished_at, $timezone), 'week')) AS deploys_that_week
     FROM fct_deployments d
     LEFT JOIN linked l USING (deployment_key)
 )

@@ -7,8 +7,7 @@ CREATE OR REPLACE TABLE fct_deployments AS
 WITH all_events AS (
     SELECT origin, service, environment, deployment_id, occurred_at, started_at, commit_sha, repository,
         change_ids, shipped_commits, unplanned,
-        CASE WHEN list_contains($production_environments, lower(environment)) THEN 'production'
-             ELSE lower(environment) END AS environment_group
+        environment_group(environment, $production_environments) AS environment_group
     FROM stg_events
     WHERE kind = 'deployment'
 ),

@@ -5,8 +5,7 @@
 CREATE OR REPLACE TABLE fct_rollbacks AS
 WITH rollbacks AS (
     SELECT source, event_id, service, occurred_at AS rolled_back_at, rolled_back_deployment,
-        CASE WHEN list_contains($production_environments, lower(environment)) THEN 'production'
-             ELSE lower(environment) END AS environment
+        environment_group(environment, $production_environments) AS environment
     FROM stg_events
     WHERE kind = 'rollback'
 ),

@@ -20,15 +20,15 @@ WITH buckets AS (
     ) AS t(dimension, bucket, bucket_order)
 ),
 deployments AS (
-    SELECT date_trunc('day', finished_at AT TIME ZONE $timezone)::DATE AS day,
+    SELECT local_day(finished_at, $timezone) AS day,
         -- a negative recovery is a data error: nulled once here rather than FILTERed per aggregate
         CASE WHEN recovery_minutes >= 0 THEN recovery_minutes END AS recovered_minutes, *
     FROM fct_deployment_batches
     WHERE environment = 'production'
 ),
 periods AS (
-    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
-        date_trunc('quarter', day)::DATE AS quarter, *
+    SELECT period_start_of(day, 'week') AS week, period_start_of(day, 'month') AS month,
+        period_start_of(day, 'quarter') AS quarter, *
     FROM deployments
 ),
 -- every grain, service level and dimension as a grouping set: one scan each, no copied rows
@@ -66,7 +66,7 @@ batch_medians AS (
     GROUP BY GROUPING SETS ((week, service), (week), (month, service), (month), (quarter, service), (quarter))
 ),
 lead_times AS (
-    SELECT date_trunc('day', l.delivered_at AT TIME ZONE $timezone)::DATE AS day, l.service,
+    SELECT local_day(l.delivered_at, $timezone) AS day, l.service,
         b.change_bucket, b.lines_bucket, b.cadence_bucket, l.lead_time_hours
     FROM fct_lead_times l
     JOIN fct_deployment_batches b USING (deployment_key)
@@ -74,8 +74,8 @@ lead_times AS (
     WHERE l.environment = 'production' AND l.lead_time_hours >= 0
 ),
 lead_periods AS (
-    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
-        date_trunc('quarter', day)::DATE AS quarter, *
+    SELECT period_start_of(day, 'week') AS week, period_start_of(day, 'month') AS month,
+        period_start_of(day, 'quarter') AS quarter, *
     FROM lead_times
 ),
 lead_time_stats AS (

@@ -8,7 +8,7 @@
 -- Only groups with at least one delivered change appear, each with all four stages.
 CREATE OR REPLACE TABLE metric_lead_time_breakdown AS
 WITH spans AS (
-    SELECT date_trunc('day', delivered_at AT TIME ZONE $timezone)::DATE AS day,
+    SELECT local_day(delivered_at, $timezone) AS day,
         service, environment,
         CASE WHEN coding_hours >= 0 THEN coding_hours END                 AS coding_ok,
         coalesce(coding_hours < 0, false)                                 AS coding_bad,
@@ -21,8 +21,8 @@ WITH spans AS (
     FROM fct_change_stages
 ),
 periods AS (
-    SELECT date_trunc('week', day)::DATE AS week, date_trunc('month', day)::DATE AS month,
-        date_trunc('quarter', day)::DATE AS quarter, *
+    SELECT period_start_of(day, 'week') AS week, period_start_of(day, 'month') AS month,
+        period_start_of(day, 'quarter') AS quarter, *
     FROM spans
 ),
 -- one pass, four stages side by side, every grain and service level as a grouping set: far cheaper

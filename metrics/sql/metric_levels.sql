@@ -18,42 +18,13 @@
 --    rate is nearest (ties: the lower level), so 2024 reads 0-7.5% elite, 7.5-15% medium, 15-30% high,
 --    over 30% low. Deployment rework rate has no levels in either report: score only.
 CREATE OR REPLACE TABLE metric_levels AS
-WITH tiers(report, tier_metric, level, tier_rank, bucket_low, bucket_high, typical_percent) AS (
-    VALUES
-    -- 2024 Accelerate State of DevOps report, software delivery performance levels
-    ('2024', 'deployment_frequency', 'elite',  1, 5, 6, NULL),  -- on demand
-    ('2024', 'deployment_frequency', 'high',   2, 4, 4, NULL),  -- once per day to once per week
-    ('2024', 'deployment_frequency', 'medium', 3, 3, 3, NULL),  -- once per week to once per month
-    ('2024', 'deployment_frequency', 'low',    4, 2, 2, NULL),  -- once per month to every six months
-    ('2024', 'lead_time',            'elite',  1, 5, 6, NULL),  -- less than one day
-    ('2024', 'lead_time',            'high',   2, 4, 4, NULL),  -- one day to one week
-    ('2024', 'lead_time',            'medium', 3, 3, 3, NULL),  -- one week to one month
-    ('2024', 'lead_time',            'low',    4, 2, 2, NULL),  -- one to six months
-    ('2024', 'recovery',             'elite',  1, 6, 6, NULL),  -- less than one hour
-    ('2024', 'recovery',             'high',   2, 5, 5, NULL),  -- less than one day
-    ('2024', 'recovery',             'medium', 3, 5, 5, NULL),  -- less than one day
-    ('2024', 'recovery',             'low',    4, 3, 3, NULL),  -- one week to one month
-    ('2024', 'change_failure_rate',  'elite',  1, NULL, NULL, 5),
-    ('2024', 'change_failure_rate',  'high',   2, NULL, NULL, 20),
-    ('2024', 'change_failure_rate',  'medium', 3, NULL, NULL, 10),
-    ('2024', 'change_failure_rate',  'low',    4, NULL, NULL, 40),
-    -- 2023 Accelerate State of DevOps report
-    ('2023', 'deployment_frequency', 'elite',  1, 5, 6, NULL),  -- on demand
-    ('2023', 'deployment_frequency', 'high',   2, 4, 4, NULL),  -- once per day to once per week
-    ('2023', 'deployment_frequency', 'medium', 3, 3, 3, NULL),  -- once per week to once per month
-    ('2023', 'deployment_frequency', 'low',    4, 3, 3, NULL),  -- once per week to once per month
-    ('2023', 'lead_time',            'elite',  1, 5, 6, NULL),  -- less than one day
-    ('2023', 'lead_time',            'high',   2, 4, 4, NULL),  -- one day to one week
-    ('2023', 'lead_time',            'medium', 3, 3, 3, NULL),  -- one week to one month
-    ('2023', 'lead_time',            'low',    4, 3, 3, NULL),  -- one week to one month
-    ('2023', 'recovery',             'elite',  1, 6, 6, NULL),  -- less than one hour
-    ('2023', 'recovery',             'high',   2, 5, 5, NULL),  -- less than one day
-    ('2023', 'recovery',             'medium', 3, 4, 4, NULL),  -- one day to one week
-    ('2023', 'recovery',             'low',    4, 2, 2, NULL),  -- one to six months
-    ('2023', 'change_failure_rate',  'elite',  1, NULL, NULL, 5),
-    ('2023', 'change_failure_rate',  'high',   2, NULL, NULL, 10),
-    ('2023', 'change_failure_rate',  'medium', 3, NULL, NULL, 15),
-    ('2023', 'change_failure_rate',  'low',    4, NULL, NULL, 64)
+WITH tiers AS (
+    -- the reports' level tables, bound from metrics/registry.py (LEVEL_TIERS), their one home
+    SELECT t.report, t.scale AS tier_metric, t.level, t.rank AS tier_rank,
+        t.answer_low AS bucket_low, t.answer_high AS bucket_high, t.typical_percent
+    FROM (SELECT unnest($level_tiers::STRUCT(report VARCHAR, scale VARCHAR, level VARCHAR, rank INTEGER,
+                                             answer_low INTEGER, answer_high INTEGER,
+                                             typical_percent INTEGER)[]) AS t)
 ),
 -- the level of every (report, metric, bucket): a 2 x 3 x 6 lookup, so the big join below is an
 -- equality join and never a search over levels per row
@@ -144,7 +115,7 @@ answers(tier_metric, bucket, survey_answer_text) AS (
     ('recovery', 5, 'less than one day'), ('recovery', 6, 'less than one hour')
 ),
 reports AS (
-    SELECT unnest(['2023', '2024']) AS report
+    SELECT DISTINCT report FROM tiers
 )
 SELECT
     r.report, v.grain, v.period_start, v.service, v.environment, v.metric,

@@ -12,12 +12,12 @@ WITH grains AS (
 -- every grain's period is a truncation of that day.
 deployments AS (
     SELECT g.grain,
-        date_trunc(g.grain, d.finished_on)::DATE                         AS period_start,
+        period_start_of(d.finished_on, g.grain)                          AS period_start,
         unnest([d.service, 'all'])                                       AS service,
         d.environment, d.unplanned,
         f.deployment_key IS NOT NULL                                     AS failed,
         f.recovery_minutes
-    FROM (SELECT *, (finished_at AT TIME ZONE $timezone)::DATE AS finished_on FROM fct_deployments) d
+    FROM (SELECT *, local_day(finished_at, $timezone) AS finished_on FROM fct_deployments) d
     LEFT JOIN fct_failures f USING (deployment_key)
     CROSS JOIN grains g
 ),
@@ -35,10 +35,10 @@ deployment_stats AS (
 ),
 lead_times AS (
     SELECT g.grain,
-        date_trunc(g.grain, l.delivered_on)::DATE                         AS period_start,
+        period_start_of(l.delivered_on, g.grain)                          AS period_start,
         unnest([l.service, 'all'])                                        AS service,
         l.environment, l.lead_time_hours
-    FROM (SELECT *, (delivered_at AT TIME ZONE $timezone)::DATE AS delivered_on FROM fct_lead_times
+    FROM (SELECT *, local_day(delivered_at, $timezone) AS delivered_on FROM fct_lead_times
           -- a negative span is a data error (reported by dq_findings), not a fast change
           WHERE lead_time_hours >= 0) l
     CROSS JOIN grains g
@@ -57,10 +57,10 @@ lead_time_stats AS (
 ),
 incidents AS (
     SELECT g.grain,
-        date_trunc(g.grain, i.started_on)::DATE                         AS period_start,
+        period_start_of(i.started_on, g.grain)                          AS period_start,
         unnest([i.service, 'all'])                                      AS service,
         i.environment, i.recovery_minutes
-    FROM (SELECT *, (started_at AT TIME ZONE $timezone)::DATE AS started_on FROM fct_incidents) i
+    FROM (SELECT *, local_day(started_at, $timezone) AS started_on FROM fct_incidents) i
     CROSS JOIN grains g
     WHERE i.started_at IS NOT NULL AND i.environment IS NOT NULL
 ),
@@ -82,10 +82,7 @@ keys AS (
 )
 SELECT
     k.grain, k.period_start, k.service, k.environment,
-    CASE k.grain WHEN 'day' THEN 1 WHEN 'week' THEN 7
-         ELSE date_diff('day', k.period_start,
-                        k.period_start + CASE k.grain WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END)
-    END                                                                    AS days,
+    period_days(k.period_start, k.grain)                                   AS days,
     coalesce(d.deployments, 0)                                             AS deployments,
     coalesce(d.deployments, 0) / days                                      AS deploys_per_day,
     d.failed_deployments / d.deployments                                   AS change_failure_rate,

@@ -11,7 +11,7 @@ WITH grains AS (
 ),
 runs AS (
     SELECT g.grain,
-        date_trunc(g.grain, coalesce(r.started_at, r.finished_at) AT TIME ZONE $timezone)::DATE AS period_start,
+        period_start_of(local_day(coalesce(r.started_at, r.finished_at), $timezone), g.grain) AS period_start,
         unnest([r.service, 'all'])                                        AS service,
         r.*  EXCLUDE (service)
     FROM fct_pipeline_runs r

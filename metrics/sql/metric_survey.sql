@@ -9,7 +9,7 @@ WITH grains AS (
 ),
 responses AS (
     SELECT g.grain,
-        date_trunc(g.grain, r.response_date)::DATE AS period_start,
+        period_start_of(r.response_date, g.grain) AS period_start,
         unnest([r.team, 'all'])                    AS team,
         r.team AS own_team, r.respondent, r.score, r.scale_min, r.scale_max
     FROM survey_responses r
