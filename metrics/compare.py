@@ -23,7 +23,6 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -36,9 +35,8 @@ from core.errors import DoraError
 from core.sql import bind_params, read_sql, run_sql
 from metrics import stats
 from metrics.build import MetricSettings
-
-if TYPE_CHECKING:  # metrics.export imports this module to register its tables
-    from metrics.export import Filters
+from metrics.filters import Filters, environment_group, list_services
+from metrics.registry import get_metric
 
 IMPROVED, WORSE, NOISE, NOT_ENOUGH = "improved", "worse", "not distinguishable from noise", "not enough data"
 MIN_MEDIAN_SAMPLE = 5  # fewer values on a side: a median's bootstrap interval means little
@@ -65,7 +63,7 @@ class Window:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One compared figure: its name, unit, which direction is good, and how it is compared."""
+    """One compared figure: its registry identity (metrics.registry) and how it is compared."""
 
     metric: str
     label: str
@@ -74,17 +72,18 @@ class MetricSpec:
     estimate_kind: str
 
 
-METRICS = (
-    MetricSpec("deployment_frequency", "Deployment frequency", "deploys/day", "higher", "rate ratio"),
-    MetricSpec("lead_time", "Change lead time (median)", "hours", "lower", "difference in medians"),
-    MetricSpec("change_failure_rate", "Change fail rate", "share", "lower", "difference in proportions"),
-    MetricSpec("deployment_rework_rate", "Deployment rework rate", "share", "lower", "difference in proportions"),
-    MetricSpec("failed_deployment_recovery_time", "Failed deployment recovery time (median)", "minutes",
-               "lower", "difference in medians"),
-    MetricSpec("incident_recovery_time", "Incident recovery time (median, MTTR)", "minutes", "lower",
-               "difference in medians"),
-    MetricSpec("developer_satisfaction", "Developer satisfaction (mean)", "score", "higher", "difference in means"),
-)
+# What each compared metric's estimate is, in the order a comparison lists the metrics.
+ESTIMATE_KINDS = {
+    "deployment_frequency": "rate ratio",
+    "lead_time": "difference in medians",
+    "change_failure_rate": "difference in proportions",
+    "deployment_rework_rate": "difference in proportions",
+    "failed_deployment_recovery_time": "difference in medians",
+    "incident_recovery_time": "difference in medians",
+    "developer_satisfaction": "difference in means",
+}
+METRICS = tuple(MetricSpec(m.id, m.label, m.unit, m.better, ESTIMATE_KINDS[m.id])
+                for m in map(get_metric, ESTIMATE_KINDS))
 
 COLUMNS = [
     "service", "environment", "metric", "label", "unit", "better",
@@ -92,13 +91,6 @@ COLUMNS = [
     "before_value", "after_value", "absolute_change", "relative_change", "before_n", "after_n",
     "estimate_kind", "estimate", "ci_low", "ci_high", "confidence", "verdict", "method",
 ]
-
-
-def environment_group(name: str, settings: MetricSettings) -> str:
-    """The environment as the facts name it (metrics.export.environment_group)."""
-    from metrics.export import environment_group as group
-
-    return group(name, settings)
 
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.DataFrame:
@@ -139,21 +131,13 @@ def query_annotations(con: duckdb.DuckDBPyConnection, service: str | None = None
     """Annotations in date order: id, name, starts_on, service (None = organisation), description,
     created_at. With `service` and not `every_service`: those that apply to it (its own and the
     organisation's); `every_service=False` without a service: organisation-wide ones only."""
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'annotations'"
-                       ).fetchall()[0][0]:
+    if not run_sql(con, "metrics", "annotations_exist").fetchall()[0][0]:
         # a read-only snapshot of a warehouse no write has touched since annotations existed
         return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype=object),
                              "starts_on": pd.Series(dtype=object), "service": pd.Series(dtype=object),
                              "description": pd.Series(dtype=object),
                              "created_at": pd.Series(dtype="datetime64[us, UTC]")})
-    frame = con.execute(
-        """
-        SELECT id, name, starts_on, service, description, created_at FROM annotations
-        WHERE ? OR service IS NULL OR service = ?
-        ORDER BY starts_on, service NULLS FIRST, name
-        """,
-        [every_service, service],
-    ).df()
+    frame = run_query(con, "list_annotations", {"every_service": every_service, "service": service})
     frame["starts_on"] = pd.to_datetime(frame["starts_on"]).dt.date
     for column in ("service", "description"):  # None, not NaN, where there is none
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
@@ -382,7 +366,7 @@ def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Windo
 # --- export -------------------------------------------------------------------------------------
 
 
-def annotation_windows(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings,
+def annotation_windows(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
                        service: str | None) -> tuple[Window, Window] | None:
     """The export's windows for one scope: the first and last applicable annotations between
     --from and --to split the range; before = --from (or the first day with data) to the day before
@@ -402,12 +386,10 @@ def annotation_windows(con: duckdb.DuckDBPyConnection, filters: "Filters", setti
     return before, after
 
 
-def query_before_after(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+def query_before_after(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """`dora export --table before-after`: for the organisation (or each service with --by service,
     or --service), the window before the first annotation in --from..--to against the window from
     the last one on (see annotation_windows); one row per metric, COLUMNS plus the annotations' names."""
-    from metrics.export import list_services
-
     filters = replace(filters, environment=environment_group(filters.environment, settings))
     if filters.service:
         scopes: list[str | None] = [filters.service]

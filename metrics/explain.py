@@ -16,10 +16,15 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DoraError
-from core.sql import read_sql
+from core.sql import run_sql
 from metrics.build import MetricSettings
+from metrics.filters import GRAINS, check_grain, period_days, period_start_of
+from metrics.registry import METRICS_BY_ID
 
-GRAINS = ("day", "week", "month", "quarter")
+__all__ = ["BASE_COLUMNS", "FIGURES", "GRAINS", "STATS", "Figure", "check_figure", "compute_figure",
+           "describe_stat", "explain_figure", "figure_name", "period_days", "period_start_of", "read_figure",
+           "value_unit"]
+
 STATS = ("count", "per_day", "rate", "median", "p75", "p90", "mean")
 # The columns every explanation has, in this order; each record family adds its own after them.
 BASE_COLUMNS = ["record_type", "record_id", "service", "environment", "at", "counted", "value", "unit",
@@ -77,27 +82,6 @@ def _figures() -> dict[str, Figure]:
 FIGURES: dict[str, Figure] = _figures()
 
 
-def period_start_of(day: date, grain: str) -> date:
-    """The first day of the period of `grain` that holds `day` (weeks start on Monday)."""
-    if grain == "day":
-        return day
-    if grain == "week":
-        return date.fromordinal(day.toordinal() - day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-
-
-def period_days(period_start: date, grain: str) -> int:
-    """Calendar days in the period (deploys per day divides by these)."""
-    if grain in ("day", "week"):
-        return 1 if grain == "day" else 7
-    months = 1 if grain == "month" else 3
-    month = period_start.month - 1 + months
-    end = date(period_start.year + month // 12, month % 12 + 1, 1)
-    return (end - period_start).days
-
-
 def value_unit(figure: Figure) -> str:
     """What the `value` column holds: 1 per record for counts, a 0/1 flag for rates, else a duration."""
     if figure.column is None:
@@ -107,13 +91,23 @@ def value_unit(figure: Figure) -> str:
     return "hours" if figure.column.endswith("_hours") else "minutes"
 
 
+def figure_name(metric: str) -> str:
+    """The FIGURES key of `metric`: a figure's own name, or a registry metric id (metrics.registry)
+    whose per-period value is a figure (`lead_time` is `lead_time_median_hours`)."""
+    registered = METRICS_BY_ID.get(metric)
+    if registered is not None and registered.model == "metric_periods":
+        return registered.column
+    return metric
+
+
 def check_figure(metric: str, grain: str) -> Figure:
-    """The figure's recipe, or an error that lists the ones there are."""
-    if grain not in GRAINS:
-        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
-    if metric not in FIGURES:
+    """The figure's recipe (by its name or its registry metric id), or an error that lists the ones
+    there are."""
+    check_grain(grain)
+    name = figure_name(metric)
+    if name not in FIGURES:
         raise DoraError(f"no figure called {metric!r}; choose one of: {', '.join(FIGURES)}")
-    return FIGURES[metric]
+    return FIGURES[name]
 
 
 def explain_figure(
@@ -122,6 +116,7 @@ def explain_figure(
 ) -> pd.DataFrame:
     """The records behind one figure, one row each, with the rule that linked them.
 
+    `metric` is a FIGURES name or a registry metric id (`lead_time`: its median);
     `period_start` may be any day of the period; `service` 'all' is every service together;
     `environment` as the facts name it ('production' for every production spelling). Columns:
     BASE_COLUMNS, then the record family's own (deployment_id, link_rule, lead_start_field, …).
@@ -132,7 +127,7 @@ def explain_figure(
     start = period_start_of(period_start, grain)
     params = {"grain": grain, "period_start": start, "service": service, "environment": environment,
               "timezone": settings.timezone}
-    frame = con.execute(read_sql("metrics", f"explain_{figure.family}"), params).df()
+    frame = run_sql(con, "metrics", f"explain_{figure.family}", params).df()
     if figure.only:
         frame = frame[frame[figure.only].astype(bool)].reset_index(drop=True)
     if figure.column is None:
@@ -155,28 +150,26 @@ def explain_figure(
     frame = frame[BASE_COLUMNS + [c for c in frame.columns if c not in BASE_COLUMNS]]
     frame.attrs.update(metric=metric, grain=grain, period_start=start, service=service,
                        environment=environment, stat=figure.stat, unit=figure.unit,
-                       figure=read_figure(con, figure, metric, grain, start, service, environment))
+                       figure=read_figure(con, figure, figure_name(metric), grain, start, service, environment))
     return frame
 
 
 def read_figure(con: duckdb.DuckDBPyConnection, figure: Figure, metric: str, grain: str, start: date,
                 service: str, environment: str) -> float | None:
-    """The figure as the metric table stores it, or None if the period has no row for it."""
+    """The figure `metric` (a FIGURES key) as the metric table stores it, or None if the period has
+    no row for it. The period's whole row is read and the figure's column picked from it here."""
+    params = {"grain": grain, "period_start": start, "service": service, "environment": environment,
+              "stage": figure.stage}
     if figure.source == "metric_periods":
-        sql = (f"SELECT {metric} FROM metric_periods WHERE grain = ? AND period_start = ? "  # metric: a FIGURES key
-               "AND service = ? AND environment = ?")
-        rows = con.execute(sql, [grain, start, service, environment]).fetchall()
+        row = run_sql(con, "metrics", "explain_figure_periods", params).df()
+        column = metric
     else:
+        row = run_sql(con, "metrics", "explain_figure_breakdown", params).df()
         column = {"count": "changes", "median": "median_hours", "p75": "p75_hours", "p90": "p90_hours",
                   "mean": "mean_hours"}[figure.stat]
-        rows = con.execute(
-            f"SELECT {column} FROM metric_lead_time_breakdown WHERE grain = ? AND period_start = ? "
-            "AND service = ? AND environment = ? AND stage = ?",
-            [grain, start, service, environment, figure.stage],
-        ).fetchall()
-    if not rows or rows[0][0] is None:
+    if row.empty or pd.isna(row.at[0, column]):
         return None
-    return float(rows[0][0])
+    return float(row.at[0, column])
 
 
 def compute_figure(frame: pd.DataFrame) -> float | None:

@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from typing import IO, Callable
 
 import duckdb
 import pandas as pd
 
 from core.errors import DoraError
-from core.sql import read_sql
+from core.sql import run_sql
+from metrics import compare, insight_tables, levels
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
-from metrics import insight_tables
-from metrics import compare, levels
+# Readers (the CLI, the dashboard) have always found these here; their home is metrics.filters.
+from metrics.filters import GRAINS, Filters, check_grain, choose_services, environment_group, list_services
 
-GRAINS = ("day", "week", "month", "quarter")
+__all__ = ["GRAINS", "REQUIRED_COLUMNS", "TABLES", "Filters", "TableQuery", "choose_services",
+           "environment_group", "list_services", "query_summary", "query_table", "write_csv"]
 
-# Contract §3: these columns, in this order, always come first.
+# Contract §3: these columns, in this order, always come first (every delivery metric of
+# metrics.registry is one of them: its `column`).
 REQUIRED_COLUMNS = [
     "period_start", "service", "deployments", "deploys_per_day", "lead_time_median_hours",
     "change_failure_rate", "failed_deployments", "incident_recovery_median_minutes",
@@ -25,52 +27,11 @@ REQUIRED_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What a reader asked for: one grain, an optional date range, services, one environment."""
-
-    grain: str = "month"
-    from_date: date | None = None
-    to_date: date | None = None
-    service: str | None = None
-    by_service: bool = False
-    environment: str = "production"
-
-
-def environment_group(name: str, settings: MetricSettings) -> str:
-    """The environment as the facts name it: every production spelling is 'production'."""
-    name = name.strip().lower()
-    return "production" if name in settings.production_environments else name
-
-
-def list_services(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]:
-    """Services with any deployment, change or incident in the environment."""
-    rows = con.execute(
-        "SELECT DISTINCT service FROM metric_periods WHERE environment = ? AND service <> 'all' ORDER BY 1",
-        [environment],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def choose_services(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str] | None:
-    """The services to list, or None for the organisation as a whole ('all')."""
-    if not filters.service and not filters.by_service:
-        return None
-    known = list_services(con, filters.environment)  # already normalised by the caller
-    if filters.service:
-        if filters.service not in known:
-            hint = ", ".join(known[:10]) or "none yet"
-            raise DoraError(f"no data for service {filters.service!r} in {filters.environment}; known: {hint}")
-        return [filters.service]
-    return known
-
-
 def query_summary(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """The summary rows for `filters`: contract §3 columns first, then the extra ones."""
-    if filters.grain not in GRAINS:
-        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    check_grain(filters.grain)
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    return con.execute(read_sql("metrics", "export_summary"), {
+    return run_sql(con, "metrics", "export_summary", {
         "grain": filters.grain,
         "from_date": filters.from_date,
         "to_date": filters.to_date,

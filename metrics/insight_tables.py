@@ -6,26 +6,20 @@ Each is a `TableQuery` (con, Filters, MetricSettings) -> DataFrame registered in
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from core.errors import DoraError
-from core.sql import read_sql
+from core.sql import run_sql
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
-
-if TYPE_CHECKING:  # metrics.export imports this module to register the tables
-    from metrics.export import Filters
+from metrics.filters import Filters, check_grain, choose_services, environment_group
 
 
-def _params(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings,
+def _params(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
             known_services: str = "metric_periods") -> dict:
     """The bound parameters every insight export takes, with the filters checked."""
-    from metrics.export import GRAINS, choose_services, environment_group
-
-    if filters.grain not in GRAINS:
-        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    check_grain(filters.grain)
     filters = replace(filters, environment=environment_group(filters.environment, settings))
     return {
         "grain": filters.grain,
@@ -38,13 +32,13 @@ def _params(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: Metric
     }
 
 
-def query_lead_time_breakdown(con: duckdb.DuckDBPyConnection, filters: "Filters",
+def query_lead_time_breakdown(con: duckdb.DuckDBPyConnection, filters: Filters,
                               settings: MetricSettings) -> pd.DataFrame:
     """Coding, pickup, review and deploy wait per period (and service), beside lead time."""
-    return con.execute(read_sql("metrics", "export_lead_time_breakdown"), _params(con, filters, settings)).df()
+    return run_sql(con, "metrics", "export_lead_time_breakdown", _params(con, filters, settings)).df()
 
 
-def query_batch_size(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+def query_batch_size(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """Change fail rate, recovery and lead time by batch-size and cadence bucket, per period."""
     params = _params(con, filters, settings)
     if params["grain"] == "day":
@@ -52,17 +46,15 @@ def query_batch_size(con: duckdb.DuckDBPyConnection, filters: "Filters", setting
                         "holds too few deployments per bucket): try --grain week")
     if params["environment"] != "production":
         raise DoraError("batch-size is computed for production only (failures and recovery are production's)")
-    return con.execute(read_sql("metrics", "export_batch_size"), params).df()
+    return run_sql(con, "metrics", "export_batch_size", params).df()
 
 
 def list_pipeline_services(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Services named by any pipeline run."""
-    rows = con.execute(
-        "SELECT DISTINCT service FROM metric_pipeline WHERE service <> 'all' ORDER BY 1").fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in run_sql(con, "metrics", "list_pipeline_services").fetchall()]
 
 
-def query_pipeline(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+def query_pipeline(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """Pipeline health per period (and service) and stage; pipelines have no environment."""
     params = _params(con, filters, settings, known_services="pipeline")
     del params["environment"]
@@ -72,12 +64,12 @@ def query_pipeline(con: duckdb.DuckDBPyConnection, filters: "Filters", settings:
             hint = ", ".join(known[:10]) or "none yet"
             raise DoraError(f"no pipeline runs for service {filters.service!r}; known: {hint}")
         params["services"] = [filters.service] if filters.service else known
-    return con.execute(read_sql("metrics", "export_pipeline"), params).df()
+    return run_sql(con, "metrics", "export_pipeline", params).df()
 
 
-def query_quality(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings) -> pd.DataFrame:
+def query_quality(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """Data-quality findings counted per period (and service) and finding, with examples."""
     params = _params(con, filters, settings, known_services="quality")
     del params["services"]
     params.update(service=filters.service, by_service=filters.by_service)
-    return con.execute(read_sql("metrics", "export_quality"), params).df()
+    return run_sql(con, "metrics", "export_quality", params).df()

@@ -6,20 +6,20 @@ report` in dora.toml (MetricSettings.levels_report); docs/metrics.md "DORA level
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from core.errors import DoraError
-from core.sql import read_sql
+from core.sql import run_sql
 from metrics.build import MetricSettings
+from metrics.filters import Filters, check_grain, choose_services, environment_group
+from metrics.registry import LEVEL_REPORTS, LEVELS
 
-if TYPE_CHECKING:  # metrics.export imports this module to register its table
-    from metrics.export import Filters
-
-REPORTS = ("2023", "2024")
-LEVELS = ("elite", "high", "medium", "low")
+__all__ = ["LEVELS", "METRIC_LABELS", "REPORTS", "query_levels"]
+REPORTS = LEVEL_REPORTS  # the DORA reports with levels (metrics.registry.LEVEL_TIERS)
+# `dora levels`: the terminal table's column headers, in its column order, by registry id. Short,
+# lower-case headers of their own so six metrics fit one terminal line (tests/test_levels.py).
 METRIC_LABELS = {
     "deployment_frequency": "deploy frequency",
     "lead_time": "lead time",
@@ -30,18 +30,15 @@ METRIC_LABELS = {
 }
 
 
-def query_levels(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: MetricSettings,
+def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
                  report: str | None = None) -> pd.DataFrame:
     """One row per (period, service, metric): the value, its survey answer bucket, its level in
     `report` (default: settings.levels_report) with the rule that placed it, and its Quick Check
     score beside the 2025 all-industries benchmark. `dora export --table levels`."""
-    from metrics.export import GRAINS, choose_services, environment_group
-
     report = str(report or settings.levels_report)
     if report not in REPORTS:
         raise DoraError(f"report must be one of {', '.join(REPORTS)}")
-    if filters.grain not in GRAINS:
-        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    check_grain(filters.grain)
     if filters.grain == "day":
         raise DoraError("levels are by week, month or quarter: a single day cannot tell weekly from "
                         "monthly deployments (try --grain month)")
@@ -49,7 +46,7 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: "Filters", settings: M
     if filters.environment != "production":
         raise DoraError(f"levels are for production only: DORA's levels describe delivery to production, "
                         f"not to {filters.environment}")
-    return con.execute(read_sql("metrics", "export_levels"), {
+    return run_sql(con, "metrics", "export_levels", {
         "report": report,
         "grain": filters.grain,
         "from_date": filters.from_date,

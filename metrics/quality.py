@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from core.sql import read_sql
+from core.sql import run_sql
 
 # What each finding means for the figures, in a lead's words (docs/metrics.md, "Data-quality findings").
 FINDINGS: dict[str, str] = {
@@ -28,10 +28,9 @@ FINDINGS: dict[str, str] = {
 
 def report_quality(con: duckdb.DuckDBPyConnection, examples: int = 3, finding: str | None = None) -> pd.DataFrame:
     """Every finding with its count and its first `examples` rows (earliest first), most frequent first."""
-    return con.execute(read_sql("metrics", "report_quality"), {"examples": examples, "finding": finding}).df()
+    return run_sql(con, "metrics", "report_quality", {"examples": examples, "finding": finding}).df()
 
 
 def list_findings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every finding row, for CSV: finding, entity_type, entity_id, service, environment, occurred_at, detail."""
-    return con.execute(
-        "SELECT * FROM dq_findings ORDER BY finding, occurred_at NULLS LAST, entity_id").df()
+    return run_sql(con, "metrics", "list_findings").df()

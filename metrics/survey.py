@@ -1,30 +1,23 @@
 """Developer satisfaction per period, from the survey responses (metrics/sql/metric_survey.sql)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 import pandas as pd
 
 from core.errors import DoraError
-from core.sql import read_sql
-
-if TYPE_CHECKING:
-    from metrics.export import Filters
+from core.sql import run_sql
+from metrics.filters import Filters, check_grain
 
 
 def list_teams(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Teams with any survey response."""
-    return [r[0] for r in con.execute("SELECT DISTINCT team FROM survey_responses ORDER BY 1").fetchall()]
+    return [r[0] for r in run_sql(con, "metrics", "list_teams").fetchall()]
 
 
-def query_survey(con: duckdb.DuckDBPyConnection, filters: "Filters") -> pd.DataFrame:
+def query_survey(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """One row per period (and team with by_service / service, matched by name): responses,
     respondents, satisfaction mean, sd, median and share of scale (0..1), and the scale."""
-    from metrics.export import GRAINS
-
-    if filters.grain not in GRAINS:
-        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+    check_grain(filters.grain)
     teams = None
     if filters.service or filters.by_service:
         known = list_teams(con)
@@ -32,6 +25,6 @@ def query_survey(con: duckdb.DuckDBPyConnection, filters: "Filters") -> pd.DataF
             raise DoraError(f"no survey responses for team {filters.service!r}; known: "
                             f"{', '.join(known[:10]) or 'none yet (load some with `dora ingest survey FILE`)'}")
         teams = [filters.service] if filters.service else known
-    return con.execute(read_sql("metrics", "export_survey"), {
+    return run_sql(con, "metrics", "export_survey", {
         "grain": filters.grain, "from_date": filters.from_date, "to_date": filters.to_date, "teams": teams,
     }).df()

@@ -1,0 +1,84 @@
+"""What a reader asks for, and the rules every reader applies to it: grains and their periods, the
+environment as the facts name it, the services to list.
+
+Every reader module (export, compare, levels, explain, insight_tables, survey) imports these from
+here; nothing here imports them back. The SQL models use the same rules as stored macros
+(metrics/sql/macro_*.sql).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from core.errors import DoraError
+from core.sql import run_sql
+from metrics.build import MetricSettings
+
+GRAINS = ("day", "week", "month", "quarter")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader asked for: one grain, an optional date range, services, one environment."""
+
+    grain: str = "month"
+    from_date: date | None = None
+    to_date: date | None = None
+    service: str | None = None
+    by_service: bool = False
+    environment: str = "production"
+
+
+def check_grain(grain: str) -> None:
+    """An error unless `grain` is one of GRAINS."""
+    if grain not in GRAINS:
+        raise DoraError(f"grain must be one of {', '.join(GRAINS)}")
+
+
+def period_start_of(day: date, grain: str) -> date:
+    """The first day of the period of `grain` that holds `day` (weeks start on Monday); the SQL
+    macro period_start_of is the same rule."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return date.fromordinal(day.toordinal() - day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
+def period_days(period_start: date, grain: str) -> int:
+    """Calendar days in the period (deploys per day divides by these); the SQL macro period_days."""
+    if grain in ("day", "week"):
+        return 1 if grain == "day" else 7
+    months = 1 if grain == "month" else 3
+    month = period_start.month - 1 + months
+    end = date(period_start.year + month // 12, month % 12 + 1, 1)
+    return (end - period_start).days
+
+
+def environment_group(name: str, settings: MetricSettings) -> str:
+    """The environment as the facts name it: every production spelling is 'production' (the SQL
+    macro environment_group)."""
+    name = name.strip().lower()
+    return "production" if name in settings.production_environments else name
+
+
+def list_services(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]:
+    """Services with any deployment, change or incident in the environment."""
+    return [r[0] for r in run_sql(con, "metrics", "list_services", {"environment": environment}).fetchall()]
+
+
+def choose_services(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str] | None:
+    """The services to list, or None for the organisation as a whole ('all')."""
+    if not filters.service and not filters.by_service:
+        return None
+    known = list_services(con, filters.environment)  # already normalised by the caller
+    if filters.service:
+        if filters.service not in known:
+            hint = ", ".join(known[:10]) or "none yet"
+            raise DoraError(f"no data for service {filters.service!r} in {filters.environment}; known: {hint}")
+        return [filters.service]
+    return known
