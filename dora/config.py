@@ -14,8 +14,8 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
-from dora.config_github import GITHUB_KEYS, parse_github_settings
-from ingest.github import GitHubSettings
+from dora.config_github import GITHUB_KEYS, REPO_DEFAULT_KEYS, parse_github_settings, parse_repository
+from ingest.github import GitHubSettings, RepoSettings
 from metrics.build import MetricSettings
 
 DEFAULT_CONFIG = Path("dora.toml")
@@ -42,6 +42,11 @@ class Config:
     eventlog_paths: list[str]
     sections: dict[str, Any] = field(default_factory=dict)  # every table of the file, for other parts
     github: GitHubSettings = field(default_factory=GitHubSettings)  # [github]: docs/github.md
+
+    def name_repository(self, name: str) -> RepoSettings:
+        """A repository named on the command line, with the [github] defaults of the file."""
+        defaults = {k: v for k, v in self.sections.get("github", {}).items() if k in REPO_DEFAULT_KEYS}
+        return parse_repository(name, defaults, self.source, self.metrics)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

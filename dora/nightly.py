@@ -26,6 +26,7 @@ import requests
 from github import BadCredentialsException, GithubException, UnknownObjectException
 
 from core.errors import InputError
+from core.sql import run_sql
 from ingest import eventlog
 from ingest import github as gh
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
@@ -147,10 +148,7 @@ def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) ->
         st = os.stat(path)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    rows = con.execute(
-        "SELECT inode, size_bytes, mtime_ns, offset_bytes, line_no, first_line_sha FROM eventlog_files WHERE path = ?",
-        [key],
-    ).fetchall()
+    rows = run_sql(con, "dora", "read_eventlog_file", {"path": key}).fetchall()
     previous = rows[0] if rows else None
     gz = path.endswith(".gz")
     if gz:
@@ -182,15 +180,11 @@ def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) ->
     finally:
         stream.close()
     offset = st.st_size if gz else end
-    con.execute(
-        """
-        INSERT OR REPLACE INTO eventlog_files
-            (path, inode, size_bytes, mtime_ns, offset_bytes, line_no, first_line_sha, ingest_run_id, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [key, st.st_ino, st.st_size, st.st_mtime_ns, offset, first_line - 1 + lines, first_sha,
-         run.run_id, datetime.now(timezone.utc)],
-    )
+    run_sql(con, "dora", "write_eventlog_file", {
+        "path": key, "inode": st.st_ino, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
+        "offset_bytes": offset, "line_no": first_line - 1 + lines, "first_line_sha": first_sha,
+        "ingest_run_id": run.run_id, "updated_at": datetime.now(timezone.utc),
+    })
     return lines
 
 
@@ -239,29 +233,17 @@ class StreamState:
 
 def read_stream_state(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> StreamState:
     """The stored watermark and resume point of one stream (defaults if it was never read)."""
-    rows = con.execute(
-        """
-        SELECT watermark_at, pass_state, pass_floor_at, pass_high_at, pass_cursor, etag, etag_url
-        FROM ingest_watermarks WHERE source = ? AND stream = ?
-        """,
-        [source, stream],
-    ).fetchall()
+    rows = run_sql(con, "dora", "read_stream_state", {"source": source, "stream": stream}).fetchall()
     return StreamState(*rows[0]) if rows else StreamState()
 
 
 def write_stream_state(con: duckdb.DuckDBPyConnection, source: str, stream: str, state: StreamState,
                        run: Run) -> None:
     """Store a stream's state, in the transaction of the data it describes."""
-    con.execute(
-        """
-        INSERT OR REPLACE INTO ingest_watermarks
-            (source, stream, watermark_at, pass_state, pass_floor_at, pass_high_at, pass_cursor, etag,
-             etag_url, ingest_run_id, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [source, stream, state.watermark_at, state.pass_state, state.pass_floor_at, state.pass_high_at,
-         state.pass_cursor, state.etag, state.etag_url, run.run_id, datetime.now(timezone.utc)],
-    )
+    run_sql(con, "dora", "write_stream_state", {
+        "source": source, "stream": stream, **asdict(state), "ingest_run_id": run.run_id,
+        "updated_at": datetime.now(timezone.utc),
+    })
 
 
 @dataclass(frozen=True)
@@ -317,7 +299,7 @@ def ingest_stream(
         if chunk.records:
             gh.relink_repository(con, repo)
             # the facts no longer match the data: readers rebuild them until the job's build runs
-            con.execute("DELETE FROM build_info")
+            run_sql(con, "metrics", "build_info_clear")
         con.execute("COMMIT")
         result.records += chunk.records
         result.loaded += chunk.loaded

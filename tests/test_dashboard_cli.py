@@ -6,7 +6,7 @@ import sys
 import urllib.request
 
 
-from dora.cli_dashboard import APP, build_streamlit_command, refresh_snapshot
+from dora.cli.dashboard import APP, build_streamlit_command, refresh_snapshot
 from dora.config import load_config
 from ingest.warehouse import snapshot_path
 from tests.test_dashboard_fixture import build_warehouse, serve_dashboard

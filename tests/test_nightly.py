@@ -248,7 +248,7 @@ def test_the_shipped_example_config_is_valid():
 
 
 def test_progress_on_a_terminal_is_a_bar_then_the_summary_line(capsys):
-    from dora.cli_github import Reporter
+    from dora.cli.sources import Reporter
     from dora.nightly import SourceResult
 
     reporter = Reporter("text", quiet=False)

@@ -1,0 +1,36 @@
+"""`dora export`: the metrics as CSV."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dora.cli.base import common_options, filter_options, make_filters, open_current
+from dora.config import Config
+from metrics.export import TABLES, query_table, write_csv
+
+
+@click.command()
+@filter_options
+@click.option("--table", default="summary", show_default=True,
+              help="What to export: " + ", ".join(TABLES) + ".")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the CSV here (default: stdout).")
+@common_options
+def export(config: Config, quiet: bool, table: str, output: str | None, **filters) -> None:
+    """Write the metrics as CSV for quarterly reviews (columns: docs/export.md).
+
+    \b
+    Examples:
+      dora export --grain quarter -o dora-2026Q3.csv
+      dora export --grain month --by service --from 2026-01-01 --to 2026-06-30
+    """
+    con = open_current(config)
+    frame = query_table(con, table, make_filters(**filters), config.metrics)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            write_csv(frame, fh)
+        if not quiet:
+            click.echo(f"wrote {len(frame)} rows to {output}", err=True)
+    else:
+        write_csv(frame, sys.stdout)
