@@ -1,14 +1,16 @@
-"""What the dashboard shows and how it names it: every figure's label, unit, colour and direction.
+"""How the dashboard presents what it shows: colours, units on axes, values for people, finding titles.
 
-One place, so a metric has the same name, unit and colour on every card, axis and table. Colours are
-the Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008), which stays distinguishable
-with the common forms of colour blindness. The metrics themselves are computed in the metrics layer;
-this module only says how to present the columns it returns.
+A metric's id, label, name, unit, direction and definition come from the one registry
+(metrics/registry.py); this module adds only how they look, keyed by the registry's ids, so a metric
+has the same name, unit and colour on every card, axis and table. Colours are the Okabe–Ito palette
+(Okabe & Ito, "Color Universal Design", 2008), which stays distinguishable with the common forms of
+colour blindness.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from metrics.registry import Metric
 
 # Okabe–Ito: https://jfly.uni-koeln.de/color/ (yellow is left out: too faint on white).
 OKABE_ITO = {
@@ -23,79 +25,21 @@ OKABE_ITO = {
 NEUTRAL = "#8C8C8C"  # context (all other deployments, bars that carry no metric of their own)
 ANNOTATION = "#404040"
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """How one metric column of the summary (metrics.export.query_summary) is presented."""
-
-    key: str            # short id, used in URLs and widget keys
-    column: str         # the summary column holding the value
-    label: str          # what people call it
-    unit: str           # "deploys/day", "hours", "minutes", "%"
-    colour: str
-    better: str         # "higher" or "lower": how a change is coloured
-    count_column: str   # the summary column with the sample behind the value
-    count_label: str    # what that sample counts
-    help: str           # one sentence: the definition (docs/metrics.md has the whole of it)
-    name: str           # short name for cards, pickers and hovers
-    card_colour: str    # st.metric's nearest named colour to `colour` (cards take only named ones)
-    dora: bool = True   # one of DORA's five metrics (incident recovery is the classic MTTR)
-
-    @property
-    def axis_title(self) -> str:
-        """The y-axis title, with its unit."""
-        return f"{self.short_label} ({self.unit})"
-
-    @property
-    def short_label(self) -> str:
-        return self.name
-
-
-METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec(
-        "deploy_frequency", "deploys_per_day", "Deployment frequency", "deploys/day",
-        OKABE_ITO["blue"], "higher", "deployments", "deployments",
-        "Production deployments per calendar day of the period.", "Deployment frequency", "blue",
-    ),
-    MetricSpec(
-        "lead_time", "lead_time_median_hours", "Change lead time (median)", "hours",
-        OKABE_ITO["green"], "lower", "changes_deployed", "changes deployed",
-        "Median time from a change's first commit to the first production deployment that shipped it.",
-        "Change lead time", "green",
-    ),
-    MetricSpec(
-        "change_fail_rate", "change_failure_rate", "Change fail rate", "%",
-        OKABE_ITO["vermillion"], "lower", "deployments", "deployments",
-        "Share of production deployments that were rolled back or caused an incident.", "Change fail rate",
-        "red",
-    ),
-    MetricSpec(
-        "deploy_recovery", "failed_deployment_recovery_median_minutes",
-        "Failed deployment recovery time (median)", "minutes",
-        OKABE_ITO["purple"], "lower", "failed_deployment_recoveries", "failed deployments recovered",
-        "Median time from a failed deployment's finish to its rollback or the resolution of its incidents.",
-        "Failed deployment recovery", "violet",
-    ),
-    MetricSpec(
-        "rework_rate", "rework_rate", "Deployment rework rate", "%",
-        OKABE_ITO["orange"], "lower", "deployments", "deployments",
-        "Share of production deployments that were unplanned (hotfixes, fix-forwards).", "Rework rate",
-        "orange",
-    ),
-    MetricSpec(
-        "incident_recovery", "incident_recovery_median_minutes", "Incident recovery time (median, MTTR)",
-        "minutes", OKABE_ITO["black"], "lower", "incidents_resolved", "incidents resolved",
-        "Median time from an incident's start to its resolution (the classic MTTR).",
-        "Incident recovery (MTTR)", "gray", dora=False,
-    ),
-)
-METRICS_BY_KEY = {m.key: m for m in METRICS}
-
-# metric_levels.metric for each card (metrics/levels.py): each metric is classified on its own.
-LEVEL_METRICS = {
-    "deploy_frequency": "deployment_frequency", "lead_time": "lead_time", "change_fail_rate": "change_failure_rate",
-    "deploy_recovery": "failed_deployment_recovery_time", "rework_rate": "deployment_rework_rate",
-    "incident_recovery": "incident_recovery_time",
+# Each metric's one colour on every card, sparkline, chart and distribution, by registry id.
+COLOURS = {
+    "deployment_frequency": OKABE_ITO["blue"],
+    "lead_time": OKABE_ITO["green"],
+    "change_failure_rate": OKABE_ITO["vermillion"],
+    "failed_deployment_recovery_time": OKABE_ITO["purple"],
+    "deployment_rework_rate": OKABE_ITO["orange"],
+    "incident_recovery_time": OKABE_ITO["black"],
+    "developer_satisfaction": OKABE_ITO["sky"],
+}
+# st.metric's nearest named colour to each card's metric colour (cards take only named ones).
+CARD_COLOURS = {
+    "deployment_frequency": "blue", "lead_time": "green", "change_failure_rate": "red",
+    "failed_deployment_recovery_time": "violet", "deployment_rework_rate": "orange",
+    "incident_recovery_time": "gray",
 }
 # A badge colour per level; the level is always written out too, so colour is never the only cue.
 LEVEL_BADGES = {"elite": "blue", "high": "green", "medium": "orange", "low": "red"}
@@ -123,35 +67,45 @@ def format_duration_minutes(minutes: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
-def format_value(spec: MetricSpec, value) -> str:
+def axis_unit(metric: Metric) -> str:
+    """The unit an axis names: rates are plotted as percentages."""
+    return "%" if metric.unit == "share" else metric.unit
+
+
+def axis_title(metric: Metric) -> str:
+    """The y-axis title, with its unit."""
+    return f"{metric.name} ({axis_unit(metric)})"
+
+
+def format_value(metric: Metric, value) -> str:
     """A metric's value with its unit, as a card or a table shows it."""
     if is_missing(value):
         return "–"
-    if spec.unit == "%":
+    if metric.unit == "share":
         return f"{value:.1%}"
-    if spec.unit == "hours":
+    if metric.unit == "hours":
         return format_duration_minutes(value * 60)
-    if spec.unit == "minutes":
+    if metric.unit == "minutes":
         return format_duration_minutes(value)
-    if spec.unit == "deploys/day":
+    if metric.unit == "deploys/day":
         if value >= 1 or value == 0:
             return f"{value:.1f} per day"
         return f"{value * 7:.1f} per week"
-    return f"{value:g} {spec.unit}"
+    return f"{value:g} {metric.unit}"
 
 
-def plot_value(spec: MetricSpec, value):
+def plot_value(metric: Metric, value):
     """The value on the chart's axis: rates as percentages, the rest as stored."""
     if is_missing(value):
         return None
-    return value * 100 if spec.unit == "%" else value
+    return value * 100 if metric.unit == "share" else value
 
 
-def format_change(spec: MetricSpec, current, previous) -> str | None:
+def format_change(metric: Metric, current, previous) -> str | None:
     """The change against the previous period, as st.metric's delta: '+2.1 pp', '−35%'."""
     if is_missing(current) or is_missing(previous):
         return None
-    if spec.unit == "%":
+    if metric.unit == "share":
         points = (current - previous) * 100
         return "±0.0 pp" if abs(points) < 0.05 else f"{points:+.1f} pp"
     if previous == 0:
@@ -159,13 +113,13 @@ def format_change(spec: MetricSpec, current, previous) -> str | None:
     return f"{(current - previous) / previous:+.0%}"
 
 
-def judge_change(spec: MetricSpec, current, previous) -> str | None:
+def judge_change(metric: Metric, current, previous) -> str | None:
     """'better', 'worse' or 'unchanged' — said in words, so the judgement never rests on colour alone."""
     if is_missing(current) or is_missing(previous):
         return None
-    if current == previous or (spec.unit == "%" and abs(current - previous) < 0.0005):
+    if current == previous or (metric.unit == "share" and abs(current - previous) < 0.0005):
         return "unchanged"
-    improved = current > previous if spec.better == "higher" else current < previous
+    improved = current > previous if metric.better == "higher" else current < previous
     return "better" if improved else "worse"
 
 

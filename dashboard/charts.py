@@ -1,7 +1,7 @@
 """Chart builders: pure functions of DataFrames that return Plotly figures (no Streamlit, no I/O).
 
 Every figure follows the same rules, so they can be tested on small frames: a metric keeps its colour
-from `catalog.METRICS` everywhere, every axis names its unit, every mark has a hover text with its
+from `catalog.COLOURS` everywhere, every axis names its unit, every mark has a hover text with its
 value formatted for people, and every selectable mark carries `customdata` saying which records it
 stands for (the period, the service, …) so a page can list them when it is clicked.
 """
@@ -16,9 +16,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.catalog import (
-    ANNOTATION, GRAIN_AXIS, NEUTRAL, OKABE_ITO, MetricSpec, format_duration_minutes, format_value,
-    is_missing, plot_value,
+    ANNOTATION, COLOURS, GRAIN_AXIS, OKABE_ITO, axis_title, axis_unit, format_duration_minutes,
+    format_value, is_missing, plot_value,
 )
+from metrics.registry import Metric
 
 FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13)
 HOVER = dict(bgcolor="white", font_size=13)
@@ -59,14 +60,14 @@ def log_axis(fig: go.Figure) -> None:
     fig.update_yaxes(type="log", rangemode="normal", tickvals=LOG_TICKS, ticktext=[f"{v:g}" for v in LOG_TICKS])
 
 
-def _hover_rows(frame: pd.DataFrame, spec: MetricSpec, grain: str) -> list[list]:
+def _hover_rows(frame: pd.DataFrame, metric: Metric, grain: str) -> list[list]:
     """customdata per point: [period_start ISO, service, period label, value text, count text]."""
     rows = []
-    counts = frame[spec.count_column] if spec.count_column in frame else [None] * len(frame)
-    for start, service, value, count in zip(frame["period_start"], frame["service"], frame[spec.column], counts):
-        count_text = "" if is_missing(count) else f"{int(count):,} {spec.count_label}"
+    counts = frame[metric.count_column] if metric.count_column in frame else [None] * len(frame)
+    for start, service, value, count in zip(frame["period_start"], frame["service"], frame[metric.column], counts):
+        count_text = "" if is_missing(count) else f"{int(count):,} {metric.count_label}"
         rows.append([pd.Timestamp(start).date().isoformat(), service, period_label(grain, start),
-                     format_value(spec, value), count_text])
+                     format_value(metric, value), count_text])
     return rows
 
 
@@ -98,7 +99,7 @@ def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None) -> None:
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
 
 
-def trend_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, *,
+def trend_figure(frame: pd.DataFrame, metric: Metric, grain: str, *,
                  annotations: pd.DataFrame | None = None, log_y: bool = False, height: int = 360) -> go.Figure:
     """One metric over time for one service (or 'all'): a line with a marker per period.
 
@@ -106,26 +107,28 @@ def trend_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, *,
     period without deployments has no fail rate) are gaps in the line, never zeros.
     """
     frame = frame.sort_values("period_start")
-    y = [plot_value(spec, v) for v in frame[spec.column]]
+    y = [plot_value(metric, v) for v in frame[metric.column]]
+    colour = COLOURS[metric.id]
     fig = go.Figure(go.Scatter(
-        x=pd.to_datetime(frame["period_start"]), y=y, mode="lines+markers", name=spec.short_label,
-        line=dict(color=spec.colour, width=2.5), marker=dict(color=spec.colour, size=8),
-        connectgaps=False, customdata=_hover_rows(frame, spec, grain),
-        hovertemplate="<b>%{customdata[2]}</b><br>" + spec.short_label
+        x=pd.to_datetime(frame["period_start"]), y=y, mode="lines+markers", name=metric.name,
+        line=dict(color=colour, width=2.5), marker=dict(color=colour, size=8),
+        connectgaps=False, customdata=_hover_rows(frame, metric, grain),
+        hovertemplate="<b>%{customdata[2]}</b><br>" + metric.name
                       + ": %{customdata[3]}<br>%{customdata[4]}<extra>%{customdata[1]}</extra>",
     ))
-    _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=spec.axis_title)
+    _layout(fig, height=height, x_title=GRAIN_AXIS[grain], y_title=axis_title(metric))
     if log_y:
         log_axis(fig)
     add_annotations(fig, annotations)
     return fig
 
 
-def small_multiples_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, services: Sequence[str], *,
+def small_multiples_figure(frame: pd.DataFrame, metric: Metric, grain: str, services: Sequence[str], *,
                            columns: int = 3, annotations: pd.DataFrame | None = None,
                            log_y: bool = False) -> go.Figure:
     """One small chart per service, same metric, same colour, shared axes so they compare at a glance."""
     services = list(services)
+    colour = COLOURS[metric.id]
     rows = max(1, math.ceil(len(services) / columns))
     fig = make_subplots(rows=rows, cols=columns, shared_xaxes=True, shared_yaxes=True,
                         subplot_titles=services, vertical_spacing=0.12 / max(1, rows - 1) + 0.06,
@@ -133,11 +136,11 @@ def small_multiples_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, se
     for i, service in enumerate(services):
         part = frame[frame["service"] == service].sort_values("period_start")
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(part["period_start"]), y=[plot_value(spec, v) for v in part[spec.column]],
-            mode="lines+markers", name=service, line=dict(color=spec.colour, width=2),
-            marker=dict(color=spec.colour, size=5), connectgaps=False,
-            customdata=_hover_rows(part, spec, grain),
-            hovertemplate="<b>%{customdata[1]}, %{customdata[2]}</b><br>" + spec.short_label
+            x=pd.to_datetime(part["period_start"]), y=[plot_value(metric, v) for v in part[metric.column]],
+            mode="lines+markers", name=service, line=dict(color=colour, width=2),
+            marker=dict(color=colour, size=5), connectgaps=False,
+            customdata=_hover_rows(part, metric, grain),
+            hovertemplate="<b>%{customdata[1]}, %{customdata[2]}</b><br>" + metric.name
                           + ": %{customdata[3]}<br>%{customdata[4]}<extra></extra>",
         ), row=i // columns + 1, col=i % columns + 1)
     _layout(fig, height=60 + 190 * rows, x_title=None, y_title=None)
@@ -145,7 +148,7 @@ def small_multiples_figure(frame: pd.DataFrame, spec: MetricSpec, grain: str, se
     if log_y:
         log_axis(fig)
     for r in range(1, rows + 1):
-        fig.update_yaxes(title_text=spec.unit, row=r, col=1)
+        fig.update_yaxes(title_text=axis_unit(metric), row=r, col=1)
     for c in range(1, columns + 1):
         fig.update_xaxes(title_text=GRAIN_AXIS[grain], row=rows, col=c)
     fig.update_annotations(font_size=13)  # the subplot titles
@@ -168,9 +171,9 @@ def deployments_figure(frame: pd.DataFrame, grain: str, *, annotations: pd.DataF
     # period, which keeps a filter change quick; every period is still a point to hover and click.
     many = len(frame) > MAX_BARS
     series = [
-        (ok, "deployed without failure", OKABE_ITO["blue"],
+        (ok, "deployed without failure", COLOURS["deployment_frequency"],
          "<b>%{customdata[2]}</b><br>%{customdata[3]:,} deployments, %{customdata[4]:,} failed<extra></extra>"),
-        (failed, "failed (rolled back or caused an incident)", OKABE_ITO["vermillion"],
+        (failed, "failed (rolled back or caused an incident)", COLOURS["change_failure_rate"],
          "<b>%{customdata[2]}</b><br>%{customdata[4]:,} of %{customdata[3]:,} deployments failed<extra></extra>"),
     ]
     for y, name, colour, hover in series:
@@ -233,9 +236,9 @@ def findings_figure(counts: pd.DataFrame, *, height: int | None = None) -> go.Fi
     return fig
 
 
-def sparkline_values(frame: pd.DataFrame, spec: MetricSpec, last: int = 12) -> list[float]:
+def sparkline_values(frame: pd.DataFrame, metric: Metric, last: int = 12) -> list[float]:
     """The last `last` periods' values for a card's sparkline (undefined periods left out)."""
-    values = [plot_value(spec, v) for v in frame.sort_values("period_start")[spec.column].tail(last)]
+    values = [plot_value(metric, v) for v in frame.sort_values("period_start")[metric.column].tail(last)]
     return [v for v in values if v is not None]
 
 

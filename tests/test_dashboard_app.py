@@ -11,10 +11,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.catalog import METRICS, format_change, format_value, plot_value
+from dashboard.catalog import axis_title, format_change, format_value, plot_value
 from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
+from metrics.registry import PERIOD_METRICS
 from tests.test_dashboard_fixture import APP, build_warehouse, fixture_db  # noqa: F401
 
 PAGES = ["views/overview.py", "views/trends.py", "views/before_after.py", "views/lead_time.py",
@@ -82,7 +83,7 @@ def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkey
     frame = summary(fixture_db, grain="month")
     june, may = frame.iloc[-1], frame.iloc[-2]
     cards = {m.label.split(" :")[0]: m for m in app.metric}  # labels end in a level badge where one applies
-    assert set(cards) == {m.name for m in METRICS}
+    assert set(cards) == {m.name for m in PERIOD_METRICS}
     con = open_warehouse(snapshot_path(fixture_db), read_only=True)
     levels = dict(con.execute(
         "SELECT metric, level FROM metric_levels WHERE report = '2024' AND grain = 'month' AND service = 'all' "
@@ -92,11 +93,11 @@ def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkey
     assert badges == {"Deployment frequency": levels["deployment_frequency"].capitalize(),
                       "Change lead time": levels["lead_time"].capitalize(),
                       "Change fail rate": levels["change_failure_rate"].capitalize()}
-    for spec in METRICS:
+    for spec in PERIOD_METRICS:
         card = cards[spec.name]
         assert card.value == format_value(spec, june[spec.column])
         assert (card.delta or None) == format_change(spec, june[spec.column], may[spec.column])
-    assert [cards[m.name].value for m in METRICS] == ["0.2 per week", "5.0 days", "0.0%", "–", "0.0%", "–"]
+    assert [cards[m.name].value for m in PERIOD_METRICS] == ["0.2 per week", "5.0 days", "0.0%", "–", "0.0%", "–"]
     assert cards["Change fail rate"].delta == "-100.0 pp"
     # the data ends on 1 June: the month is not over
     assert "**All services** · Jun 2026 (so far), compared with May 2026" in [m.value for m in app.markdown]
@@ -107,21 +108,21 @@ def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkey
 
 def test_overview_shows_one_row_of_cards_per_selected_service(fixture_db, monkeypatch):
     app = open_app(fixture_db, monkeypatch, services=["payments", "search"])
-    assert len(app.metric) == 2 * len(METRICS)
+    assert len(app.metric) == 2 * len(PERIOD_METRICS)
     headings = [m.value for m in app.markdown if m.value.startswith("**")]
     assert headings[:2] == ["**payments** · Jun 2026 (so far), compared with May 2026",
                             "**search** · May 2026, compared with Apr 2026"]
 
 
-@pytest.mark.parametrize("spec", METRICS, ids=lambda m: m.key)
+@pytest.mark.parametrize("spec", PERIOD_METRICS, ids=lambda m: m.id)
 def test_trend_charts_plot_the_metrics_layers_values(fixture_db, monkeypatch, spec):
     app = open_app(fixture_db, monkeypatch, "views/trends.py", grain="Week")
-    app.button_group(key="metric").set_value(spec.key).run()
+    app.button_group(key="metric").set_value(spec.id).run()
     assert not app.exception
     overall, per_service = figures(app)
     expected = plotted(spec, summary(fixture_db, grain="week")[spec.column])
     assert values(overall.data[0].y) == pytest.approx(expected, nan_ok=True)
-    assert overall.layout.yaxis.title.text == spec.axis_title
+    assert overall.layout.yaxis.title.text == axis_title(spec)
     assert overall.layout.xaxis.title.text == "week (starting Monday)"
     by_service = summary(fixture_db, grain="week", by_service=True)
     for trace in per_service.data:

@@ -10,9 +10,10 @@ import pytest
 
 from dashboard import charts
 from dashboard.catalog import (
-    METRICS, METRICS_BY_KEY, OKABE_ITO, format_change, format_duration_minutes, format_value, judge_change,
+    COLOURS, OKABE_ITO, format_change, format_duration_minutes, format_value, judge_change,
 )
 from dashboard.ui import label_frame, to_csv
+from metrics.registry import METRICS_BY_ID, PERIOD_METRICS
 
 NAN = float("nan")
 
@@ -32,21 +33,21 @@ FRAME = summary([
 
 
 def test_every_metric_has_its_own_colour_unit_and_direction():
-    assert len({m.colour for m in METRICS}) == len(METRICS)
-    assert all(m.colour in OKABE_ITO.values() for m in METRICS)
-    assert all(m.unit and m.better in ("higher", "lower") for m in METRICS)
-    assert [m.key for m in METRICS if m.dora] == ["deploy_frequency", "lead_time", "change_fail_rate",
-                                                   "deploy_recovery", "rework_rate"]
+    assert len({COLOURS[m.id] for m in PERIOD_METRICS}) == len(PERIOD_METRICS)
+    assert all(COLOURS[m.id] in OKABE_ITO.values() for m in PERIOD_METRICS)
+    assert all(m.unit and m.better in ("higher", "lower") for m in PERIOD_METRICS)
+    assert [m.id for m in PERIOD_METRICS if m.dora] == ["deployment_frequency", "lead_time", "change_failure_rate",
+                                                        "failed_deployment_recovery_time", "deployment_rework_rate"]
 
 
 def test_trend_figure_plots_rates_as_percent_in_period_order_with_gaps_for_undefined():
-    spec = METRICS_BY_KEY["change_fail_rate"]
+    spec = METRICS_BY_ID["change_failure_rate"]
     fig = charts.trend_figure(FRAME, spec, "month")
     trace = fig.data[0]
     assert list(pd.to_datetime(trace.x)) == [pd.Timestamp("2026-04-01"), pd.Timestamp("2026-05-01"),
                                             pd.Timestamp("2026-06-01")]
     assert list(trace.y) == [25.0, 20.0, None]  # June had no deployments: a gap, not 0 %
-    assert trace.line.color == spec.colour and trace.connectgaps is False
+    assert trace.line.color == COLOURS[spec.id] and trace.connectgaps is False
     assert fig.layout.yaxis.title.text == "Change fail rate (%)"
     assert fig.layout.xaxis.title.text == "month"
     assert list(trace.customdata[0]) == ["2026-04-01", "all", "Apr 2026", "25.0%", "4 deployments"]
@@ -55,7 +56,7 @@ def test_trend_figure_plots_rates_as_percent_in_period_order_with_gaps_for_undef
 
 def test_trend_figure_log_scale_and_annotations_as_labelled_markers():
     notes = pd.DataFrame({"starts_on": [date(2026, 5, 25)], "name": ["Phase 1: remove manual gates"]})
-    fig = charts.trend_figure(FRAME, METRICS_BY_KEY["lead_time"], "month", annotations=notes, log_y=True)
+    fig = charts.trend_figure(FRAME, METRICS_BY_ID["lead_time"], "month", annotations=notes, log_y=True)
     assert fig.layout.yaxis.type == "log"
     assert fig.layout.yaxis.title.text == "Change lead time (hours)"
     assert [s.x0 for s in fig.layout.shapes] == [pd.Timestamp("2026-05-25")]
@@ -68,11 +69,11 @@ def test_small_multiples_one_panel_per_service_on_one_shared_scale():
         (pd.Timestamp("2026-04-01"), "search", 1, 0, 0.0, 1 / 30, 20.0, 1),
         (pd.Timestamp("2026-05-01"), "search", 2, 1, 0.5, 2 / 31, 10.0, 2),
     ])
-    spec = METRICS_BY_KEY["deploy_frequency"]
+    spec = METRICS_BY_ID["deployment_frequency"]
     fig = charts.small_multiples_figure(frame, spec, "month", ["search", "payments"], columns=2)
     assert [t.name for t in fig.data] == ["search", "payments"]
     assert [a.text for a in fig.layout.annotations] == ["search", "payments"]  # the panel titles
-    assert {t.line.color for t in fig.data} == {spec.colour}
+    assert {t.line.color for t in fig.data} == {COLOURS[spec.id]}
     assert fig.layout.yaxis2.matches == "y"
     assert fig.layout.yaxis.title.text == "deploys/day"
     assert [c[1] for c in fig.data[0].customdata] == ["search", "search"]
@@ -120,8 +121,8 @@ def test_findings_figure_sorts_bars_and_carries_the_finding_code():
 
 
 def test_sparkline_values_take_the_last_periods_and_skip_undefined():
-    assert charts.sparkline_values(FRAME, METRICS_BY_KEY["change_fail_rate"]) == [25.0, 20.0]
-    assert charts.sparkline_values(FRAME, METRICS_BY_KEY["deploy_frequency"], last=1) == [0.0]
+    assert charts.sparkline_values(FRAME, METRICS_BY_ID["change_failure_rate"]) == [25.0, 20.0]
+    assert charts.sparkline_values(FRAME, METRICS_BY_ID["deployment_frequency"], last=1) == [0.0]
 
 
 @pytest.mark.parametrize("grain, expected", [
@@ -140,7 +141,7 @@ def test_durations_read_like_people_say_them(minutes, text):
 
 
 def test_values_changes_and_verdicts():
-    freq, cfr, lead = (METRICS_BY_KEY[k] for k in ("deploy_frequency", "change_fail_rate", "lead_time"))
+    freq, cfr, lead = (METRICS_BY_ID[k] for k in ("deployment_frequency", "change_failure_rate", "lead_time"))
     assert format_value(freq, 19.2) == "19.2 per day"
     assert format_value(freq, 0.5) == "3.5 per week"
     assert format_value(cfr, 0.021) == "2.1%"

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, ui
-from dashboard.catalog import METRICS_BY_KEY, OKABE_ITO, format_duration_minutes
 from core.errors import DoraError
+from dashboard import charts, data, ui
+from dashboard.catalog import COLOURS, OKABE_ITO, format_duration_minutes
 
 DIMENSIONS = {
     "changes": "Changes per deployment",
     "lines": "Lines changed per deployment",
     "cadence": "Deploys of the service that week",
 }
-CFR, RECOVERY = METRICS_BY_KEY["change_fail_rate"], METRICS_BY_KEY["deploy_recovery"]
+CFR_COLOUR, RECOVERY_COLOUR = COLOURS["change_failure_rate"], COLOURS["failed_deployment_recovery_time"]
 
 st.title("Batch size and risk")
 st.caption("Deploy more, fail less? Change fail rate and recovery by how much each deployment carries.")
@@ -46,12 +46,12 @@ for scope, tab in zip(scopes, tabs):
                                           percent=True, colours=dict(zip(buckets, charts.shades(OKABE_ITO["blue"], len(buckets)))))),
             ("Change fail rate", dict(value="change_failure_rate", count="deployments", count_label="deployments",
                                       unit="change fail rate (%)", percent=True,
-                                      colours=dict(zip(buckets, charts.shades(CFR.colour, len(buckets)))))),
+                                      colours=dict(zip(buckets, charts.shades(CFR_COLOUR, len(buckets)))))),
             ("Failed deployment recovery (median)", dict(
                 value="failed_deployment_recovery_median_minutes", count="failed_deployment_recoveries",
                 count_label="failed deployments recovered", unit="recovery time (minutes, median)",
                 value_format=format_duration_minutes,
-                colours=dict(zip(buckets, charts.shades(RECOVERY.colour, len(buckets)))))),
+                colours=dict(zip(buckets, charts.shades(RECOVERY_COLOUR, len(buckets)))))),
         ]
         selections = []
         for title, options in figures:

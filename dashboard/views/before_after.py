@@ -3,34 +3,25 @@ uncertainty measure fitted to each and a plain verdict (metrics.compare), and th
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, ui
-from dashboard.catalog import METRICS_BY_KEY, NEUTRAL, OKABE_ITO, format_duration_minutes
 from core.errors import DoraError
+from dashboard import charts, data, ui
+from dashboard.catalog import COLOURS, NEUTRAL, format_duration_minutes
+from metrics.registry import METRICS_BY_ID
 
 VERDICT_MARKS = {"improved": "▲ improved", "worse": "▼ worse",
                  "not distinguishable from noise": "≈ not distinguishable from noise",
                  "not enough data": "? not enough data"}
-# compare.METRICS names → the dashboard's colour for the metric (satisfaction has its own).
-COLOURS = {
-    "deployment_frequency": METRICS_BY_KEY["deploy_frequency"].colour,
-    "lead_time": METRICS_BY_KEY["lead_time"].colour,
-    "change_failure_rate": METRICS_BY_KEY["change_fail_rate"].colour,
-    "deployment_rework_rate": METRICS_BY_KEY["rework_rate"].colour,
-    "failed_deployment_recovery_time": METRICS_BY_KEY["deploy_recovery"].colour,
-    "incident_recovery_time": METRICS_BY_KEY["incident_recovery"].colour,
-    "developer_satisfaction": OKABE_ITO["sky"],
+# The measures whose values before/after draws (metrics.compare.query_window_samples), by metric.
+DISTRIBUTIONS = {
+    "lead_time_hours": METRICS_BY_ID["lead_time"],
+    "failed_deployment_recovery_minutes": METRICS_BY_ID["failed_deployment_recovery_time"],
+    "incident_recovery_minutes": METRICS_BY_ID["incident_recovery_time"],
+    "satisfaction_score": METRICS_BY_ID["developer_satisfaction"],
 }
-DISTRIBUTIONS = [
-    ("lead_time_hours", "Change lead time", "hours", "lead_time"),
-    ("failed_deployment_recovery_minutes", "Failed deployment recovery", "minutes", "failed_deployment_recovery_time"),
-    ("incident_recovery_minutes", "Incident recovery (MTTR)", "minutes", "incident_recovery_time"),
-    ("satisfaction_score", "Developer satisfaction", "score", "developer_satisfaction"),
-]
 
 
 def format_amount(value, unit: str, *, change: bool = False) -> str:
@@ -123,19 +114,19 @@ with st.expander("How each interval is computed"):
 
 st.subheader("The distributions side by side")
 columns = st.columns(2)
-for i, (measure, title, unit, metric) in enumerate(DISTRIBUTIONS):
+for i, (measure, metric) in enumerate(DISTRIBUTIONS.items()):
     part = samples[samples["measure"] == measure]
     with columns[i % 2]:
-        st.markdown(f"**{title}** ({unit})")
+        st.markdown(f"**{metric.name}** ({metric.unit})")
         if part.empty:
             st.caption("No values in either window.")
             continue
-        colour = COLOURS[metric]
         st.plotly_chart(
             charts.distribution_figure(
                 {"before": part.loc[part["window"] == "before", "value"],
                  "after": part.loc[part["window"] == "after", "value"]},
-                unit=unit, colours={"before": NEUTRAL, "after": colour}, log_y=unit != "score", height=300),
+                unit=metric.unit, colours={"before": NEUTRAL, "after": COLOURS[metric.id]},
+                log_y=metric.unit != "score", height=300),
             key=f"distribution-{measure}", config=ui.PLOTLY_CONFIG)
         ui.download_csv(part, f"before-after-{measure}", key=f"distribution-{measure}-csv",
                         label="Download chart data")

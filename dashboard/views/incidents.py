@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import METRICS_BY_KEY
+from dashboard.catalog import COLOURS
 
 st.title("Incidents and failed deployments")
 snap, status, view = ui.load_context()
@@ -36,7 +36,7 @@ with incident_tab:
         st.caption("Recovery time of each resolved incident. Click a point for its details.")
         shown_note(len(incidents), counts["incidents"], "incidents")
         event = st.plotly_chart(
-            charts.incidents_figure(incidents, colour=METRICS_BY_KEY["incident_recovery"].colour),
+            charts.incidents_figure(incidents, colour=COLOURS["incident_recovery_time"]),
             on_select="rerun", selection_mode="points", key="incidents-chart", config=ui.PLOTLY_CONFIG,
         )
         columns = ["incident_id", "service", "severity", "started_at", "recovery_minutes", "attributed_to"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, ui
-from dashboard.catalog import METRICS_BY_KEY, format_duration_minutes
 from core.errors import DoraError
+from dashboard import charts, data, ui
+from dashboard.catalog import COLOURS, format_duration_minutes
 
 # The stages in the order they happen (metric_lead_time_breakdown), and what each spans.
 STAGES = {
@@ -15,9 +15,8 @@ STAGES = {
     "review": ("Review", "first review → merged"),
     "deploy_wait": ("Deploy wait", "merged → running in production"),
 }
-LEAD = METRICS_BY_KEY["lead_time"]
 # One hue, the lead time's, from light (first stage) to dark (last): the order reads by lightness too.
-COLOURS = dict(zip(STAGES, charts.shades(LEAD.colour, len(STAGES))))
+STAGE_COLOURS = dict(zip(STAGES, charts.shades(COLOURS["lead_time"], len(STAGES))))
 
 st.title("Lead time breakdown")
 snap, status, view = ui.load_context()
@@ -48,7 +47,7 @@ for scope, tab in zip(scopes, tabs):
         event = st.plotly_chart(
             charts.series_figure(long, series="stage", series_labels={k: v[0] for k, v in STAGES.items()},
                                  value="median_hours", count="changes", count_label="changes", grain=view.grain,
-                                 unit="hours (median)", colours=COLOURS, log_y=log_y, annotations=annotations,
+                                 unit="hours (median)", colours=STAGE_COLOURS, log_y=log_y, annotations=annotations,
                                  value_format=lambda h: format_duration_minutes(h * 60)),
             on_select="rerun", selection_mode="points", key=f"stages-{scope}", config=ui.PLOTLY_CONFIG,
         )
@@ -70,7 +69,7 @@ else:
                "Zero-length and negative spans have no place on a log scale and are left out of the boxes.")
     samples = {STAGES[stage][0]: spans[f"{stage}_hours"] for stage in STAGES}
     st.plotly_chart(charts.distribution_figure(samples, unit="hours", log_y=log_y,
-                                               colours={STAGES[k][0]: c for k, c in COLOURS.items()}),
+                                               colours={STAGES[k][0]: c for k, c in STAGE_COLOURS.items()}),
                     key="stage-distribution", config=ui.PLOTLY_CONFIG)
     ui.download_csv(spans, "lead-time-stages-per-change", key="stage-distribution-csv", label="Download chart data")
 

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import LEVEL_BADGES, LEVEL_METRICS, METRICS, format_change, format_value, judge_change
+from dashboard.catalog import CARD_COLOURS, COLOURS, LEVEL_BADGES, format_change, format_value, judge_change
+from metrics.explain import period_start_of
+from metrics.registry import PERIOD_METRICS
 
 st.title("Are we getting faster and safer?")
 snap, status, view = ui.load_context()
@@ -29,18 +31,16 @@ def latest_rows(frame: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None
     return current, previous
 
 
-def period_end(grain: str, start) -> pd.Timestamp:
-    start = pd.Timestamp(start)
-    step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(days=7), "month": pd.DateOffset(months=1),
-            "quarter": pd.DateOffset(months=3)}[grain]
-    return start + step - timedelta(days=1)
+def is_partial(grain: str, start) -> bool:
+    """True when the period starting on `start` goes on past the data's last day (it is not over)."""
+    return period_start_of(status.last_day + timedelta(days=1), grain) == charts.to_date(start)
 
 
-def level_of(scope: str, period_start, metric_key: str) -> str | None:
+def level_of(scope: str, period_start, metric_id: str) -> str | None:
     """The DORA level of one card's value (metrics.levels), when the build has levels."""
     if levels.empty:
         return None
-    row = levels[(levels["service"] == scope) & (levels["metric"] == LEVEL_METRICS[metric_key])
+    row = levels[(levels["service"] == scope) & (levels["metric"] == metric_id)
                  & (pd.to_datetime(levels["period_start"]) == pd.Timestamp(period_start))]
     value = row["level"].iloc[0] if len(row) else None
     return value if isinstance(value, str) else None
@@ -52,31 +52,31 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str) -> None:
         st.info(f"{heading}: no deployments, changes or incidents in the selected dates.")
         return
     label = charts.period_label(view.grain, current["period_start"])
-    partial = period_end(view.grain, current["period_start"]).date() > status.last_day
-    caption = f"**{heading}** · {label}{' (so far)' if partial else ''}"
+    caption = f"**{heading}** · {label}{' (so far)' if is_partial(view.grain, current['period_start']) else ''}"
     if previous is not None:
         caption += f", compared with {charts.period_label(view.grain, previous['period_start'])}"
     st.markdown(caption)
     columns = st.columns(3)
     previous_label = charts.period_label(view.grain, previous["period_start"]) if previous is not None else None
-    for i, spec in enumerate(METRICS):
-        value = current[spec.column]
-        before = previous[spec.column] if previous is not None else None
-        count = current.get(spec.count_column)
-        verdict = judge_change(spec, value, before)
-        level = level_of(scope, current["period_start"], spec.key)
+    for i, metric in enumerate(PERIOD_METRICS):
+        value = current[metric.column]
+        before = previous[metric.column] if previous is not None else None
+        count = current.get(metric.count_column)
+        verdict = judge_change(metric, value, before)
+        level = level_of(scope, current["period_start"], metric.id)
         with columns[i % 3].container(border=True):
             st.metric(
-                f"{spec.name} :{LEVEL_BADGES.get(level, 'gray')}-badge[{level.capitalize()}]" if level else spec.name,
-                format_value(spec, value),
-                delta=format_change(spec, value, before),
-                delta_color=spec.card_colour,
+                f"{metric.name} :{LEVEL_BADGES.get(level, 'gray')}-badge[{level.capitalize()}]" if level
+                else metric.name,
+                format_value(metric, value),
+                delta=format_change(metric, value, before),
+                delta_color=CARD_COLOURS[metric.id],
                 delta_arrow="off" if verdict == "unchanged" else "auto",
                 delta_description=f"vs {previous_label}: {verdict}" if verdict else None,
-                help=f"{spec.label}. {spec.help} Based on {int(count or 0):,} {spec.count_label}.",
+                help=f"{metric.label}. {metric.definition} Based on {int(count or 0):,} {metric.count_label}.",
             )
-            trend = charts.sparkline_values(frame, spec)
-            st.markdown(charts.sparkline_svg(trend, spec.colour, label=f"{spec.name}: the last {len(trend)} "
+            trend = charts.sparkline_values(frame, metric)
+            st.markdown(charts.sparkline_svg(trend, COLOURS[metric.id], label=f"{metric.name}: the last {len(trend)} "
                                              f"{view.grain}s with a value"), unsafe_allow_html=True)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.errors import DoraError
 from dashboard import charts, data, ui
 from dashboard.catalog import NEUTRAL, OKABE_ITO, format_duration_minutes
-from core.errors import DoraError
 
 RUN = "(run)"
-PIPELINE = OKABE_ITO["sky"]  # pipelines are not a DORA metric: the one Okabe–Ito colour the metrics leave
+PIPELINE = OKABE_ITO["sky"]  # pipelines are not a DORA metric: the one Okabe–Ito colour the delivery metrics leave
 STOPS = {
     "stops_never_deployed": ("never deployed: a failure prevented", OKABE_ITO["green"]),
     "stops_deployed_later_ok": ("deployed later, did not fail", NEUTRAL),
