@@ -11,7 +11,8 @@ modification time and size — as its first argument, so a newly published snaps
 key, while an unchanged one is served from the cache (`st.cache_data`, bounded by a TTL).
 
 The numbers come from the metrics layer (`metrics.export.query_summary` and the tables the metric
-models build); this module selects and filters, it does not compute metrics.
+models build); this module selects and filters, it does not compute metrics. Its own queries are the
+files in dashboard/sql/, one statement each, with the view's filters as bound parameters.
 """
 from __future__ import annotations
 
@@ -25,14 +26,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from typing import Iterator, Mapping, NamedTuple, Sequence
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from dora.config import load_config
+from core.db import connect
 from core.errors import DoraError
+from core.sql import run_sql
 from ingest.warehouse import snapshot_path
 from metrics import compare, explain, insight_tables, levels, survey
 from metrics.build import MetricSettings
@@ -74,17 +76,19 @@ class Status:
     services: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per environment
 
 
-def locate_warehouse(argv: Sequence[str] | None = None) -> Path:
-    """The warehouse path: `--db` after `streamlit run dashboard/app.py --`, else `dora` config's.
+DEFAULT_DB = Path("data/dora.duckdb")  # where `dora` keeps the warehouse when nothing says otherwise
 
-    `dora dashboard --db PATH` passes its path this way; without one, the same precedence as every
-    `dora` command applies ($DORA_DB, then [warehouse] path in dora.toml, then data/dora.duckdb).
+
+def locate_warehouse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ) -> Path:
+    """The warehouse path: `--db` after `streamlit run dashboard/app.py --`, else $DORA_DB, else the default.
+
+    `dora dashboard` resolves the path as every `dora` command does (flag, $DORA_DB, dora.toml) and
+    passes it as `--db`; the dashboard reads no configuration of its own.
     """
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
-    parser.add_argument("--config")
     args, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
-    return load_config(args.config, args.db).db_path
+    return Path(args.db or env.get("DORA_DB") or DEFAULT_DB)
 
 
 def find_snapshot(db_path: str | Path) -> Snapshot | None:
@@ -105,9 +109,8 @@ def read_snapshot(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     DuckDB shares one database instance per path within a process, so while another session's
     connection to the previous snapshot is still open, connect() would hand out that old file.
     """
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
-        con.execute("SET TimeZone = 'UTC'")  # stored and computed in UTC, as in ingest.warehouse
         con.execute("ATTACH ? AS snapshot (READ_ONLY)", [snap.path])
         con.execute("USE snapshot")
         yield con
@@ -128,21 +131,12 @@ def _parse_settings(raw: str | None) -> MetricSettings:
 def load_status(snap: Snapshot) -> Status:
     """Which tables exist, the build's settings, the data's date range, environments and services."""
     with read_snapshot(snap) as con:
-        tables = frozenset(r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snapshot'").fetchall())
-        built = con.execute("SELECT built_at, settings::VARCHAR FROM build_info").fetchall() \
-            if "build_info" in tables else []
+        tables = frozenset(r[0] for r in run_sql(con, "dashboard", "status_tables").fetchall())
+        built = run_sql(con, "dashboard", "status_build").fetchall() if "build_info" in tables else []
         settings = _parse_settings(built[0][1] if built else None)
         if "metric_periods" not in tables:
             return Status(tables, False, settings, None, None, None)
-        rows = con.execute(
-            """
-            SELECT environment, service, min(period_start), max(period_start)
-            FROM metric_periods WHERE grain = 'day'
-            GROUP BY environment, service
-            ORDER BY environment <> 'production', environment, service
-            """
-        ).fetchall()
+        rows = run_sql(con, "dashboard", "status_scopes").fetchall()
     if not rows:
         return Status(tables, False, settings, built[0][0] if built else None, None, None)
     services: dict[str, list[str]] = {}
@@ -162,7 +156,8 @@ def load_status(snap: Snapshot) -> Status:
     )
 
 
-def _summary_filters(view: View, by_service: bool) -> Filters:
+def _filters(view: View, by_service: bool = False) -> Filters:
+    """The view as the metrics layer's filters; several services are read one by one, never merged."""
     single = view.services[0] if len(view.services) == 1 and not by_service else None
     return Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date, service=single,
                    by_service=by_service or len(view.services) > 1, environment=view.environment)
@@ -178,7 +173,7 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
     """
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        frame = query_summary(con, _summary_filters(view, by_service), settings)
+        frame = query_summary(con, _filters(view, by_service), settings)
     if view.services and (by_service or len(view.services) > 1):
         frame = frame[frame["service"].isin(view.services)].reset_index(drop=True)
     return frame
@@ -188,27 +183,7 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
 def load_freshness(snap: Snapshot) -> pd.DataFrame:
     """Per source (ingest origin): its last successful run, its last run's outcome, its newest event."""
     with read_snapshot(snap) as con:
-        return con.execute(
-            """
-            WITH runs AS (
-                SELECT origin,
-                    max(finished_at) FILTER (WHERE outcome <> 'failed')         AS last_success_at,
-                    arg_max(outcome, run_id)                                    AS last_outcome,
-                    arg_max(finished_at, run_id)                                AS last_run_at,
-                    arg_max(message, run_id)                                    AS last_message,
-                    count(*)                                                    AS runs
-                FROM ingest_runs GROUP BY origin
-            ),
-            newest AS (
-                SELECT origin, max(occurred_at) AS newest_event_at, count(*) AS events
-                FROM raw_events GROUP BY origin
-            )
-            SELECT r.origin, r.last_success_at, r.last_outcome, r.last_run_at, r.last_message, r.runs,
-                   n.newest_event_at, coalesce(n.events, 0) AS events
-            FROM runs r LEFT JOIN newest n USING (origin)
-            ORDER BY r.origin
-            """
-        ).df()
+        return run_sql(con, "dashboard", "freshness").df()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
@@ -235,120 +210,67 @@ def _range_params(view: View, settings: MetricSettings) -> dict:
 
 LIST_LIMIT = 5_000  # rows a page lists and plots; the CSV download has them all
 
-_VIEW_WHERE = """
-      AND ($services IS NULL OR list_contains($services, {alias}service))
-      AND ($from_date IS NULL OR ({alias}{at} AT TIME ZONE $timezone)::DATE >= $from_date)
-      AND ($to_date IS NULL OR ({alias}{at} AT TIME ZONE $timezone)::DATE <= $to_date)
-"""
 
-_INCIDENTS = """
-    SELECT i.incident_id, i.service, i.severity, i.started_at, i.resolved_at, i.recovery_minutes,
-           d.deployment_id AS attributed_to, d.finished_at AS attributed_deployment_finished_at,
-           i.attribution_rule, i.caused_by_deployment, i.caused_by_commit
-    FROM fct_incidents i
-    LEFT JOIN fct_deployments d USING (deployment_key)
-    WHERE i.environment = $environment AND i.started_at IS NOT NULL
-""" + _VIEW_WHERE.format(alias="i.", at="started_at")
-
-_FAILURES = """
-    SELECT f.deployment_id, f.service, f.finished_at, d.commit_sha AS commit, d.unplanned,
-           f.reason, f.rolled_back_at, f.incident_ids, f.recovered_at, f.recovery_rule, f.recovery_minutes
-    FROM fct_failures f
-    JOIN fct_deployments d USING (deployment_key)
-    WHERE f.environment = $environment
-""" + _VIEW_WHERE.format(alias="f.", at="finished_at")
-
-# Findings without a service or a time always show when no service is selected.
-_FINDINGS = """
-    SELECT finding, entity_type, entity_id, service, environment, occurred_at, detail
-    FROM dq_findings
-    WHERE (environment IS NULL OR environment = $environment)
-      AND ($services IS NULL OR list_contains($services, service))
-      AND ($from_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE >= $from_date)
-      AND ($to_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE <= $to_date)
-"""
-
-
-def _view_query(snap: Snapshot, view: View, sql: str, extra: dict | None = None) -> pd.DataFrame:
+def _view_query(snap: Snapshot, view: View, name: str, extra: dict | None = None) -> pd.DataFrame:
+    """dashboard/sql/<name>.sql on the snapshot, with the view's filters (and `extra`) as parameters."""
     with read_snapshot(snap) as con:
-        return con.execute(sql, {**_range_params(view, load_status(snap).settings), **(extra or {})}).df()
+        params = {**_range_params(view, load_status(snap).settings), **(extra or {})}
+        return run_sql(con, "dashboard", name, params).df()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_incidents(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[dict, pd.DataFrame]:
     """Incidents that started in the view's days: how many (all, resolved, attributed to a deployment),
     and the newest `limit` with recovery time and the deployment they are attributed to (and why)."""
-    counts = _view_query(snap, view, "SELECT count(*) AS incidents, count(recovery_minutes) AS resolved, "
-                                     "count(attributed_to) AS attributed FROM (" + _INCIDENTS + ")")
-    rows = _view_query(snap, view, _INCIDENTS + " ORDER BY i.started_at DESC, i.incident_id LIMIT $limit",
-                       {"limit": limit})
+    counts = _view_query(snap, view, "incident_counts")
+    rows = _view_query(snap, view, "incidents", {"limit": limit})
     return {k: int(v) for k, v in counts.iloc[0].items()}, rows
 
 
 def read_incidents(snap: Snapshot, view: View) -> pd.DataFrame:
     """Every incident of the view (uncached: for a CSV download, read when it is clicked)."""
-    return _view_query(snap, view, _INCIDENTS + " ORDER BY i.started_at DESC, i.incident_id")
+    return _view_query(snap, view, "incidents", {"limit": None})
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_failures(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[int, pd.DataFrame]:
     """Failed deployments finished in the view's days: how many, and the newest `limit` with why they
     count as failed and how they recovered."""
-    total = _view_query(snap, view, "SELECT count(*) AS n FROM (" + _FAILURES + ")")["n"].iloc[0]
-    rows = _view_query(snap, view, _FAILURES + " ORDER BY f.finished_at DESC, f.deployment_id LIMIT $limit",
-                       {"limit": limit})
+    total = _view_query(snap, view, "failure_count")["failures"].iloc[0]
+    rows = _view_query(snap, view, "failures", {"limit": limit})
     return int(total), rows
 
 
 def read_failures(snap: Snapshot, view: View) -> pd.DataFrame:
     """Every failed deployment of the view (uncached: for a CSV download)."""
-    return _view_query(snap, view, _FAILURES + " ORDER BY f.finished_at DESC, f.deployment_id")
+    return _view_query(snap, view, "failures", {"limit": None})
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_finding_counts(snap: Snapshot, view: View) -> pd.DataFrame:
     """Data-quality findings (dq_findings) in the view, counted per finding, most frequent first."""
-    return _view_query(snap, view, "SELECT finding, count(*) AS count FROM (" + _FINDINGS + ") "
-                                   "GROUP BY finding ORDER BY count DESC, finding")
+    return _view_query(snap, view, "finding_counts")
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_finding_examples(snap: Snapshot, view: View, finding: str | None = None,
                           per_finding: int = 20) -> pd.DataFrame:
     """The newest `per_finding` rows of each finding in the view (or of one finding)."""
-    return _view_query(
-        snap, view,
-        "SELECT * FROM (" + _FINDINGS + ") WHERE $finding IS NULL OR finding = $finding "
-        "QUALIFY row_number() OVER (PARTITION BY finding ORDER BY occurred_at DESC NULLS LAST, entity_id) <= $n "
-        "ORDER BY finding, occurred_at DESC NULLS LAST, entity_id",
-        {"finding": finding, "n": per_finding})
+    return _view_query(snap, view, "findings", {"finding": finding, "per_finding": per_finding})
 
 
 def read_findings(snap: Snapshot, view: View, finding: str | None = None) -> pd.DataFrame:
     """Every finding row of the view (or of one finding), uncached: for a CSV download."""
-    return _view_query(snap, view, "SELECT * FROM (" + _FINDINGS + ") WHERE $finding IS NULL OR finding = $finding "
-                                   "ORDER BY finding, occurred_at DESC NULLS LAST, entity_id", {"finding": finding})
+    return _view_query(snap, view, "findings", {"finding": finding, "per_finding": None})
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_rejects(snap: Snapshot, limit: int = 200) -> tuple[int, pd.DataFrame]:
     """How many records were rejected at ingest, and the newest `limit` of them with the reason."""
     with read_snapshot(snap) as con:
-        total = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
-        frame = con.execute(
-            """
-            SELECT r.ingest_run_id, r.origin, r.file, r.line_no, r.reason, left(r.raw, 300) AS raw
-            FROM rejects r
-            ORDER BY r.ingest_run_id DESC, r.file, r.line_no
-            LIMIT ?
-            """,
-            [limit],
-        ).df()
+        total = run_sql(con, "dashboard", "reject_count").fetchall()[0][0]
+        frame = run_sql(con, "dashboard", "rejects", {"limit": limit}).df()
     return total, frame
-
-
-def _filters(view: View, by_service: bool = False) -> Filters:
-    return _summary_filters(view, by_service)
 
 
 def _only_view_services(frame: pd.DataFrame, view: View, column: str = "service") -> pd.DataFrame:
@@ -401,22 +323,10 @@ STAGE_SAMPLE = 20_000  # changes drawn for the distribution chart: enough for it
 def load_stage_spans(snap: Snapshot, view: View) -> tuple[int, pd.DataFrame]:
     """Each change's breakdown spans (fct_change_stages) in the view, for the distribution chart: how
     many changes there are, and up to STAGE_SAMPLE of them (a reproducible random sample)."""
-    settings = load_status(snap).settings
-    params = _range_params(view, settings)
-    where = """
-        FROM fct_change_stages
-        WHERE environment = $environment
-          AND ($services IS NULL OR list_contains($services, service))
-          AND ($from_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE >= $from_date)
-          AND ($to_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE <= $to_date)
-    """
+    params = _range_params(view, load_status(snap).settings)
     with read_snapshot(snap) as con:
-        total = con.execute("SELECT count(*) " + where, params).fetchall()[0][0]
-        frame = con.execute(
-            "SELECT change_id, service, delivered_at, coding_hours, pickup_hours, review_hours, deploy_wait_hours "
-            + where + " ORDER BY hash(change_id) LIMIT $limit",
-            {**params, "limit": STAGE_SAMPLE},
-        ).df()
+        total = run_sql(con, "dashboard", "stage_span_count", params).fetchall()[0][0]
+        frame = run_sql(con, "dashboard", "stage_spans", {**params, "limit": STAGE_SAMPLE}).df()
     return total, frame
 
 
@@ -430,29 +340,15 @@ def load_batches(snap: Snapshot, view: View) -> pd.DataFrame:
     return _only_view_services(frame, view)
 
 
-_BUCKET_COLUMN = {"changes": "change_bucket", "lines": "lines_bucket", "cadence": "cadence_bucket"}
-
-
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_batch_records(snap: Snapshot, grain: str, period_start: date, service: str, environment: str,
                        dimension: str, bucket: str) -> pd.DataFrame:
     """The deployments of one batch bucket in one period (fct_deployment_batches), failed first."""
     settings = load_status(snap).settings
-    column = _BUCKET_COLUMN[dimension]  # a fixed column name from the dict above, never user text
     with read_snapshot(snap) as con:
-        return con.execute(
-            f"""
-            SELECT d.deployment_id, b.service, b.finished_at, b.changes, b.lines_changed, b.deploys_that_week,
-                   b.failed, b.recovery_minutes
-            FROM fct_deployment_batches b JOIN fct_deployments d USING (deployment_key)
-            WHERE b.environment = $environment AND ($service = 'all' OR b.service = $service)
-              AND b.{column} = $bucket
-              AND date_trunc($grain, b.finished_at AT TIME ZONE $timezone)::DATE = $period_start
-            ORDER BY b.failed DESC, b.finished_at, d.deployment_id
-            """,
-            {"environment": environment, "service": service, "bucket": bucket, "grain": grain,
-             "period_start": period_start, "timezone": settings.timezone},
-        ).df()
+        return run_sql(con, "dashboard", "batch_records", {
+            "environment": environment, "service": service, "dimension": dimension, "bucket": bucket,
+            "grain": grain, "period_start": period_start, "timezone": settings.timezone}).df()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
@@ -463,7 +359,7 @@ def load_pipeline(snap: Snapshot, view: View) -> pd.DataFrame:
     if "metric_pipeline" not in status.tables:
         return pd.DataFrame()
     with read_snapshot(snap) as con:
-        if not con.execute("SELECT count(*) FROM metric_pipeline").fetchall()[0][0]:
+        if not run_sql(con, "dashboard", "pipeline_row_count").fetchall()[0][0]:
             return pd.DataFrame()
         known = insight_tables.list_pipeline_services(con)
         services = tuple(s for s in view.services if s in known)
@@ -500,7 +396,7 @@ def load_survey(snap: Snapshot, view: View) -> pd.DataFrame:
     if "survey_responses" not in load_status(snap).tables:
         return pd.DataFrame()
     with read_snapshot(snap) as con:
-        if not con.execute("SELECT count(*) FROM survey_responses").fetchall()[0][0]:
+        if not run_sql(con, "dashboard", "survey_response_count").fetchall()[0][0]:
             return pd.DataFrame()
         return survey.query_survey(con, Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date))
 
@@ -511,17 +407,8 @@ def load_pipeline_runs(snap: Snapshot, grain: str, period_start: date, service: 
     slowest first."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        return con.execute(
-            """
-            SELECT run_id, pipeline_name, service, commit_sha AS commit, started_at, finished_at, outcome,
-                   duration_minutes, ci_minutes, stopped_stage, stop_outcome
-            FROM fct_pipeline_runs
-            WHERE ($service = 'all' OR service = $service)
-              AND date_trunc($grain, coalesce(started_at, finished_at) AT TIME ZONE $timezone)::DATE = $period_start
-            ORDER BY ci_minutes DESC NULLS LAST, duration_minutes DESC NULLS LAST, run_id
-            """,
-            {"service": service, "grain": grain, "period_start": period_start, "timezone": settings.timezone},
-        ).df()
+        return run_sql(con, "dashboard", "pipeline_runs", {
+            "service": service, "grain": grain, "period_start": period_start, "timezone": settings.timezone}).df()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

@@ -16,9 +16,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.catalog import GRAIN_LABELS
-from core.errors import DoraError
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
+from metrics.registry import PERIOD_METRICS
 
 # Every column a table shows, as people say it (units in brackets): tables never show raw names.
 COLUMN_LABELS = {
@@ -51,6 +51,9 @@ COLUMN_LABELS = {
     "stop_outcome": "What became of the stopped build",
     "rule": "Rule that linked it", "value_hours": "Value (hours)", "value_minutes": "Value (minutes)", "lines_changed": "Lines changed", "deploys_that_week": "Deploys that week",
 }
+
+# The columns that hold shares (rates), shown as percentages: the registry's rate metrics.
+PERCENT_COLUMNS = frozenset(COLUMN_LABELS[m.column] for m in PERIOD_METRICS if m.unit == "share")
 
 # Words for the codes the facts use, so tables explain themselves.
 RULE_WORDS = {
@@ -129,11 +132,7 @@ def prepare_context() -> None:
     explains it (`load_context`).
     """
     st.session_state[CONTEXT_KEY] = None
-    try:
-        db_path = data.locate_warehouse()
-    except DoraError as exc:
-        st.session_state[CONTEXT_KEY] = ("The configuration cannot be read", str(exc))
-        return
+    db_path = data.locate_warehouse()
     snap = data.find_snapshot(db_path)
     if snap is None:
         st.session_state[CONTEXT_KEY] = (
@@ -242,7 +241,7 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, key
         if pd.api.types.is_datetime64_any_dtype(series):
             config[name] = st.column_config.DatetimeColumn(name, format="YYYY-MM-DD HH:mm")
         elif pd.api.types.is_float_dtype(series):
-            if name in ("Change fail rate", "Rework rate"):
+            if name in PERCENT_COLUMNS:
                 config[name] = st.column_config.NumberColumn(name, format="percent")
             else:
                 config[name] = st.column_config.NumberColumn(name, format="%.1f")

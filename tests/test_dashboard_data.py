@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -33,10 +34,11 @@ def summary_of(db, **filters):
         con.close()
 
 
-def test_locate_warehouse_takes_db_after_double_dash_else_the_config(monkeypatch, tmp_path):
+def test_locate_warehouse_takes_db_after_double_dash_else_dora_db_else_the_default(monkeypatch, tmp_path):
     monkeypatch.setenv("DORA_DB", str(tmp_path / "from-env.duckdb"))
     assert data.locate_warehouse(["--db", str(tmp_path / "flag.duckdb")]) == tmp_path / "flag.duckdb"
     assert data.locate_warehouse([]) == tmp_path / "from-env.duckdb"
+    assert data.locate_warehouse([], env={}) == Path("data/dora.duckdb")
 
 
 def test_no_snapshot_until_a_writer_publishes_one(tmp_path):
