@@ -1,8 +1,8 @@
 """A fake GitHub (REST + GraphQL) on 127.0.0.1 for the real PyGithub client, and the one history
 builder that feeds it, the event-log equivalent of the same history, the tests and the benchmark.
 
-The server answers the queries ingest/github.py sends (by operation name) with the shapes of
-GitHub's GraphQL schema, and the REST endpoints it reads (issues, workflow runs) with the shapes of
+The server answers the queries ingest/github/ sends (queries/*.graphql, by operation name) with the
+shapes of GitHub's GraphQL schema, and the REST endpoints it reads (issues, workflow runs) with the shapes of
 GitHub's REST docs: keyset GraphQL cursors, `Link` pagination with absolute URLs on its own
 host:port (as GitHub does, `/repositories/<id>/…`), rate-limit headers, weak ETags with 304s
 (which cost no budget), the 1,000-result cap on filtered workflow-run queries, and injectable

@@ -1,4 +1,4 @@
-"""The stg_github__* models and the incident linker, on literal payloads (no server)."""
+"""The stg_github__* models, the commit-graph linker and incident attribution, on literal payloads (no server)."""
 from __future__ import annotations
 
 import pytest
@@ -77,7 +77,7 @@ def test_incident_issues_their_severity_service_and_caused_by_references(con):
         issue(5, "No idea yet. Caused by the weather"),
         issue(6, "not an incident", ("bug",)),
     ])
-    rows = con.execute("""SELECT subject_id, kind, service, severity, custom_data->>'caused_by_ref'
+    rows = con.execute("""SELECT subject_id, kind, service, severity, caused_by_commit
                           FROM stg_events ORDER BY subject_id, kind""").fetchall()
     assert rows == [
         ("acme/platform#1", "incident_resolved", None, "1", "acme/platform#12"),
@@ -103,25 +103,54 @@ def test_an_incident_reference_resolves_to_the_first_deployment_that_shipped_it(
                                     deployment(3, SHA["d"], ok("2026-01-02T11:00:00Z"))])
     save(con, repo, "issues:incident", [issue(1, "Caused by: #12"), issue(2, "Caused by: " + SHA["b"][:9]),
                                         issue(3, "Caused by: #99"), issue(4, "Caused by: " + SHA["a"])])
+    # staged as the issues name them; fct_incidents alone decides which deployment each is
     rows = con.execute("""SELECT subject_id, caused_by_deployment, caused_by_commit FROM stg_events
                           WHERE kind = 'incident_started' ORDER BY 1""").fetchall()
     assert rows == [
-        ("acme/payments#1", None, SHA["d"]),             # PR 12's merge commit c was shipped by deployment 2 (of d)
-        ("acme/payments#2", None, SHA["d"]),             # a short SHA of b: also shipped by deployment 2
-        ("acme/payments#3", None, "acme/payments#99"),   # an unknown PR: kept, reported unmatched
-        ("acme/payments#4", None, SHA["a"]),             # shipped by none (first deployment): the commit itself
+        ("acme/payments#1", None, "acme/payments#12"),
+        ("acme/payments#2", None, SHA["b"][:9]),
+        ("acme/payments#3", None, "acme/payments#99"),
+        ("acme/payments#4", None, SHA["a"]),
     ]
     build_metrics(con, MetricSettings())
     attributed = con.execute("""SELECT i.incident_id, d.deployment_id, i.attribution_rule FROM fct_incidents i
                                 LEFT JOIN fct_deployments d USING (deployment_key) ORDER BY 1""").fetchall()
     assert attributed == [
+        # PR 12's merge commit c was shipped by deployment 2 (of d)
         ("acme/payments#1", "github:acme/payments:deployment:2", "caused_by_commit"),
+        # a short SHA of b: also shipped by deployment 2
         ("acme/payments#2", "github:acme/payments:deployment:2", "caused_by_commit"),
+        # an unknown PR: reported unmatched
         ("acme/payments#3", None, "caused_by_commit_unmatched"),
+        # shipped by none (the first deployment ships nothing): the first deployment of that commit
         ("acme/payments#4", "github:acme/payments:deployment:1", "caused_by_commit"),
     ]
     shipped = con.execute("SELECT event_id, shipped_commits FROM stg_events WHERE kind = 'deployment' ORDER BY 1").fetchall()
     assert shipped == [("deployment:1", []), ("deployment:2", [SHA["d"], SHA["c"], SHA["b"]]), ("deployment:3", [])]
+
+
+def test_an_incident_naming_a_pr_goes_to_the_event_logs_deployment_when_the_event_log_reports_the_service(con):
+    repo = RepoSettings("acme/payments")
+    history = [{"oid": SHA[x], "committedDate": "2026-01-01T00:00:00Z",
+                "parents": {"nodes": [{"oid": SHA[p]}] if p else []}}
+               for x, p in (("a", None), ("b", "a"), ("c", "b"), ("d", "c"))]
+    save(con, repo, "commits", history)
+    save(con, repo, "pulls", [{"number": 12, "mergedAt": "2026-01-01T12:00:00Z", "updatedAt": "2026-01-01T12:00:00Z",
+                               "mergeCommit": {"oid": SHA["c"]}}])
+    save(con, repo, "deployments", [deployment(1, SHA["a"], [("SUCCESS", "2026-01-01T10:00:00Z")]),
+                                    deployment(2, SHA["d"], [("SUCCESS", "2026-01-02T10:00:00Z")])])
+    # the pipeline's event log reports the same two deploys (it names no changes or commits shipped)
+    for event_id, sha, at in (("e1", SHA["a"], "2026-01-01T10:00:05Z"), ("e2", SHA["d"], "2026-01-02T10:00:05Z")):
+        con.execute("""INSERT INTO stg_events (origin, source, event_id, ingest_run_id, kind, occurred_at, subject_id,
+                                               service, environment, deployment_id, commit_sha)
+                       VALUES ('eventlog', 'eventlog', ?, 0, 'deployment', ?, 'payments', 'payments', 'production',
+                               ?, ?)""", [event_id, at, event_id, sha])
+    save(con, repo, "issues:incident", [issue(1, "Caused by: #12")])
+    build_metrics(con, MetricSettings())
+    attributed = con.execute("""SELECT i.incident_id, d.deployment_id, i.attribution_rule FROM fct_incidents i
+                                LEFT JOIN fct_deployments d USING (deployment_key)""").fetchall()
+    # GitHub's deployment 2 shipped PR 12's merge commit c; the event log's deployment of its commit d is e2
+    assert attributed == [("acme/payments#1", "e2", "caused_by_commit")]
 
 
 def test_revert_prs_are_incidents_only_when_configured(con):
@@ -131,7 +160,7 @@ def test_revert_prs_are_incidents_only_when_configured(con):
     save(con, RepoSettings("acme/payments"), "pulls", [pr])
     assert con.execute("SELECT kind FROM stg_events").fetchall() == [("change_merged",)]
     save(con, RepoSettings("acme/payments", revert_incidents=True), "pulls", [pr])
-    rows = con.execute("""SELECT kind, subject_id, strftime(occurred_at, '%H:%M'), custom_data->>'caused_by_ref'
+    rows = con.execute("""SELECT kind, subject_id, strftime(occurred_at, '%H:%M'), caused_by_commit
                           FROM stg_events ORDER BY kind""").fetchall()
     assert rows == [("change_merged", "acme/payments#20", "09:30", None),
                     ("incident_resolved", "acme/payments#20", "09:30", "acme/payments#12"),

@@ -1,5 +1,32 @@
-"""GitHub source (docs/github.md)."""
-from ingest.github.settings import *  # noqa: F401,F403  (transitional: split into fetch/normalise/link/save follows)
-from ingest.github.settings import (  # noqa: F401
-    _connection, _graphql_pages, _rest_pages,
+"""GitHub source: merged pull requests, deployments, incident issues and the production branch's
+history, through PyGithub, into raw_events, rejects and stg_events (docs/github.md).
+
+One module per kind of work, as in every source:
+- `settings`: the plain values dora.toml configures;
+- `fetch`: only talks HTTP (the GraphQL queries are `queries/*.graphql`) and yields pages of dicts
+  exactly as GitHub sent them;
+- `normalise`: no I/O; checks payloads (a malformed one becomes a reject with its reason) and keys
+  them as raw events;
+- `link`: no I/O; which commits each deployment shipped, from the production branch's history;
+- `save`: writes the warehouse (raw rows replaced by key, staged by ingest/sql/stg_github__*.sql).
+
+The names other layers use are importable from `ingest.github` itself.
+"""
+from ingest.github.fetch import (
+    GitHubApi, Page, RepositoryNotFound, fetch_stream, is_rate_limit_error, lookback_floor,
 )
+from ingest.github.link import DeploymentRef, link_shipped_commits, match_services
+from ingest.github.normalise import Record, Reject, normalise_page
+from ingest.github.save import (
+    SaveCounts, ensure_sync_tables, pending_since, relink_repository, save_records,
+)
+from ingest.github.settings import (
+    DEPLOYMENT_SOURCES, ORIGIN, ClientSettings, GitHubSettings, RepoSettings, ServiceRule,
+)
+
+__all__ = [
+    "DEPLOYMENT_SOURCES", "ORIGIN", "ClientSettings", "DeploymentRef", "GitHubApi", "GitHubSettings", "Page",
+    "Record", "Reject", "RepoSettings", "RepositoryNotFound", "SaveCounts", "ServiceRule", "ensure_sync_tables",
+    "fetch_stream", "is_rate_limit_error", "link_shipped_commits", "lookback_floor", "match_services",
+    "normalise_page", "pending_since", "relink_repository", "save_records",
+]

@@ -5,7 +5,7 @@
 -- failure or error never finished rolling out: it is kept raw and is not a deployment; one still
 -- queued / in progress is staged when a later run sees its success (look-back window).
 -- The deployment finished at its success status. shipped_commits is filled in by the linker
--- (ingest.github.relink_repository). Service: the monorepo service whose environments list the
+-- (relink_repository, ingest/github/save.py). Service: the monorepo service whose environments list the
 -- deployment's environment, else the repository's service.
 INSERT INTO stg_events (
     origin, source, event_id, ingest_run_id, kind, predicate, occurred_at, subject_id, service,

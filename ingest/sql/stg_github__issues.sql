@@ -3,9 +3,10 @@
 -- and, if it is closed, an incident_resolved row (closed_at); a reopened issue loses its
 -- resolution when it is read again. subject_id `owner/name#number`. Service: in a monorepo, the
 -- service named by a label (`payments` or `service:payments`), else the repository's service.
--- Severity: a label `sev1`, `sev:1`, `severity:high`, … The body's first `Caused by: <ref>` or
--- `Root cause: <ref>` (#123, owner/name#123, a pull-request URL or a commit SHA) is kept in
--- custom_data.caused_by_ref; github_link_incidents.sql resolves it to a deployment.
+-- Severity: a label `sev1`, `sev:1`, `severity:high`, … caused_by_commit: what the body's first
+-- `Caused by: <ref>` or `Root cause: <ref>` names, written as the change id `owner/name#123` (for
+-- #123, owner/name#123 or a pull-request URL) or a lower-case commit SHA of 7–40 hex digits;
+-- fct_incidents alone decides which deployment that is.
 INSERT INTO stg_events (
     origin, source, event_id, ingest_run_id, kind, predicate, occurred_at, subject_id, service,
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
@@ -39,7 +40,7 @@ typed AS (
                 THEN regexp_extract(ref_token, '/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/pull/([0-9]+)', 1)
                      || '#' || regexp_extract(ref_token, '/pull/([0-9]+)', 1)
             WHEN regexp_matches(lower(ref_token), '^[0-9a-f]{7,40}$') THEN lower(ref_token)
-        END                                                                          AS caused_by_ref,
+        END                                                                          AS caused_by_commit,
         coalesce(list_filter($service_names::VARCHAR[],
                              lambda s: list_contains(labels, lower(s)) OR list_contains(labels, 'service:' || lower(s)))[1],
                  $service)                                                           AS service,
@@ -51,9 +52,9 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, incident_
        $environment, NULL, NULL, $repository, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title,
-       nullif(regexp_replace(severity_label, '^sev(erity)?[:-]?', ''), ''), NULL, NULL,
+       nullif(regexp_replace(severity_label, '^sev(erity)?[:-]?', ''), ''), NULL, caused_by_commit,
        NULL, NULL, NULL, NULL,
-       json_object('url', url, 'labels', labels, 'caused_by_ref', caused_by_ref)
+       json_object('url', url, 'labels', labels)
 FROM typed,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
      LATERAL (SELECT CASE kind WHEN 'incident_started' THEN created_at ELSE closed_at END AS event_at)

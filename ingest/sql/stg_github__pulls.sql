@@ -1,9 +1,9 @@
--- stg_github__pulls: merged pull requests (GraphQL nodes in the temp table gh_batch) into
+-- stg_github__pulls: merged pull requests (GraphQL nodes in gh_batch) into
 -- stg_events. Grain: one change_merged row per PR, subject_id `owner/name#number` (the event log's
 -- change ids, so a PR reported by both sources is one change). With $revert_incidents, a merged
 -- revert PR (GitHub's "Revert" button: title 'Revert "…"', body 'Reverts owner/name#N') is also an
 -- incident: started when the revert was opened, resolved when it merged, caused by the reverted
--- PR (custom_data.caused_by_ref; github_link_incidents.sql resolves it to a deployment).
+-- PR (caused_by_commit: its change id; fct_incidents decides which deployment that is).
 INSERT INTO stg_events (
     origin, source, event_id, ingest_run_id, kind, predicate, occurred_at, subject_id, service,
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
@@ -51,9 +51,9 @@ UNION ALL
 SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, change_id, $service,
        $environment, NULL, NULL, $repository, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, author, title, NULL, NULL, NULL,
+       NULL, NULL, author, title, NULL, NULL, nullif(reverted, ''),
        NULL, NULL, NULL, NULL,
-       json_object('github', 'revert_pull_request', 'caused_by_ref', nullif(reverted, ''))
+       json_object('github', 'revert_pull_request')
 FROM reverts,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
      LATERAL (SELECT CASE kind WHEN 'incident_started' THEN coalesce(opened_at, merged_at) ELSE merged_at END AS event_at)

@@ -6,11 +6,16 @@
 -- start; an explicit link that matches nothing leaves the incident unattributed. Without a link:
 -- the latest deployment of the incident's service in its environment finished at or before the
 -- start, if no more than $attribution_window_hours earlier.
+-- caused_by_commit is what the source read (a GitHub issue's "Caused by: #12"): a commit SHA, an
+-- abbreviation of at least 7 hex digits, or a change id (`owner/name#12`, meaning its merge commit).
+-- A commit some deployment shipped (its shipped_commits, known from a commit graph) stands for the
+-- commit that deployment deployed: the first such deployment (of the service, in the environment,
+-- finished at or before the start; from any source, also one fct_deployments leaves out because
+-- another source reports it) — so the incident goes to the deployment that shipped the culprit, or,
+-- when the event log reports the service's deployments, to the event log's deployment of that commit.
 CREATE OR REPLACE TABLE fct_incidents AS
 WITH events AS (
-    SELECT *,
-        CASE WHEN list_contains($production_environments, lower(environment)) THEN 'production'
-             ELSE lower(environment) END AS environment_group
+    SELECT *, environment_group(environment, $production_environments) AS environment_group
     FROM stg_events
     WHERE kind IN ('incident_started', 'incident_resolved')
 ),
@@ -36,15 +41,40 @@ by_deployment AS (
     QUALIFY row_number() OVER (PARTITION BY i.incident_id
                                ORDER BY (d.service = i.service) DESC NULLS LAST, d.finished_at DESC) = 1
 ),
-by_commit AS (
-    SELECT i.incident_id, d.deployment_key
+named_commits AS (
+    SELECT i.incident_id, i.service, i.environment, i.started_at,
+           coalesce(c.commit_sha, i.caused_by_commit) AS named_commit
     FROM incidents i
+    LEFT JOIN fct_changes c ON c.change_id = i.caused_by_commit
+    WHERE i.caused_by_deployment IS NULL AND i.caused_by_commit IS NOT NULL
+),
+shipped AS (
+    SELECT deployment_id, service, occurred_at, commit_sha AS deployed_commit,
+        environment_group(environment, $production_environments) AS environment,
+        unnest(shipped_commits) AS sha
+    FROM stg_events
+    WHERE kind = 'deployment' AND shipped_commits IS NOT NULL
+),
+shipped_by AS (
+    SELECT n.incident_id, arg_min(s.deployed_commit, (s.occurred_at, s.deployment_id)) AS deployed_commit
+    FROM named_commits n
+    JOIN shipped s
+      -- equal first 7 digits: a hash join, then the prefix check on the few candidates
+      ON left(s.sha, 7) = left(n.named_commit, 7) AND starts_with(s.sha, n.named_commit)
+     AND s.environment = n.environment AND s.occurred_at <= n.started_at
+     AND (n.service IS NULL OR s.service = n.service)
+    WHERE regexp_matches(n.named_commit, '^[0-9a-f]{7,40}$')
+    GROUP BY n.incident_id
+),
+by_commit AS (
+    SELECT n.incident_id, d.deployment_key
+    FROM named_commits n
+    LEFT JOIN shipped_by s USING (incident_id)
     JOIN fct_deployments d
-      ON d.commit_sha = i.caused_by_commit AND d.environment = i.environment
-     AND (i.service IS NULL OR d.service = i.service)
-     AND d.finished_at <= i.started_at
-    WHERE i.caused_by_deployment IS NULL
-    QUALIFY row_number() OVER (PARTITION BY i.incident_id ORDER BY d.finished_at, d.deployment_key) = 1
+      ON d.commit_sha = coalesce(s.deployed_commit, n.named_commit) AND d.environment = n.environment
+     AND (n.service IS NULL OR d.service = n.service)
+     AND d.finished_at <= n.started_at
+    QUALIFY row_number() OVER (PARTITION BY n.incident_id ORDER BY d.finished_at, d.deployment_key) = 1
 ),
 latest_before AS (
     SELECT i.incident_id, d.deployment_key, d.finished_at
