@@ -14,6 +14,8 @@ from core.sql import run_sql
 from metrics.registry import LEVEL_TIERS
 
 DEFINITIONS_VERSION = "1.0"
+# The periods every model builds and readers choose from, shortest first (weeks start on Monday).
+GRAINS = ("day", "week", "month", "quarter")
 
 # The SQL macros every model and reader calls (metrics/sql/macro_<name>.sql), in dependency order.
 # Stored in the database, so read-only readers of the snapshot have them too.
@@ -78,9 +80,10 @@ class MetricSettings:
 
 
 def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
-    """Execute one model, binding only the named parameters its SQL uses; the DORA reports' level
-    tables (metrics.registry.LEVEL_TIERS) are bound wherever a model asks for them."""
-    run_sql(con, package, name, {"level_tiers": [asdict(t) for t in LEVEL_TIERS], **params})
+    """Execute one model, binding only the named parameters its SQL uses; the grains (GRAINS) and
+    the DORA reports' level tables (metrics.registry.LEVEL_TIERS) are bound wherever a model asks."""
+    run_sql(con, package, name, {"grains": list(GRAINS), "level_tiers": [asdict(t) for t in LEVEL_TIERS],
+                                 **params})
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:

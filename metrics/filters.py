@@ -14,9 +14,10 @@ import duckdb
 
 from core.errors import DoraError
 from core.sql import run_sql
-from metrics.build import MetricSettings
+from metrics.build import GRAINS, MetricSettings
 
-GRAINS = ("day", "week", "month", "quarter")
+__all__ = ["GRAINS", "Filters", "check_grain", "choose_services", "environment_group", "list_services",
+           "period_days", "period_start_of"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
 -- least one of those rows appear: exports fill empty periods in (export_summary.sql).
 CREATE OR REPLACE TABLE metric_periods AS
 WITH grains AS (
-    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+    SELECT unnest($grains::VARCHAR[]) AS grain  -- metrics.build.GRAINS
 ),
 -- Speed: each row's local day is worked out once (the time zone conversion is the costly part);
 -- every grain's period is a truncation of that day.

@@ -7,7 +7,7 @@
 -- negative durations are left out (dq_findings lists them). docs/metrics.md, "Pipeline health".
 CREATE OR REPLACE TABLE metric_pipeline AS
 WITH grains AS (
-    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+    SELECT unnest($grains::VARCHAR[]) AS grain  -- metrics.build.GRAINS
 ),
 runs AS (
     SELECT g.grain,

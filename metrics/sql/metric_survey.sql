@@ -5,7 +5,7 @@
 -- satisfaction_share puts every scale on 0..1 ((score - min) / (max - min)) for comparisons.
 CREATE OR REPLACE TABLE metric_survey AS
 WITH grains AS (
-    SELECT unnest(['day', 'week', 'month', 'quarter']) AS grain
+    SELECT unnest($grains::VARCHAR[]) AS grain  -- metrics.build.GRAINS
 ),
 responses AS (
     SELECT g.grain,
