@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
 from tools import cdevents as c
 from dora.cli import main
+from ingest.warehouse import snapshot_path
 from metrics.build import MetricSettings
 from metrics.explain import FIGURES, compute_figure, explain_figure
+from metrics.filters import GRAINS, environment_group, period_days, period_start_of
+from metrics.registry import PERIOD_METRICS
 
 SETTINGS = MetricSettings()
 
@@ -208,6 +212,38 @@ def test_unknown_lead_time_values_are_listed_not_counted(loaded):
     row = lead.set_index("record_id").loc["acme/payments#99"]
     assert (bool(row["counted"]), row["value"] != row["value"]) == (False, True)
     assert row["detail"] == "not counted: no value; no change.merged event: no start"
+
+
+def test_a_registry_id_explains_its_period_figure(loaded):
+    for metric in PERIOD_METRICS:
+        by_id = explain_figure(loaded.con, metric.id, "month", date(2026, 3, 9), "payments", "production", SETTINGS)
+        by_column = explain_figure(loaded.con, metric.column, "month", date(2026, 3, 9), "payments", "production",
+                                   SETTINGS)
+        assert by_id.equals(by_column), metric.id
+        assert (by_id.attrs["figure"], by_id.attrs["stat"]) == (by_column.attrs["figure"], by_column.attrs["stat"])
+        assert compute_figure(by_id) == compute_figure(by_column)
+
+
+def test_a_read_only_snapshot_explains_with_the_stored_macros(loaded):
+    snapshot = duckdb.connect(str(snapshot_path(loaded.path)), read_only=True)
+    try:
+        ours = explain_figure(snapshot, "deploys_per_day", "week", date(2026, 3, 4), "all", "production", SETTINGS)
+        assert compute_figure(ours) == pytest.approx(ours.attrs["figure"]) == 3 / 7
+    finally:
+        snapshot.close()
+
+
+def test_the_python_period_rules_are_the_sql_macros(loaded):
+    days = [date(2023, 12, 1) + timedelta(days=n) for n in range(800)]  # a leap year, every weekday
+    for grain in GRAINS:
+        rows = loaded.con.execute(
+            "SELECT d, period_start_of(d, $grain), period_days(period_start_of(d, $grain), $grain) "
+            "FROM unnest($days::DATE[]) t(d) ORDER BY d", {"grain": grain, "days": days}).fetchall()
+        assert [(d, period_start_of(d, grain), period_days(period_start_of(d, grain), grain)) for d in days] == rows
+    names = ["production", "Prod", "PRODUCTION", "staging", "Staging", "dev"]
+    rows = loaded.con.execute("SELECT environment_group(unnest($names::VARCHAR[]), $production)",
+                              {"names": names, "production": list(SETTINGS.production_environments)}).fetchall()
+    assert [r[0] for r in rows] == [environment_group(n, SETTINGS) for n in names]
 
 
 def test_a_period_without_data_explains_nothing(loaded):

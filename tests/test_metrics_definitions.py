@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tools import cdevents as c
-from metrics.build import MetricSettings
+from metrics.build import MetricSettings, ensure_built, is_current
 from metrics.export import Filters, query_summary
 
 
@@ -338,3 +338,12 @@ def test_from_and_to_clip_the_periods(wh):
     frame = query_summary(wh.con, Filters(grain="quarter", from_date=date(2026, 2, 1), to_date=date(2026, 3, 31)),
                           wh.settings)
     assert [(r.period_start.date(), r.deployments) for r in frame.itertuples()] == [(date(2026, 1, 1), 3)]
+
+
+def test_a_warehouse_without_the_macros_is_rebuilt(wh):
+    wh.load([dep("d1", "2026-03-02T10:00:00Z")])
+    assert is_current(wh.con, wh.settings)
+    wh.con.execute("DROP MACRO period_days")  # as a file built before the macros existed
+    assert not is_current(wh.con, wh.settings)
+    assert ensure_built(wh.con, wh.settings) and is_current(wh.con, wh.settings)
+    assert period(wh)[0]["deploys_per_day"] == pytest.approx(1 / 31)
