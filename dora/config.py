@@ -2,34 +2,25 @@
 
 Precedence for every setting: command-line flag > environment variable > dora.toml > default.
 Only the CLI reads this module; the layers below take plain arguments. Secrets (GitHub tokens) are
-never read from the file: only from the environment.
+never read from the file: only from the environment. What a valid file is: dora/config_schema.py.
+A problem is reported as `<file>:<line>: <key> …`, every problem of the file at once.
 """
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
-from dora.config_github import GITHUB_KEYS, REPO_DEFAULT_KEYS, parse_github_settings, parse_repository
+from dora import config_schema as schema
 from ingest.github import GitHubSettings, RepoSettings
 from metrics.build import MetricSettings
 
 DEFAULT_CONFIG = Path("dora.toml")
 DEFAULT_DB = Path("data/dora.duckdb")
-
-_KNOWN_KEYS = {
-    "warehouse": {"path"},
-    "metrics": {"production_environments", "attribution_window_hours", "timezone", "ci_budget_minutes",
-                "ci_stages"},
-    "eventlog": {"paths"},
-    "levels": {"report"},
-    "github": GITHUB_KEYS,
-}
-LEVELS_REPORTS = ("2023", "2024")  # the DORA reports whose level tables metrics/sql/metric_levels.sql has
 
 
 @dataclass
@@ -40,69 +31,26 @@ class Config:
     db_path: Path
     metrics: MetricSettings
     eventlog_paths: list[str]
-    sections: dict[str, Any] = field(default_factory=dict)  # every table of the file, for other parts
     github: GitHubSettings = field(default_factory=GitHubSettings)  # [github]: docs/github.md
+    file: schema.DoraToml = field(default_factory=schema.DoraToml)  # the file's tables, validated
 
     def name_repository(self, name: str) -> RepoSettings:
         """A repository named on the command line, with the [github] defaults of the file."""
-        defaults = {k: v for k, v in self.sections.get("github", {}).items() if k in REPO_DEFAULT_KEYS}
-        return parse_repository(name, defaults, self.source, self.metrics)
+        try:
+            return schema.name_repository(name, self.file.github, self.metrics)
+        except schema.InvalidSettings as exc:
+            raise ConfigError(describe_problems(exc.problems, self.source, "", {})) from None
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning its errors into one message that names the file."""
+def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text of a TOML file and what it says, its errors turned into one message naming the file."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} not found") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-
-
-def check_keys(data: Mapping[str, Any], path: Path) -> None:
-    """Unknown keys in the sections this module owns are typos: say so rather than ignore them."""
-    for section, keys in _KNOWN_KEYS.items():
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table")
-        unknown = sorted(set(table) - keys)
-        if unknown:
-            raise ConfigError(f"{path}: unknown key {section}.{unknown[0]} (known: {', '.join(sorted(keys))})")
-
-
-def parse_metric_settings(table: Mapping[str, Any], path: Path | None) -> MetricSettings:
-    """[metrics] as MetricSettings, validated."""
-    where = f"{path}: " if path else ""
-    envs = table.get("production_environments", ["production", "prod"])
-    if not isinstance(envs, list) or not envs or not all(isinstance(e, str) and e.strip() for e in envs):
-        raise ConfigError(f"{where}metrics.production_environments must be a non-empty list of names")
-    window = table.get("attribution_window_hours", 24)
-    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
-        raise ConfigError(f"{where}metrics.attribution_window_hours must be a whole number of hours ≥ 0")
-    tz = table.get("timezone", "UTC")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}metrics.timezone {tz!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
-    budget = table.get("ci_budget_minutes", 15)
-    if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not 0 < budget < 10_000:
-        raise ConfigError(f"{where}metrics.ci_budget_minutes must be a number of minutes > 0 (e.g. 15)")
-    stages = table.get("ci_stages", ["build", "test"])
-    if not isinstance(stages, list) or not stages or not all(isinstance(x, str) and x.strip() for x in stages):
-        raise ConfigError(f"{where}metrics.ci_stages must be a non-empty list of stage (task) names")
-    return MetricSettings(tuple(envs), window, tz, ci_budget_minutes=float(budget), ci_stages=tuple(stages))
-
-
-def parse_levels_report(table: Mapping[str, Any], path: Path | None) -> str:
-    """[levels] report: which DORA report's level table classifies the metrics (default 2024)."""
-    report = table.get("report", "2024")
-    if isinstance(report, int) and not isinstance(report, bool):
-        report = str(report)  # `report = 2024` means the same as `report = "2024"`
-    if report not in LEVELS_REPORTS:
-        where = f"{path}: " if path else ""
-        raise ConfigError(f"{where}levels.report must be one of {', '.join(LEVELS_REPORTS)} (got {report!r})")
-    return report
 
 
 def load_config(
@@ -110,26 +58,137 @@ def load_config(
     env: Mapping[str, str] = os.environ,
 ) -> Config:
     """Settings from the flag, the environment (DORA_CONFIG, DORA_DB) and the file, in that order."""
-    path = Path(config_path or env.get("DORA_CONFIG") or DEFAULT_CONFIG)
+    path: Path | None = Path(config_path or env.get("DORA_CONFIG") or DEFAULT_CONFIG)
     explicit = bool(config_path or env.get("DORA_CONFIG"))
-    data: dict[str, Any] = {}
+    text, data = "", {}
     if explicit or path.exists():
-        data = read_toml(path)
-        check_keys(data, path)
+        text, data = read_toml(path)
     else:
         path = None
-    file_db = data.get("warehouse", {}).get("path")
-    db_path = Path(db_flag or env.get("DORA_DB") or file_db or DEFAULT_DB)
-    paths = data.get("eventlog", {}).get("paths", [])
-    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        raise ConfigError(f"{path}: eventlog.paths must be a list of file paths or globs")
-    metric_settings = replace(parse_metric_settings(data.get("metrics", {}), path),
-                              levels_report=parse_levels_report(data.get("levels", {}), path))
+    try:
+        doc = schema.read_file(data)
+        metrics = schema.to_metric_settings(doc)
+        github = schema.to_github_settings(doc, metrics)
+    except schema.InvalidSettings as exc:
+        raise ConfigError(describe_problems(exc.problems, path, text, data)) from None
     return Config(
         source=path,
-        db_path=db_path,
-        metrics=metric_settings,
-        eventlog_paths=paths,
-        sections=data,
-        github=parse_github_settings(data.get("github", {}), path, metric_settings),
+        db_path=Path(db_flag or env.get("DORA_DB") or doc.warehouse.path or DEFAULT_DB),
+        metrics=metrics,
+        eventlog_paths=list(doc.eventlog.paths or []),
+        github=github,
+        file=doc,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Naming the key and its line (tomllib gives no positions: the text is scanned for them)
+
+
+def describe_problems(problems: list[schema.Problem], path: Path | None, text: str, data: Mapping[str, Any]) -> str:
+    """One line per problem, in file order: `<file>:<line>: <message naming the key>`."""
+    lines = key_lines(text)
+    described = []
+    for problem in problems:
+        line = find_line(lines, problem.loc)
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        described.append((line or 0, where + problem.message.replace("{key}", name_key(problem.loc, data))))
+    return "\n".join(message for _, message in sorted(described, key=lambda d: d[0]))
+
+
+def name_key(loc: schema.Loc, data: Mapping[str, Any]) -> str:
+    """A key path as people write it: `github.repositories[acme/web].workflows` (items by their name)."""
+    parts: list[str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else item
+            parts[-1] += f"[{name}]" if isinstance(name, str) else f"[{part}]"
+            node = item
+        else:
+            parts.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)([^\[\]]+)\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY_PART = re.compile(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""")
+
+
+def _split_key(key: str) -> tuple[str, ...]:
+    return tuple(p.strip("\"'") for p in _KEY_PART.findall(key))
+
+
+def key_lines(text: str) -> dict[schema.Loc, int]:
+    """The line each table and key of a TOML text starts on, by its path (array tables by index)."""
+    found: dict[schema.Loc, int] = {}
+    arrays: dict[schema.Loc, int] = {}  # each array of tables (by its resolved path): its last index
+    table: schema.Loc = ()
+    depth, quote = 0, None  # inside a multi-line array or inline table; inside a multi-line string
+
+    def resolve(parts: tuple[str, ...]) -> schema.Loc:
+        path: schema.Loc = ()
+        for part in parts:
+            path += (part,)
+            if path in arrays:
+                path += (arrays[path],)
+        return path
+
+    for number, line in enumerate(text.splitlines(), 1):
+        if depth == 0 and quote is None:
+            header = _HEADER.match(line)
+            if header:
+                parts = _split_key(header.group(2))
+                if header.group(1) == "[[":
+                    parent = resolve(parts[:-1]) + parts[-1:]
+                    arrays[parent] = arrays.get(parent, -1) + 1
+                    table = parent + (arrays[parent],)
+                else:
+                    table = resolve(parts)
+                found.setdefault(table, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                loc = table + _split_key(key.group(1))
+                for end in range(len(table) + 1, len(loc) + 1):
+                    found.setdefault(loc[:end], number)
+        depth, quote = _scan_value(line, depth, quote)
+    return found
+
+
+def _scan_value(line: str, depth: int, quote: str | None) -> tuple[int, str | None]:
+    """Bracket depth and open multi-line string after `line`, skipping strings and comments."""
+    i = 0
+    while i < len(line):
+        if quote:
+            end = line.find(quote, i)
+            if end < 0:
+                return depth, quote
+            i, quote = end + 3, None
+            continue
+        c = line[i]
+        if c == "#":
+            break
+        if line.startswith(('"""', "'''"), i):
+            quote, i = line[i:i + 3], i + 3
+            continue
+        if c in "\"'":
+            i += 1
+            while i < len(line) and line[i] != c:
+                i += 2 if c == '"' and line[i] == "\\" else 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        i += 1
+    return depth, quote
+
+
+def find_line(lines: Mapping[schema.Loc, int], loc: schema.Loc) -> int | None:
+    """The line of `loc`, else of the nearest table or key that holds it (None: not in the file)."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None

@@ -153,7 +153,9 @@ def test_db_precedence_flag_over_env_over_file_over_default(tmp_path, monkeypatc
     ("[metrics]\ntimezone = \"Mars/Base\"\n", "metrics.timezone 'Mars/Base' is not an IANA time zone"),
     ("[metrics]\nattribution_window_hours = -1\n", "metrics.attribution_window_hours must be a whole number"),
     ("[metrics]\nproduction_environments = []\n", "metrics.production_environments must be a non-empty list"),
-    ("[metrics]\nwindow = 3\n", "unknown key metrics.window"),
+    ("[metrics]\nwindow = 3\n", "dora.toml:2: unknown key metrics.window (known: attribution_window_hours, "),
+    ("# settings\n[metric]\nwindow = 3\n", "dora.toml:2: unknown section [metric] (known: [warehouse], [metrics], "),
+    ("[levels]\nreport = 2022\n", "dora.toml:2: levels.report must be one of 2023, 2024 (got '2022')"),
     ("[metrics\n", "is not valid TOML"),
 ])
 def test_config_errors_are_one_clear_message(runner, toml, message):

@@ -226,9 +226,13 @@ workflows = ["deploy-ledger.yml"]
 
 
 def test_github_config_is_strict(tmp_path):
-    assert "unknown key github.token (known: " in config_error(tmp_path, '[github]\ntoken = "ghp_x"\n')
+    assert "unknown key github.token (tokens come only from GITHUB_TOKEN or GH_TOKEN) (known: " in config_error(
+        tmp_path, '[github]\ntoken = "ghp_x"\n')
     assert "unknown key github.repositories[acme/x].token (tokens come only from GITHUB_TOKEN or GH_TOKEN)" in (
         config_error(tmp_path, '[[github.repositories]]\nname = "acme/x"\ntoken = "ghp_x"\n'))
+    assert "dora.toml:5: unknown key github.repositories[acme/y].services[api].port (known: " in config_error(
+        tmp_path, '[[github.repositories]]\nname = "acme/x"\n[[github.repositories]]\nname = "acme/y"\n'
+        'services = [{ name = "api", port = 1 }]\n')
     assert "unknown key github.repositories[acme/x].enviroments" in config_error(
         tmp_path, '[[github.repositories]]\nname = "acme/x"\nenviroments = ["production"]\n')
     assert 'needs workflows = ["deploy.yml"]' in config_error(
