@@ -19,14 +19,13 @@ import numpy as np
 import pyarrow as pa
 
 from core.errors import InputError
-from core.sql import read_sql
-from ingest.warehouse import Run, RunCounts
+from core.sql import read_sql, run_sql
+from ingest.warehouse import Run, RunCounts, count_parsed_rows, register_table, store_rejects
 
 ORIGIN = "eventlog"
 CHUNK_BYTES = 64 * 1024 * 1024
 BATCH_ROWS = 8192  # rows per Arrow record batch: DuckDB scans batches in parallel
 STDIN = "-"
-REJECT_SAMPLES = 20
 
 
 def open_log(path: str) -> BinaryIO:
@@ -115,72 +114,34 @@ def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
 
 
 def load_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table, run: Run) -> RunCounts:
-    """Parse one chunk in DuckDB and store its rejects, new raw events and staged rows.
-
-    The chunk and its parsed form are Arrow tables that the SQL names as Python variables (DuckDB's
-    replacement scans), not registered views or temp tables: inside the run's transaction every
-    dropped view or table is kept until commit, so a large log would pile up all its chunks.
-    """
+    """Parse one chunk in DuckDB and store its rejects, new raw events and staged rows."""
     with setting(con, "arrow_lossless_conversion", True):  # customData stays JSON, not text
-        parsed_lines = parse_chunk(con, chunk)
-    return store_parsed_lines(con, run, parsed_lines)
+        parsed = parse_chunk(con, chunk)
+    return store_parsed_lines(con, run, parsed)
 
 
-def parse_chunk(con: duckdb.DuckDBPyConnection, load_lines: pa.Table) -> pa.Table:
-    """A chunk of lines parsed and checked by stg_eventlog__lines.sql, which reads `load_lines` by name."""
-    return con.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table()
+def parse_chunk(con: duckdb.DuckDBPyConnection, chunk: pa.Table) -> pa.Table:
+    """A chunk of lines parsed and checked by stg_eventlog__lines.sql (one row per non-blank line)."""
+    with register_table(con, "chunk_lines", chunk):
+        return con.sql(read_sql("ingest", "stg_eventlog__lines")).to_arrow_table()
 
 
-def store_parsed_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed_lines: pa.Table) -> RunCounts:
+def store_parsed_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed: pa.Table) -> RunCounts:
     """Store a parsed chunk: its rejects, its new raw events and their staged rows."""
-    con.execute(
-        """
-        INSERT INTO rejects (ingest_run_id, origin, file, line_no, raw, reason)
-        SELECT ?, ?, p.file, p.line_no, p.raw, p.reason FROM parsed_lines p
-        WHERE p.reason IS NOT NULL
-          -- a line rejected by an earlier run is already kept: re-running a file adds nothing
-          AND NOT EXISTS (SELECT 1 FROM rejects r
-                          WHERE r.file = p.file AND r.line_no = p.line_no AND r.raw = p.raw)
-        """,
-        [run.run_id, ORIGIN],
-    )
-    repeated_lines = find_repeated_lines(con, run, parsed_lines)  # noqa: F841 (read by new_events)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW new_events AS
-        SELECT * FROM parsed_lines
-        WHERE reason IS NULL AND line_no NOT IN (SELECT line_no FROM repeated_lines)
-        """
-    )
-    # The payload is long JSON text that zstd packs best and fastest (the default dictionary+FSST
-    # analysis costs twice the CPU for a bigger file).
-    with setting(con, "force_compression", "zstd"):
-        con.execute(
-            """
-            INSERT INTO raw_events (origin, source, event_id, event_type, occurred_at, payload, ingest_run_id, file, line_no)
-            SELECT ?, source, event_id, event_type, occurred_at, raw, ?, file, line_no FROM new_events
-            """,
-            [ORIGIN, run.run_id],
-        )
-    # the stored keys, for the next chunks (see find_repeated_lines)
-    added = con.execute("INSERT INTO eventlog_seen SELECT hash(source, event_id) FROM new_events").fetchall()[0][0]
-    con.execute("UPDATE eventlog_seen_state SET raw_events = raw_events + ? WHERE run_id = ?", [added, run.run_id])
-    con.execute(read_sql("ingest", "insert_stg_events"), [ORIGIN, run.run_id])
-    records, rejected, valid, loaded, unknown = con.execute(
-        """
-        SELECT (SELECT count(*) FROM parsed_lines),
-               (SELECT count(*) FROM parsed_lines WHERE reason IS NOT NULL),
-               (SELECT count(*) FROM parsed_lines WHERE reason IS NULL),
-               (SELECT count(*) FROM new_events),
-               (SELECT count(*) FROM new_events WHERE kind IS NULL)
-        """
-    ).fetchall()[0]
-    samples = con.execute(
-        "SELECT file, line_no, reason FROM parsed_lines WHERE reason IS NOT NULL ORDER BY line_no LIMIT ?",
-        [REJECT_SAMPLES],
-    ).fetchall()
-    return RunCounts(records=records, loaded=loaded, duplicates=valid - loaded, rejected=rejected,
-                     unknown_types=unknown, reject_samples=samples)
+    params = {"origin": ORIGIN, "run_id": run.run_id}
+    with register_table(con, "parsed_rows", parsed):
+        store_rejects(con, run, ORIGIN)
+        with register_table(con, "repeated_lines", find_repeated_lines(con, run)):
+            run_sql(con, "ingest", "eventlog_create_new_events")
+            # The payload is long JSON text that zstd packs best and fastest (the default
+            # dictionary+FSST analysis costs twice the CPU for a bigger file).
+            with setting(con, "force_compression", "zstd"):
+                loaded = run_sql(con, "ingest", "eventlog_insert_raw_events", params).fetchall()[0][0]
+            # the stored keys, for the next chunks (see find_repeated_lines)
+            run_sql(con, "ingest", "eventlog_add_seen")
+            run_sql(con, "ingest", "eventlog_count_seen", {"added": loaded, "run_id": run.run_id})
+            staged = run_sql(con, "ingest", "eventlog_insert_stg_events", params).fetchall()[0][0]
+        return count_parsed_rows(con, loaded, unknown_types=loaded - staged)
 
 
 # The settings a load changes for a moment; names are SQL, so each has its own statement.
@@ -193,7 +154,7 @@ _SET = {
 @contextmanager
 def setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterator[None]:
     """Run the block with a DuckDB setting changed, then put back what it was."""
-    previous = con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchall()[0][0]
+    previous = run_sql(con, "ingest", "read_setting", {"name": name}).fetchall()[0][0]
     con.execute(_SET[name], [value])
     try:
         yield
@@ -201,49 +162,28 @@ def setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterato
         con.execute(_SET[name], [previous])
 
 
-def find_repeated_lines(con: duckdb.DuckDBPyConnection, run: Run, parsed_lines: pa.Table) -> pa.Table:
-    """The chunk's valid lines whose (source, id) is already stored or appears earlier in the chunk:
-    the first copy wins (earlier lines, files and runs).
+def find_repeated_lines(con: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
+    """The line numbers of the chunk's valid lines (the registered view parsed_rows) whose (source,
+    id) is already stored or appears earlier in the chunk: the first copy wins (earlier lines, files
+    and runs).
 
     Probing raw_events for every chunk would scan all its keys each time. Instead a temp table holds
     a hash of every stored key, built once per run (again if raw_events changed behind our back);
     only the lines whose hash is there are checked against raw_events itself, so a hash collision
     costs a look, never an event.
     """
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS eventlog_seen (h UBIGINT)")
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS eventlog_seen_state (run_id BIGINT, raw_events BIGINT)")
-    fresh = con.execute(
-        """
-        SELECT count(*) FROM eventlog_seen_state
-        WHERE run_id = ? AND raw_events = (SELECT count(*) FROM raw_events)
-        """,
-        [run.run_id],
-    ).fetchall()[0][0]
+    run_sql(con, "ingest", "eventlog_create_seen")
+    run_sql(con, "ingest", "eventlog_create_seen_state")
+    fresh = run_sql(con, "ingest", "eventlog_seen_is_fresh", {"run_id": run.run_id}).fetchall()[0][0]
     if not fresh:
-        con.execute("CREATE OR REPLACE TEMP TABLE eventlog_seen AS SELECT hash(source, event_id) AS h FROM raw_events")
-        con.execute("DELETE FROM eventlog_seen_state")
-        con.execute("INSERT INTO eventlog_seen_state SELECT ?, count(*) FROM raw_events", [run.run_id])
-    repeated = con.sql(
-        """
-        SELECT line_no FROM parsed_lines
-        WHERE reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY source, event_id ORDER BY line_no) > 1
-        """
-    ).to_arrow_table()
-    candidates = con.sql(
-        """
-        SELECT line_no, source, event_id FROM parsed_lines
-        WHERE reason IS NULL AND hash(source, event_id) IN (SELECT h FROM eventlog_seen)
-        """
-    ).to_arrow_table()
+        run_sql(con, "ingest", "eventlog_rebuild_seen")
+        run_sql(con, "ingest", "eventlog_reset_seen_state", {"run_id": run.run_id})
+    repeated = con.sql(read_sql("ingest", "eventlog_repeated_in_chunk")).to_arrow_table()
+    candidates = con.sql(read_sql("ingest", "eventlog_seen_candidates")).to_arrow_table()
     if candidates.num_rows == 0:  # the usual case: raw_events is not read at all
         return repeated
-    stored = con.sql(
-        """
-        SELECT c.line_no FROM candidates c
-        WHERE EXISTS (SELECT 1 FROM raw_events r WHERE r.source = c.source AND r.event_id = c.event_id)
-        """
-    ).to_arrow_table()
+    with register_table(con, "candidates", candidates):
+        stored = con.sql(read_sql("ingest", "eventlog_stored_candidates")).to_arrow_table()
     return pa.concat_tables([repeated, stored])
 
 
@@ -258,8 +198,8 @@ def ingest_event_logs(
     next one on the other: parsing touches no table, so it needs no part of the run's transaction.
     """
     with setting(con, "arrow_lossless_conversion", True):  # customData stays JSON, not text
-        for parsed_lines, nbytes in parse_ahead(con, paths, chunk_bytes):
-            run.counts.add(store_parsed_lines(con, run, parsed_lines))
+        for parsed, nbytes in parse_ahead(con, paths, chunk_bytes):
+            run.counts.add(store_parsed_lines(con, run, parsed))
             if on_progress:
                 on_progress(nbytes)
     return run.counts
@@ -271,7 +211,8 @@ def parse_ahead(
     """(parsed chunk, bytes read) for every chunk of `paths` in order, read and parsed one chunk
     ahead by a thread with its own connection. Its errors are raised here, in order."""
     parser = con.cursor()
-    parser.execute("SET TimeZone = ?", [con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]])
+    timezone = run_sql(con, "ingest", "read_setting", {"name": "TimeZone"}).fetchall()[0][0]
+    parser.execute("SET TimeZone = ?", [timezone])
     done = object()
     queue: Queue = Queue(maxsize=1)
     stop = threading.Event()

@@ -11,13 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
+import pyarrow as pa
 
 from core.db import connect
 from core.errors import WarehouseError
-from core.sql import read_sql
+from core.sql import read_sql, run_sql
+
+REJECT_SAMPLES = 20  # rejects listed at the end of a run (`dora rejects` shows them all)
 
 
 def open_warehouse(path: str | Path, *, read_only: bool = False,
@@ -92,15 +95,55 @@ def finish_run(
 ) -> None:
     """Record the run: inside the run's transaction on success, after the rollback on failure."""
     c = run.counts
-    con.execute(
-        """
-        INSERT INTO ingest_runs (run_id, origin, target, started_at, finished_at, records, loaded,
-                                 duplicates, rejected, unknown_types, outcome, message)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [run.run_id, run.origin, run.target, run.started_at, datetime.now(timezone.utc), c.records,
-         c.loaded, c.duplicates, c.rejected, c.unknown_types, outcome or c.outcome, message],
-    )
+    run_sql(con, "ingest", "insert_ingest_run", {
+        "run_id": run.run_id, "origin": run.origin, "target": run.target, "started_at": run.started_at,
+        "finished_at": datetime.now(timezone.utc), "records": c.records, "loaded": c.loaded,
+        "duplicates": c.duplicates, "rejected": c.rejected, "unknown_types": c.unknown_types,
+        "outcome": outcome or c.outcome, "message": message,
+    })
+
+
+@contextmanager
+def register_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """`table` is queryable as the view `name` on `con` for the duration of the block.
+
+    The SQL files that read such a view say in their header that the caller registers it. DuckDB
+    keeps a dropped view until the transaction commits, and with it whatever the view reads: a run
+    that registered each chunk's table itself would hold every chunk in memory until the end. The
+    view reads a proxy instead, which lets go of the table when the block ends (still zero-copy).
+    """
+    proxy = _ArrowStream(table)
+    con.register(name, proxy)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+        proxy.table = None
+
+
+class _ArrowStream:
+    """An Arrow table as DuckDB scans it (the Arrow PyCapsule stream interface), while it holds one."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table: pa.Table | None = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+def store_rejects(con: duckdb.DuckDBPyConnection, run: Run, origin: str) -> None:
+    """Store the rejected rows of the view `parsed_rows` (registered by the caller) under `origin`;
+    a row already rejected by an earlier run is not stored again."""
+    run_sql(con, "ingest", "insert_rejects", {"run_id": run.run_id, "origin": origin})
+
+
+def count_parsed_rows(con: duckdb.DuckDBPyConnection, loaded: int, unknown_types: int = 0) -> RunCounts:
+    """What loading the view `parsed_rows` (registered by the caller) did: its rows counted, the
+    first rejects as samples. `loaded` valid rows were stored; the other valid ones were duplicates."""
+    records, rejected, valid = run_sql(con, "ingest", "count_parsed_rows").fetchall()[0]
+    samples = run_sql(con, "ingest", "sample_rejects", {"limit": REJECT_SAMPLES}).fetchall()
+    return RunCounts(records=records, loaded=loaded, duplicates=valid - loaded, rejected=rejected,
+                     unknown_types=unknown_types, reject_samples=samples)
 
 
 def snapshot_path(db_path: str | Path) -> Path:

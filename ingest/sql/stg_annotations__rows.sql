@@ -1,6 +1,7 @@
 -- stg_annotations__rows: the rows of one annotations CSV (registered as `annotation_rows`), typed
 -- and validated. Grain: one row per data line of the file. `reason` is NULL for a valid row, else why
 -- it is rejected (the first problem found). An empty service means the whole organisation.
+-- Parameter: $max_name, the longest name allowed (ingest/annotations.py MAX_NAME).
 WITH typed AS (
     SELECT
         file, line_no, raw, field_count, header_count, parse_error,
@@ -21,7 +22,7 @@ validated AS (
             WHEN coalesce(date_text, '') = '' THEN 'date is empty'
             WHEN starts_on IS NULL THEN 'date "' || date_text || '" is not a date (YYYY-MM-DD)'
             WHEN coalesce(name, '') = '' THEN 'name is empty'
-            WHEN length(name) > 200 THEN 'name is longer than 200 characters'
+            WHEN length(name) > $max_name THEN 'name is longer than ' || $max_name || ' characters'
             -- a name that is all digits would be taken for an id by `dora annotate remove`
             WHEN regexp_full_match(name, '\d+') THEN 'name "' || name || '" is only digits; use words'
         END AS reason

@@ -1,5 +1,6 @@
--- stg_eventlog__lines: one row per non-blank line of the event-log chunk in `load_lines`,
--- parsed and validated in bulk. `reason` is NULL for a valid CDEvent, else why the line is rejected.
+-- stg_eventlog__lines: one row per non-blank line of the event-log chunk in `chunk_lines` (a view
+-- registered by the caller: file, line_no, raw, decode_error), parsed and validated in bulk.
+-- `reason` is NULL for a valid CDEvent, else why the line is rejected.
 -- A structured CloudEvent is unwrapped to the CDEvent in its `data`. `kind` is NULL for event types
 -- the metrics do not use (kept raw, ignored). Every timestamp is RFC 3339 with an offset, stored UTC.
 -- Speed: every JSON function parses its whole input again, and each path costs on every line, so a
@@ -9,7 +10,7 @@
 WITH lines AS (
     -- trim() with a character list decodes the whole line: call it only where it can matter
     SELECT file, line_no, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS raw, decode_error
-    FROM load_lines
+    FROM chunk_lines
     WHERE CASE WHEN starts_with(raw, '{') THEN true ELSE trim(raw, chr(13) || chr(32) || chr(9)) <> '' END
 ),
 unwrapped AS (
