@@ -1,14 +1,18 @@
 """The event-log ingestor (contract §1): what is loaded, what is rejected and why, and re-runs."""
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from tools import cdevents as c
 from dora.jobs import run_eventlog_ingest
 from ingest.eventlog import ingest_event_logs, read_line_chunks
+from ingest.warehouse import register_table
 
 T0 = "2026-03-02T10:00:00Z"
 
@@ -259,3 +263,20 @@ def test_stage_columns_from_customdata(wh):
     assert wh.rows("""SELECT merged_at::VARCHAR, additions, deletions, author, title, commit_sha
                       FROM stg_events WHERE kind = 'change_merged'""") == [
         ("2026-03-01 11:59:00+00", 10, 3, "ana", "Fix", "fff")]
+
+
+def test_a_registered_table_is_let_go_when_its_block_ends_inside_a_transaction():
+    # DuckDB keeps a dropped view until commit: a run must not hold every chunk it registered.
+    con = duckdb.connect()
+    con.execute("BEGIN TRANSACTION")
+    before = pa.total_allocated_bytes()
+    chunk = pa.table({"raw": pa.array([f"line {i}" for i in range(100_000)])})
+    assert pa.total_allocated_bytes() > before
+    with register_table(con, "chunk_lines", chunk):
+        assert con.execute("SELECT count(*), max(raw) FROM chunk_lines").fetchall() == [(100_000, "line 99999")]
+    del chunk
+    gc.collect()
+    assert pa.total_allocated_bytes() == before
+    with pytest.raises(duckdb.CatalogException):
+        con.execute("SELECT * FROM chunk_lines").fetchall()
+    con.execute("COMMIT")
