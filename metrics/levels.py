@@ -16,18 +16,8 @@ from metrics.build import MetricSettings
 from metrics.filters import Filters, check_grain, choose_services, environment_group
 from metrics.registry import LEVEL_REPORTS, LEVELS
 
-__all__ = ["LEVELS", "METRIC_LABELS", "REPORTS", "query_levels"]
+__all__ = ["LEVELS", "REPORTS", "query_levels"]
 REPORTS = LEVEL_REPORTS  # the DORA reports with levels (metrics.registry.LEVEL_TIERS)
-# `dora levels`: the terminal table's column headers, in its column order, by registry id. Short,
-# lower-case headers of their own so six metrics fit one terminal line (tests/test_levels.py).
-METRIC_LABELS = {
-    "deployment_frequency": "deploy frequency",
-    "lead_time": "lead time",
-    "change_failure_rate": "change fail rate",
-    "failed_deployment_recovery_time": "deploy recovery",
-    "incident_recovery_time": "incident recovery",
-    "deployment_rework_rate": "rework rate",
-}
 
 
 def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,

@@ -7,10 +7,9 @@ append-only event log. Also here: the reads an incremental pass needs from what 
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +18,7 @@ from core.sql import read_sql, run_sql
 from ingest.github.link import DeploymentRef, link_shipped_commits, match_services
 from ingest.github.normalise import Record, Reject
 from ingest.github.settings import ORIGIN, RepoSettings
-from ingest.warehouse import Run
+from ingest.warehouse import Run, register_table
 
 # The staging model of each stream that stages anything (commits are only kept raw, for the linker).
 STAGING_MODELS = {
@@ -48,16 +47,6 @@ class SaveCounts:
     replaced: int = 0    # keys stored before: replaced by the current version
     rejected: int = 0
     reject_samples: list[tuple[str, int | None, str]] = field(default_factory=list)
-
-
-@contextmanager
-def register_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
-    """`table` is queryable as `name` on `con` for the duration of the block."""
-    con.register(name, table)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 def staging_params(repo: RepoSettings, environment: str) -> dict[str, Any]:
