@@ -78,13 +78,16 @@ def deployed(
     deployment_id: str | None = None, commit: str | None = None, repository: str | None = None,
     changes: list[str] | None = None, started_at: datetime | None = None,
     unplanned: bool | None = None, source: str = DEFAULT_SOURCE, kind: str = "service.deployed",
+    traffic_percent: float | None = None,
 ) -> dict[str, Any]:
-    """A service finished rolling out to an environment."""
+    """A service rolled out (or one stage further, `kind="service.upgraded"`) to an environment;
+    `traffic_percent` is the share of its traffic served after this event (absent = 100)."""
     return make_event(
         kind, id=id, at=at, subject_id=service, source=source,
         content={"environment": {"id": environment}, "artifactId": f"pkg:generic/{service}@{commit or 'unknown'}"},
         custom={"deployment_id": deployment_id, "commit": commit, "repository": repository,
-                "changes": changes, "started_at": started_at, "unplanned": unplanned},
+                "changes": changes, "started_at": started_at, "unplanned": unplanned,
+                "traffic_percent": traffic_percent},
     )
 
 
@@ -122,9 +125,9 @@ def incident_detected(
     *, id: str, at: datetime | str, incident: str, service: str | None,
     environment: str = "production", severity: str | None = None,
     caused_by_deployment: str | None = None, caused_by_commit: str | None = None,
-    source: str = DEFAULT_SOURCE, kind: str = "incident.detected",
+    source: str = DEFAULT_SOURCE, kind: str = "incident.detected", caused_by_change: str | None = None,
 ) -> dict[str, Any]:
-    """An incident started (detected or reported)."""
+    """An incident started (detected or reported); name at most one explicit cause."""
     content: dict[str, Any] = {"environment": {"id": environment}}
     if service:
         content["service"] = {"id": service}
@@ -133,7 +136,7 @@ def incident_detected(
     return make_event(
         kind, id=id, at=at, subject_id=incident, source=source, content=content,
         custom={"severity": severity, "caused_by_deployment": caused_by_deployment,
-                "caused_by_commit": caused_by_commit},
+                "caused_by_change": caused_by_change, "caused_by_commit": caused_by_commit},
     )
 
 

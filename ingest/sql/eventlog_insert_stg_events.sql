@@ -7,13 +7,15 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, traffic_percent,
+    caused_by_change, cause_rule
 )
 SELECT
     $origin, source, event_id, $run_id, kind, predicate, occurred_at, subject_id, service,
     environment, deployment_id, commit_sha, repository, change_ids, NULL, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, traffic_percent,
+    caused_by_change, cause_rule
 FROM new_events
 WHERE kind IS NOT NULL

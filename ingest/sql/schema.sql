@@ -77,7 +77,26 @@ CREATE TABLE IF NOT EXISTS stg_events (
     task_name              VARCHAR,
     pipeline_run_id        VARCHAR,
     outcome                VARCHAR,
-    custom_data            JSON
+    custom_data            JSON,
+    traffic_percent        DOUBLE,            -- deployments: share of traffic served after this event,
+                                              -- 0..100; NULL = 100 (the whole environment)
+    caused_by_change       VARCHAR,           -- incident starts: the change named as the cause
+    cause_rule             VARCHAR            -- incident starts: the rule that read the explicit cause
+                                              -- ('event field' for the event log); NULL = none named
+);
+-- Warehouses made before definitions version 2 get the new columns in place (NULL until their rows
+-- are staged again: the event log's by its next ingest run, GitHub's by its next sync).
+ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS traffic_percent DOUBLE;
+ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS caused_by_change VARCHAR;
+ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS cause_rule VARCHAR;
+
+-- The version of the staging rules each origin's stg_events rows were made with. When a source's
+-- rules change, its rows are staged again from raw_events (payloads are kept unchanged for this).
+-- Grain: one row per origin.
+CREATE TABLE IF NOT EXISTS staging_versions (
+    origin        VARCHAR PRIMARY KEY,
+    version       INTEGER NOT NULL,
+    staged_at     TIMESTAMPTZ NOT NULL
 );
 
 -- What the last build of facts and metrics was made from, so readers can tell it is current.

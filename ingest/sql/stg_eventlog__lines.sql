@@ -46,7 +46,8 @@ fields AS (
             '$.customData.caused_by_deployment', '$.customData.caused_by_commit',            -- 20..21
             '$.subject.content.pipelineName', '$.subject.content.taskName',                  -- 22..23
             '$.subject.content.pipelineRun.id', '$.subject.content.outcome',                 -- 24..25
-            '$.customData.service', '$.subject.content.repository.id'                        -- 26..27
+            '$.customData.service', '$.subject.content.repository.id',                       -- 26..27
+            '$.customData.caused_by_change'                                                  -- 28
         ])) END AS f
     FROM events
 ),
@@ -56,7 +57,8 @@ members AS (
         -- customData and the members whose JSON type is checked, as JSON
         CASE WHEN f IS NOT NULL THEN json_extract(ev, [
             '$.customData', '$.customData.changes', '$.customData.unplanned',                -- 1..3
-            '$.customData.additions', '$.customData.deletions'                               -- 4..5
+            '$.customData.additions', '$.customData.deletions',                              -- 4..5
+            '$.customData.traffic_percent'                                                   -- 6
         ]) END AS j,
         -- a context.id can only be read from an object in an object: look closer only without one
         CASE WHEN f IS NOT NULL AND f[1] IS NULL THEN json_type(ev, ['$', '$.context']) END AS shape
@@ -70,6 +72,9 @@ typed AS (
         json_type(j[3]) AS unplanned_type,
         json_type(j[4]) AS additions_type,
         json_type(j[5]) AS deletions_type,
+        json_type(j[6]) AS traffic_type,
+        -- the explicit causes an incident names (an empty string names none)
+        list_filter([nullif(f[20], ''), nullif(f[28], ''), nullif(f[21], '')], lambda x: x IS NOT NULL) AS causes,
         regexp_extract(f[3], '^dev\.cdevents\.([a-z]+)\.([a-z]+)\.0\.[0-9]+\.[0-9]+', ['subject', 'predicate']) AS t,
         -- context.timestamp, started_at, first_commit_at, opened_at, first_review_at, merged_at
         [TRY_CAST(f[4] AS TIMESTAMPTZ), TRY_CAST(f[11] AS TIMESTAMPTZ), TRY_CAST(f[13] AS TIMESTAMPTZ),
@@ -132,6 +137,12 @@ checked AS (
                 THEN 'customData.additions is not a whole number'
             WHEN deletions_type IS NOT NULL AND deletions_type NOT IN ('UBIGINT', 'BIGINT', 'NULL')
                 THEN 'customData.deletions is not a whole number'
+            WHEN kind = 'deployment' AND traffic_type IS NOT NULL AND traffic_type <> 'NULL'
+                 AND (traffic_type NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+                      OR NOT TRY_CAST(j[6]::VARCHAR AS DOUBLE) BETWEEN 0 AND 100)
+                THEN 'customData.traffic_percent is not a number from 0 to 100'
+            WHEN kind LIKE 'incident_%' AND len(causes) > 1
+                THEN 'an incident names at most one cause: customData has more than one of caused_by_deployment, caused_by_change, caused_by_commit'
         END AS reason
     FROM classified
 )
@@ -162,11 +173,17 @@ SELECT
     f[17] AS author,
     f[18] AS title,
     f[19] AS severity,
-    f[20] AS caused_by_deployment,
-    f[21] AS caused_by_commit,
+    -- an incident's explicit cause (on its start, or added by its resolution); '' names none
+    CASE WHEN kind LIKE 'incident_%' THEN nullif(f[20], '') END AS caused_by_deployment,
+    CASE WHEN kind LIKE 'incident_%' THEN nullif(f[21], '') END AS caused_by_commit,
     f[22] AS pipeline_name,
     f[23] AS task_name,
     f[24] AS pipeline_run_id,
     f[25] AS outcome,
-    j[1] AS custom_data
+    j[1] AS custom_data,
+    -- JSON null is absent: NULL, read as 100 (the whole environment)
+    CASE WHEN kind = 'deployment' AND traffic_type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+         THEN TRY_CAST(j[6]::VARCHAR AS DOUBLE) END AS traffic_percent,
+    CASE WHEN kind LIKE 'incident_%' THEN nullif(f[28], '') END AS caused_by_change,
+    CASE WHEN kind LIKE 'incident_%' AND len(causes) > 0 THEN 'event field' END AS cause_rule
 FROM checked
