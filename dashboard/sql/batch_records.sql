@@ -13,5 +13,5 @@ WHERE b.environment = $environment
           WHEN 'lines' THEN b.lines_bucket
           WHEN 'cadence' THEN b.cadence_bucket
       END = $bucket
-  AND date_trunc($grain, b.finished_at AT TIME ZONE $timezone)::DATE = $period_start
+  AND period_start_of(local_day(b.finished_at, $timezone), $grain) = $period_start
 ORDER BY b.failed DESC, b.finished_at, d.deployment_id

@@ -4,7 +4,7 @@ SELECT finding, count(*) AS count
 FROM dq_findings
 WHERE (environment IS NULL OR environment = $environment)
   AND ($services IS NULL OR list_contains($services, service))
-  AND ($from_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE >= $from_date)
-  AND ($to_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE <= $to_date)
+  AND ($from_date IS NULL OR occurred_at IS NULL OR local_day(occurred_at, $timezone) >= $from_date)
+  AND ($to_date IS NULL OR occurred_at IS NULL OR local_day(occurred_at, $timezone) <= $to_date)
 GROUP BY finding
 ORDER BY count DESC, finding

@@ -7,8 +7,8 @@ FROM dq_findings
 WHERE (environment IS NULL OR environment = $environment)
   AND ($finding IS NULL OR finding = $finding)
   AND ($services IS NULL OR list_contains($services, service))
-  AND ($from_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE >= $from_date)
-  AND ($to_date IS NULL OR occurred_at IS NULL OR (occurred_at AT TIME ZONE $timezone)::DATE <= $to_date)
+  AND ($from_date IS NULL OR occurred_at IS NULL OR local_day(occurred_at, $timezone) >= $from_date)
+  AND ($to_date IS NULL OR occurred_at IS NULL OR local_day(occurred_at, $timezone) <= $to_date)
 QUALIFY $per_finding IS NULL
      OR row_number() OVER (PARTITION BY finding ORDER BY occurred_at DESC NULLS LAST, entity_id) <= $per_finding
 ORDER BY finding, occurred_at DESC NULLS LAST, entity_id

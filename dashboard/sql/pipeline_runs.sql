@@ -6,5 +6,5 @@ SELECT run_id, pipeline_name, service,
        started_at, finished_at, outcome, duration_minutes, ci_minutes, stopped_stage, stop_outcome
 FROM fct_pipeline_runs
 WHERE ($service = 'all' OR service = $service)
-  AND date_trunc($grain, coalesce(started_at, finished_at) AT TIME ZONE $timezone)::DATE = $period_start
+  AND period_start_of(local_day(coalesce(started_at, finished_at), $timezone), $grain) = $period_start
 ORDER BY ci_minutes DESC NULLS LAST, duration_minutes DESC NULLS LAST, run_id

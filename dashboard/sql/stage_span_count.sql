@@ -4,5 +4,5 @@ SELECT count(*) AS changes
 FROM fct_change_stages
 WHERE environment = $environment
   AND ($services IS NULL OR list_contains($services, service))
-  AND ($from_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE >= $from_date)
-  AND ($to_date IS NULL OR (delivered_at AT TIME ZONE $timezone)::DATE <= $to_date)
+  AND ($from_date IS NULL OR local_day(delivered_at, $timezone) >= $from_date)
+  AND ($to_date IS NULL OR local_day(delivered_at, $timezone) <= $to_date)
