@@ -124,7 +124,7 @@ def main() -> None:
     for label, calls, charged, seconds, cpu, records, _ in rows:
         print(f"| {label} | {calls} | {charged} | {calls / streams:.1f} | {seconds:.1f} s | {cpu:.1f} s | {records} |")
     print()
-    backfill = rows[0][5]
+    backfill = rows[0][6]
     pr_calls = backfill.get("graphql:PullRequests", 0)
     print(f"PR calls in the backfill: {pr_calls} = {1000 * pr_calls / args.prs:.1f} per 1,000 merged PRs "
           f"(first-commit and first-review times included; target ≤ 15)")
