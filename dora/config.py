@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from core.errors import ConfigError
 from dora import config_schema as schema
+from ingest.eventlog import TimeBounds
 from ingest.github import GitHubSettings, RepoSettings
 from metrics.build import MetricSettings
 
@@ -31,6 +32,7 @@ class Config:
     db_path: Path
     metrics: MetricSettings
     eventlog_paths: list[str]
+    eventlog_bounds: TimeBounds = field(default_factory=TimeBounds)  # [eventlog] earliest, max_future_hours
     github: GitHubSettings = field(default_factory=GitHubSettings)  # [github]: docs/github.md
     file: schema.DoraToml = field(default_factory=schema.DoraToml)  # the file's tables, validated
 
@@ -69,6 +71,7 @@ def load_config(
         doc = schema.read_file(data)
         metrics = schema.to_metric_settings(doc)
         github = schema.to_github_settings(doc, metrics)
+        eventlog_bounds = schema.to_time_bounds(doc)
     except schema.InvalidSettings as exc:
         raise ConfigError(describe_problems(exc.problems, path, text, data)) from None
     return Config(
@@ -76,6 +79,7 @@ def load_config(
         db_path=Path(db_flag or env.get("DORA_DB") or doc.warehouse.path or DEFAULT_DB),
         metrics=metrics,
         eventlog_paths=list(doc.eventlog.paths or []),
+        eventlog_bounds=eventlog_bounds,
         github=github,
         file=doc,
     )

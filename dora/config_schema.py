@@ -1,7 +1,7 @@
 """dora.toml's schema: every section and key, its type and what a valid value is, in one place.
 
 `validate_file` checks a parsed file against it and converts it to the plain settings the layers
-below take (MetricSettings, GitHubSettings). Defaults are not repeated here: a key left out is None
+below take (MetricSettings, GitHubSettings, TimeBounds). Defaults are not repeated here: a key left out is None
 and the settings' own default applies. Each field's description says what a value must be; any
 invalid value is reported as "<key> must be <description>". Problems are raised as InvalidSettings,
 each with its key path in the file, for dora/config.py to name the file, the key and its line.
@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import typing
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from core.errors import ConfigError
+from ingest.eventlog import TimeBounds
 from ingest.github import DEPLOYMENT_SOURCES, ClientSettings, GitHubSettings, RepoSettings, ServiceRule
 from metrics.build import MetricSettings
 from metrics.registry import LEVEL_REPORTS
@@ -79,6 +81,22 @@ class MetricsSection(Section):
 
 class EventlogSection(Section):
     paths: list[str] | None = setting("a list of file paths or globs")
+    earliest: date | None = setting('a date, e.g. "2000-01-01" (earlier timestamps are rejected)')
+    max_future_hours: float | None = setting(
+        "a number of hours ≥ 0 (timestamps further after the moment of loading are rejected)", ge=0)
+
+    @field_validator("earliest", mode="before")
+    @classmethod
+    def read_date(cls, value: Any) -> Any:
+        # TOML has dates (earliest = 2000-01-01), but a quoted "2000-01-01" is what people write
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f'must be a date, e.g. "2000-01-01" (got {value!r})') from None
+        if isinstance(value, datetime):
+            raise ValueError(f'must be a date without a time, e.g. "2000-01-01" (got {value.isoformat()})')
+        return value
 
 
 class LevelsSection(Section):
@@ -249,6 +267,11 @@ def to_metric_settings(doc: DoraToml) -> MetricSettings:
     """[metrics] and [levels] as MetricSettings."""
     levels = {"levels_report": doc.levels.report} if doc.levels.report else {}
     return MetricSettings(**_given(doc.metrics, MetricsSection.model_fields), **levels)
+
+
+def to_time_bounds(doc: DoraToml) -> TimeBounds:
+    """[eventlog] earliest and max_future_hours as the event log's TimeBounds."""
+    return TimeBounds(**_given(doc.eventlog, ("earliest", "max_future_hours")))
 
 
 def _strip(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from dora.cli.base import EXIT_REJECTS, common_options, connect
 from dora.cli.output import echo_reject_samples, report_counts
 from dora.cli.sources import Reporter, choose_repositories, finish, read_token, run_options, source_options
 from dora.config import Config
-from dora.jobs import run_eventlog_ingest
+from dora.jobs import run_job
 from dora.jobs_context import run_survey_ingest
 from dora.nightly import run_nightly
 from ingest import eventlog
@@ -28,7 +28,8 @@ def ingest() -> None:
 @click.argument("files", nargs=-1, required=True)
 @common_options
 def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
-    """Load CDEvents JSON Lines files (`-` for stdin; `.gz` files are read as gzip).
+    """Load CDEvents JSON Lines files (`-` or /dev/stdin for stdin, or a pipe such as <(cmd); `.gz`
+    files are read as gzip). A file with no lines is reported, not an error.
 
     The run is one transaction: it lands whole or not at all. Re-loading a file changes nothing.
     Bad lines are rejected with file, line number, raw text and reason; valid lines still load.
@@ -39,15 +40,22 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
       cat deploys.jsonl | dora ingest events - --db /var/lib/dora/dora.duckdb
     """
     for f in files:
-        if f != "-" and not Path(f).is_file():
+        # a pipe such as <(zcat log.gz) (/dev/fd/63) or /dev/stdin is read as a stream, like `-`
+        if f != "-" and not (Path(f).is_file() or Path(f).is_fifo() or Path(f).is_char_device()):
             raise click.BadParameter(f"{f} is not a file", param_hint="FILES")
-    total = sum(os.path.getsize(f) for f in files if f != "-" and not f.endswith(".gz"))
+    total = sum(os.path.getsize(f) for f in files if f != "-" and Path(f).is_file() and not f.endswith(".gz"))
     con = connect(config)
     show_bar = not quiet and sys.stderr.isatty() and total > 0
+    notices: list[str] = []
     with click.progressbar(length=total, label="Loading", file=sys.stderr,
                            hidden=not show_bar) as bar:
-        run = run_eventlog_ingest(con, config.db_path, list(files), config.metrics, on_progress=bar.update,
-                                  chunk_bytes=chunk_bytes_from_env())
+        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files),
+                         lambda run: eventlog.ingest_event_logs(
+                             con, list(files), run, bar.update, chunk_bytes_from_env(),
+                             bounds=config.eventlog_bounds, on_notice=notices.append))
+    if not quiet:
+        for notice in notices:
+            click.echo(notice, err=True)
     report_run(run, quiet)
     if run.counts.rejected:
         sys.exit(EXIT_REJECTS)

@@ -1,12 +1,14 @@
 -- stg_eventlog__lines: one row per non-blank line of the event-log chunk in `chunk_lines` (a view
 -- registered by the caller: file, line_no, raw, decode_error), parsed and validated in bulk.
--- `reason` is NULL for a valid CDEvent, else why the line is rejected.
+-- `reason` is NULL for a valid CDEvent, else why the line is rejected, in plain words.
 -- A structured CloudEvent is unwrapped to the CDEvent in its `data`. `kind` is NULL for event types
 -- the metrics do not use (kept raw, ignored). Every timestamp is RFC 3339 with an offset, stored UTC.
+-- Parameters (the plausible times, contract §1): $earliest_at, $latest_at (TIMESTAMPTZ: a time
+-- before or after is rejected), $earliest_text, $latest_text (how the reasons name them).
 -- Speed: every JSON function parses its whole input again, and each path costs on every line, so a
 -- usual line is parsed twice (the strings we read; the customData members whose JSON type we check),
 -- each with a list of paths. The rare lines that need more (a CloudEvent wrapper, no context.id,
--- not JSON) pay for it in CASE branches that only they enter.
+-- not JSON, a timestamp not in the usual spelling) pay for it in CASE branches that only they enter.
 WITH lines AS (
     -- trim() with a character list decodes the whole line: call it only where it can matter
     SELECT file, line_no, CASE WHEN ends_with(raw, chr(13)) THEN rtrim(raw, chr(13)) ELSE raw END AS raw, decode_error
@@ -77,15 +79,22 @@ typed AS (
         list_filter([nullif(f[20], ''), nullif(f[28], ''), nullif(f[21], '')], lambda x: x IS NOT NULL) AS causes,
         regexp_extract(f[3], '^dev\.cdevents\.([a-z]+)\.([a-z]+)\.0\.[0-9]+\.[0-9]+', ['subject', 'predicate']) AS t,
         -- context.timestamp, started_at, first_commit_at, opened_at, first_review_at, merged_at
-        [TRY_CAST(f[4] AS TIMESTAMPTZ), TRY_CAST(f[11] AS TIMESTAMPTZ), TRY_CAST(f[13] AS TIMESTAMPTZ),
-         TRY_CAST(f[14] AS TIMESTAMPTZ), TRY_CAST(f[15] AS TIMESTAMPTZ), TRY_CAST(f[16] AS TIMESTAMPTZ)] AS ts,
-        -- RFC 3339 requires an offset; a bare local time would be silently read as UTC otherwise.
-        -- Absent is fine here (a missing context.timestamp is caught before). The GLOB is the usual
-        -- spelling, and a cheap subset of the pattern; anything else meets the pattern itself.
+        [f[4], f[11], f[13], f[14], f[15], f[16]] AS tx,
+        -- each as an instant, NULL unless RFC 3339 with an offset (a bare local time would be
+        -- silently read as UTC) and a real instant (no 30 February). The GLOB is the usual spelling,
+        -- cast as it is; anything else meets the grammar first, then is upper-cased (a `t` or `z` is
+        -- valid RFC 3339, which DuckDB does not read), and a leap second :60 becomes the next second.
+        -- Hour 24 (ISO 8601's end of day, which DuckDB reads) is not RFC 3339.
         list_transform([f[4], f[11], f[13], f[14], f[15], f[16]], lambda x:
-            CASE WHEN x IS NULL OR x GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' THEN true
-                 ELSE regexp_matches(x, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$')
-            END) AS ts_shape
+            CASE WHEN x IS NULL THEN NULL
+                 WHEN x GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'
+                 THEN CASE WHEN substr(x, 12, 2) < '24' THEN TRY_CAST(x AS TIMESTAMPTZ) END
+                 WHEN NOT regexp_matches(x, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-5][0-9])$')
+                 THEN NULL
+                 WHEN substr(x, 18, 2) = '60'
+                 THEN TRY_CAST(upper(substr(x, 1, 17) || '59' || substr(x, 20)) AS TIMESTAMPTZ) + INTERVAL 1 SECOND
+                 ELSE TRY_CAST(upper(x) AS TIMESTAMPTZ)
+            END) AS ts
     FROM members
 ),
 classified AS (
@@ -100,10 +109,17 @@ classified AS (
             WHEN 'incident.resolved' THEN 'incident_resolved'
             ELSE CASE t.subject WHEN 'pipelinerun' THEN 'pipelinerun' WHEN 'taskrun' THEN 'taskrun' END
         END AS kind,
-        -- each timestamp: absent, or RFC 3339 and a real instant (no 30 February)
-        [f[4] IS NULL OR (ts_shape[1] AND ts[1] IS NOT NULL), f[11] IS NULL OR (ts_shape[2] AND ts[2] IS NOT NULL),
-         f[13] IS NULL OR (ts_shape[3] AND ts[3] IS NOT NULL), f[14] IS NULL OR (ts_shape[4] AND ts[4] IS NOT NULL),
-         f[15] IS NULL OR (ts_shape[5] AND ts[5] IS NOT NULL), f[16] IS NULL OR (ts_shape[6] AND ts[6] IS NOT NULL)] AS ts_ok
+        CASE WHEN kind IN ('deployment', 'rollback') THEN f[5] ELSE coalesce(f[7], f[26]) END AS service,
+        -- why each timestamp is not a plausible instant (NULL: absent or fine), e.g. a clock left
+        -- at 1970 or a year typed 2099: such a line would skew every figure it touches
+        list_transform(tx, lambda x, i:
+            CASE WHEN x IS NULL THEN NULL
+                 WHEN ts[i] IS NULL THEN 'is not an RFC 3339 timestamp with an offset'
+                 WHEN substr(x, -6, 1) IN ('+', '-') AND substr(x, -5) > '14:00'
+                 THEN 'has an offset beyond ±14:00, which no place on Earth uses'
+                 WHEN ts[i] < $earliest_at THEN 'is before ' || $earliest_text || ': not a plausible time'
+                 WHEN ts[i] > $latest_at THEN 'is after ' || $latest_text || ': not a plausible time'
+            END) AS ts_problem
     FROM typed
 ),
 checked AS (
@@ -111,7 +127,9 @@ checked AS (
         CASE
             WHEN decode_error THEN 'not valid UTF-8'
             WHEN NOT is_json THEN 'not valid JSON'
-            WHEN ev_type <> 'OBJECT' THEN 'not a CDEvent: the line is a JSON ' || lower(ev_type) || ', not an object'
+            WHEN ev_type <> 'OBJECT' THEN 'not a CDEvent: the line is a JSON ' || CASE ev_type
+                WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'true or false'
+                WHEN 'NULL' THEN 'null' ELSE 'number' END || ', not an object'
             WHEN context_type IS NULL THEN 'not a CDEvent: no "context" object'
             WHEN context_type <> 'OBJECT' THEN 'not a CDEvent: "context" is not an object'
             WHEN coalesce(f[1], '') = '' THEN 'not a CDEvent: missing context.id'
@@ -119,16 +137,21 @@ checked AS (
             WHEN coalesce(f[3], '') = '' THEN 'not a CDEvent: missing context.type'
             WHEN NOT regexp_matches(f[3], '^dev\.cdevents(x)?\.[A-Za-z0-9_-]+\.') THEN 'not a CDEvent: context.type "' || f[3] || '" is not dev.cdevents.*'
             WHEN f[4] IS NULL THEN 'not a CDEvent: missing context.timestamp'
-            WHEN NOT ts_ok[1] THEN 'context.timestamp "' || f[4] || '" is not an RFC 3339 timestamp with an offset'
+            WHEN ts_problem[1] IS NOT NULL THEN 'context.timestamp "' || f[4] || '" ' || ts_problem[1]
             WHEN kind IS NOT NULL AND coalesce(f[5], '') = '' THEN t.subject || '.' || t.predicate || ' needs subject.id'
             WHEN kind IN ('deployment', 'rollback', 'incident_started') AND coalesce(f[6], '') = ''
                 THEN t.subject || '.' || t.predicate || ' needs subject.content.environment.id'
             WHEN kind IS NULL THEN NULL
-            WHEN NOT ts_ok[2] THEN 'customData.started_at is not an RFC 3339 timestamp with an offset'
-            WHEN NOT ts_ok[3] THEN 'customData.first_commit_at is not an RFC 3339 timestamp with an offset'
-            WHEN NOT ts_ok[4] THEN 'customData.opened_at is not an RFC 3339 timestamp with an offset'
-            WHEN NOT ts_ok[5] THEN 'customData.first_review_at is not an RFC 3339 timestamp with an offset'
-            WHEN NOT ts_ok[6] THEN 'customData.merged_at is not an RFC 3339 timestamp with an offset'
+            -- the name is the organisation's totals in every report: a service called so would vanish in them
+            WHEN service = 'all' THEN 'the service name "all" is reserved for the totals of every service: '
+                || CASE WHEN kind IN ('deployment', 'rollback') THEN 'subject.id'
+                        WHEN f[7] IS NOT NULL THEN 'subject.content.service.id' ELSE 'customData.service' END
+                || ' must name another service'
+            WHEN ts_problem[2] IS NOT NULL THEN 'customData.started_at "' || f[11] || '" ' || ts_problem[2]
+            WHEN ts_problem[3] IS NOT NULL THEN 'customData.first_commit_at "' || f[13] || '" ' || ts_problem[3]
+            WHEN ts_problem[4] IS NOT NULL THEN 'customData.opened_at "' || f[14] || '" ' || ts_problem[4]
+            WHEN ts_problem[5] IS NOT NULL THEN 'customData.first_review_at "' || f[15] || '" ' || ts_problem[5]
+            WHEN ts_problem[6] IS NOT NULL THEN 'customData.merged_at "' || f[16] || '" ' || ts_problem[6]
             WHEN changes_type IS NOT NULL AND changes_type NOT IN ('ARRAY', 'NULL')
                 THEN 'customData.changes is not a list of change ids'
             WHEN unplanned_type IS NOT NULL AND unplanned_type NOT IN ('BOOLEAN', 'NULL')
@@ -154,7 +177,7 @@ SELECT
     t.predicate AS predicate,
     ts[1] AS occurred_at,
     f[5] AS subject_id,
-    CASE WHEN kind IN ('deployment', 'rollback') THEN f[5] ELSE coalesce(f[7], f[26]) END AS service,
+    service,
     f[6] AS environment,
     CASE WHEN kind = 'deployment' THEN coalesce(f[8], f[1]) END AS deployment_id,
     f[9] AS commit_sha,
