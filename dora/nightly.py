@@ -27,6 +27,7 @@ from github import BadCredentialsException, GithubException, UnknownObjectExcept
 
 from core.errors import InputError
 from core.sql import run_sql
+from dora.jobs import Interrupted, deferred_interrupts, is_interrupt, publish_uninterrupted
 from ingest import eventlog
 from ingest import github as gh
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
@@ -203,6 +204,8 @@ def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_even
                 on_event({"event": "progress", "source": pattern, "done": i, "total": len(files)})
             finish_run(con, run)
     except Exception as exc:  # one source's failure never stops the others; it is reported
+        if is_interrupt(exc):
+            raise  # Ctrl-C stops the whole job (run_nightly says what was kept), it is no source's failure
         _record_failed(con, run, str(exc))
         result.outcome, result.message = "failed", str(exc)
     c = run.counts
@@ -398,6 +401,8 @@ def ingest_github_repository(
             finish_run(con, run)
         result.outcome = "rejects" if result.rejected else "ok"
     except Exception as exc:  # reported, recorded; the other repositories still run
+        if is_interrupt(exc):
+            raise
         error = exc
         result.outcome, result.message = "failed", describe_error(exc, repo)
         _record_failed(con, run, result.message)
@@ -457,8 +462,11 @@ def build_and_publish(con: duckdb.DuckDBPyConnection, db_path: Path, settings: M
         with transaction(con):
             build_metrics(con, settings)
     except Exception as exc:
+        if is_interrupt(exc):
+            raise
         return f"metric build failed: {exc}"
-    publish_snapshot(con, db_path)
+    with deferred_interrupts():
+        publish_snapshot(con, db_path)
     return None
 
 
@@ -468,15 +476,32 @@ def run_nightly(
     options: RunOptions = RunOptions(), on_event: Event = lambda e: None,
     api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
 ) -> NightlyResult:
-    """Every source, then the metric build and the snapshot. Never raises for a source's failure."""
+    """Every source, then the metric build and the snapshot. Never raises for a source's failure;
+    Ctrl-C raises Interrupted, saying what was kept (each source commits on its own)."""
     gh.ensure_sync_tables(con)
+    last_run_before = run_sql(con, "dora", "last_run_id").fetchall()[0][0]
     results: list[SourceResult] = []
-    for pattern in eventlog_paths:
-        result = ingest_eventlog_source(con, pattern, on_event)
-        results.append(result)
-        on_event({"event": "source_done", "result": result})
-    if github and github.repositories:
-        results += run_github_sources(con, github, token or "", settings, options, on_event, api_factory)
-    message = build_and_publish(con, db_path, settings)
+    try:
+        for pattern in eventlog_paths:
+            result = ingest_eventlog_source(con, pattern, on_event)
+            results.append(result)
+            on_event({"event": "source_done", "result": result})
+        if github and github.repositories:
+            results += run_github_sources(con, github, token or "", settings, options, on_event, api_factory)
+        message = build_and_publish(con, db_path, settings)
+    except BaseException as exc:
+        if not is_interrupt(exc):
+            raise
+        raise nightly_interrupted(con, db_path, last_run_before) from None
     on_event({"event": "metrics_done", "ok": message is None, "message": message})
     return NightlyResult(results, message is None, message)
+
+
+def nightly_interrupted(con: duckdb.DuckDBPyConnection, db_path: Path, last_run_before: int) -> Interrupted:
+    """What Ctrl-C during the nightly job leaves: each source's commits, published but not yet built."""
+    if not run_sql(con, "dora", "committed_since", {"run_id": last_run_before}).fetchall()[0][0]:
+        return Interrupted("interrupted: nothing from this run was written")
+    publish_uninterrupted(con, db_path)
+    return Interrupted("interrupted: what the sources committed before it is kept (finished sources whole, "
+                       "GitHub up to its last checkpoint) and published; the metrics are not rebuilt for it: "
+                       "run `dora build` (or the next `dora nightly`)")

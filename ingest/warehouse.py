@@ -19,22 +19,60 @@ import pyarrow as pa
 from core.db import connect
 from core.errors import WarehouseError
 from core.sql import read_sql, run_sql
+from core.text import redact
 
 REJECT_SAMPLES = 20  # rejects listed at the end of a run (`dora rejects` shows them all)
 
 
+# A warehouse from before the marker existed has these tables (and no other program's file has all three).
+_MARKER = "dora_warehouse"
+_LEGACY_TABLES = {"raw_events", "rejects", "ingest_runs"}
+
+
 def open_warehouse(path: str | Path, *, read_only: bool = False,
                    memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Connect to the DuckDB file at `path`, creating it and its schema unless `read_only`."""
+    """Connect to the DuckDB file at `path`, creating it and its schema unless `read_only`.
+
+    Only a new or empty file, or one carrying our marker, is written: another program's DuckDB file
+    is refused before anything is changed in it.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: load data first, e.g. `dora ingest events FILE`")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_folder(path)
+        if path.exists() and path.stat().st_size == 0:
+            path.unlink()  # an empty file (`mktemp`) holds nothing; DuckDB cannot open it as a database
     con = connect(path, read_only=read_only, memory_limit=memory_limit)
     if not read_only:
-        con.execute(read_sql("ingest", "schema"))
+        try:
+            check_ours(con, path)
+            con.execute(read_sql("ingest", "schema"))
+            con.execute(read_sql("ingest", "schema_marker"))
+        except BaseException:
+            con.close()
+            raise
     return con
+
+
+def create_folder(path: Path) -> None:
+    """The warehouse's folder, created if missing; a clear error where that is impossible."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"cannot create the folder {path.parent} for the warehouse: "
+                             f"{exc.strerror or exc}") from exc
+
+
+def check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a DuckDB file that holds tables and is not a dora warehouse (nothing has been written yet)."""
+    names = {name for (name,) in run_sql(con, "ingest", "list_user_tables").fetchall()}
+    if not names or _MARKER in names or _LEGACY_TABLES <= names:
+        return
+    shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
+    raise WarehouseError(
+        f"{path} is another program's DuckDB file (it holds {shown} and no dora marker): nothing was "
+        "changed; give --db a new file or an existing dora warehouse")
 
 
 @contextmanager
@@ -44,7 +82,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass  # an interrupted COMMIT has already ended the transaction: nothing left to undo
         raise
     con.execute("COMMIT")
 
@@ -93,13 +134,16 @@ def start_run(con: duckdb.DuckDBPyConnection, origin: str, target: str) -> Run:
 def finish_run(
     con: duckdb.DuckDBPyConnection, run: Run, *, outcome: str | None = None, message: str | None = None,
 ) -> None:
-    """Record the run: inside the run's transaction on success, after the rollback on failure."""
+    """Record the run: inside the run's transaction on success, after the rollback on failure.
+
+    The message is stored with secrets redacted (core.text.redact), whatever produced it.
+    """
     c = run.counts
     run_sql(con, "ingest", "insert_ingest_run", {
         "run_id": run.run_id, "origin": run.origin, "target": run.target, "started_at": run.started_at,
         "finished_at": datetime.now(timezone.utc), "records": c.records, "loaded": c.loaded,
         "duplicates": c.duplicates, "rejected": c.rejected, "unknown_types": c.unknown_types,
-        "outcome": outcome or c.outcome, "message": message,
+        "outcome": outcome or c.outcome, "message": None if message is None else redact(message),
     })
 
 

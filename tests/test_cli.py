@@ -12,7 +12,7 @@ from tools import cdevents as c
 from dora.cli import main
 from dora.config import load_config
 
-REQUIRED = ["period_start", "service", "deployments", "deploys_per_day", "lead_time_median_hours",
+REQUIRED = ["period_start", "service", "deployments", "deploys_per_day", "observed_days", "lead_time_median_hours",
             "change_failure_rate", "failed_deployments", "incident_recovery_median_minutes",
             "failed_deployment_recovery_median_minutes", "rework_rate"]
 
@@ -129,7 +129,8 @@ def test_metrics_table(runner, tmp_path):
     lines = result.output.splitlines()
     assert lines[0].split() [:3] == ["period", "service", "deploys"]
     assert lines[2].split()[:5] == ["2026-03-01", "all", "1", "0.03", "24.0"]
-    assert lines[3].split()[:7] == ["2026-04-01", "all", "1", "0.03", "–", "100.0%", "1"]
+    # the data ends on 2 April: April's one deployment over its 2 observed days
+    assert lines[3].split()[:7] == ["2026-04-01", "all", "1", "0.50", "–", "100.0%", "1"]
 
 
 def test_metrics_without_a_warehouse_says_what_to_run(runner):
@@ -165,9 +166,14 @@ def test_config_errors_are_one_clear_message(runner, toml, message):
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_settings_change_rebuilds_the_metrics(runner, tmp_path):
+def test_settings_change_is_refused_by_readers_until_dora_build(runner, tmp_path):
     runner.invoke(main, ["ingest", "events", str(write_log(tmp_path / "e.jsonl")), "--db", "w.duckdb"])
     Path("dora.toml").write_text("[metrics]\nattribution_window_hours = 0\n")
+    stale = runner.invoke(main, ["export", "--db", "w.duckdb", "--grain", "month"])
+    assert stale.exit_code == 1 and "not built for the current metric settings" in stale.output
+    assert "run `dora build`" in stale.output
+    built = runner.invoke(main, ["build", "--db", "w.duckdb"])
+    assert built.exit_code == 0 and built.output == "metrics rebuilt; read snapshot published\n"
     result = runner.invoke(main, ["export", "--db", "w.duckdb", "--grain", "month"])
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[1]["failed_deployments"] == "0"  # the incident is 30 min after: outside a 0 h window

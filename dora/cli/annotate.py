@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 import pandas as pd
 
-from dora.cli.base import EXIT_REJECTS, common_options
+from dora.cli.base import EXIT_REJECTS, common_options, open_snapshot
 from dora.cli.output import format_rows, report_counts
 from dora.config import Config
 from dora.jobs_context import run_annotation_add, run_annotation_remove, run_annotations_import
@@ -60,7 +60,7 @@ def annotate_list(config: Config, quiet: bool, service: str | None, as_csv: bool
       dora annotate list
       dora annotate list --service notifications --csv > annotations.csv
     """
-    con = open_warehouse(config.db_path, read_only=True)
+    con = open_snapshot(config, metrics=False)
     frame = query_annotations(con, service, every_service=service is None)
     if as_csv:
         out = frame.rename(columns={"starts_on": "date"})[["id", "date", "name", "service", "description"]]

@@ -7,21 +7,30 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import click
 import duckdb
 
-from core.errors import DoraError
+from core import db
+from core.errors import DoraError, WarehouseError
+from core.text import escape_controls, redact
 from dora.config import Config, load_config
-from ingest.warehouse import open_warehouse, publish_snapshot
-from metrics.build import ensure_built
+from dora.jobs import Interrupted, describe_interrupt, is_interrupt
+from ingest.warehouse import open_warehouse, snapshot_path
+from metrics.build import is_current
 from metrics.export import GRAINS, Filters
+from metrics.levels import REPORTS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REJECTS = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 EXIT_CODES_HELP = """
 \b
@@ -30,19 +39,50 @@ Exit codes:
   1  failed: nothing was written (the message says why)
   2  wrong usage (unknown option, bad value)
   3  loaded, but some records were rejected: see `dora rejects`
+  130 interrupted (Ctrl-C): one line says what was kept
 """
 
 
 class DoraGroup(click.Group):
-    """Turns every DoraError (and DuckDB's own errors) into one clear message and exit code 1."""
+    """Turns every DoraError (and DuckDB's and the file system's errors) into one clear message and
+    exit code 1, and Ctrl-C into one line saying what was kept and exit code 130. Every message is
+    printed with secrets redacted and control characters escaped, whatever it quotes."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = clean_message(exc.message)
+            raise
+        except Interrupted as exc:
+            exit_interrupted(ctx, str(exc))
+        except KeyboardInterrupt:
+            exit_interrupted(ctx, describe_interrupt())
         except DoraError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(clean_message(str(exc))) from exc
         except duckdb.Error as exc:
-            raise click.ClickException(f"database error: {exc}") from exc
+            raise click.ClickException(clean_message(f"database error: {exc}")) from exc
+        except RuntimeError as exc:
+            if not is_interrupt(exc):
+                raise
+            exit_interrupted(ctx, describe_interrupt())
+        except EOFError as exc:  # gzip's "ended before the end-of-stream marker": click would print "Aborted!"
+            raise click.ClickException(clean_message(
+                f"an input file ended early ({exc}): is a .gz file truncated? Nothing was written")) from exc
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(clean_message(f"{where}{exc.strerror or exc}")) from exc
+
+
+def clean_message(text: str) -> str:
+    """A message for the terminal: secrets redacted, control characters escaped (newlines kept)."""
+    return "\n".join(escape_controls(line) for line in redact(text).split("\n"))
+
+
+def exit_interrupted(ctx: click.Context, message: str) -> None:
+    """Ctrl-C: one line on stderr saying what was kept, and exit code 130."""
+    click.echo(message, err=True)
+    ctx.exit(EXIT_INTERRUPTED)
 
 
 def common_options(func: Callable) -> Callable:
@@ -80,7 +120,10 @@ def filter_options(func: Callable) -> Callable:
 
 
 def make_filters(grain, from_date, to_date, service, by, environment) -> Filters:
-    """The values of filter_options as the export's Filters."""
+    """The values of filter_options as the export's Filters; a reversed date range is a usage error."""
+    if from_date and to_date and from_date > to_date:
+        raise click.BadParameter(f"--from {from_date:%Y-%m-%d} is after --to {to_date:%Y-%m-%d}",
+                                 param_hint="--from/--to")
     return Filters(
         grain=grain,
         from_date=from_date.date() if from_date else None,
@@ -91,26 +134,83 @@ def make_filters(grain, from_date, to_date, service, by, environment) -> Filters
     )
 
 
-def connect(config: Config, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for this command; it is closed when the command ends."""
-    con = open_warehouse(config.db_path, read_only=read_only)
+def connect(config: Config) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse to write it (commands that load); it is closed when the command ends."""
+    con = open_warehouse(config.db_path)
     click.get_current_context().call_on_close(con.close)
+    set_memory_limit(con)
+    return con
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
+    """DORA_MEMORY_LIMIT, if set: DuckDB takes up to 80% of RAM by default; on a small or shared
+    machine cap it: beyond the cap it spills to a temporary folder (slower), and the peak memory of a
+    run stays near the cap."""
     limit = os.environ.get("DORA_MEMORY_LIMIT")
     if limit:
-        # DuckDB takes up to 80% of RAM by default; on a small or shared machine cap it: beyond the
-        # cap it spills to <db>.tmp (slower), and the peak memory of a run stays near the cap
         try:
             con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:
             raise DoraError(f"DORA_MEMORY_LIMIT={limit!r} is not a memory size, e.g. 1.5GB") from exc
+
+
+def open_snapshot(config: Config, *, metrics: bool = True) -> duckdb.DuckDBPyConnection:
+    """The warehouse's published read snapshot, read-only, for a command that only reads.
+
+    Readers never take the warehouse's lock, so they never block a load and a load never blocks
+    them; they write nothing, so they work on a read-only file system. The snapshot is what the
+    last load committed. When the command reads `metrics`, a snapshot built with other metric
+    settings than the current ones is refused with what to run: a reader never rebuilds. Closed
+    when the command ends.
+    """
+    snap = snapshot_path(config.db_path)
+    if not snap.exists():
+        if config.db_path.exists():
+            raise WarehouseError(f"{config.db_path} has no read snapshot yet: run `dora build` to publish one")
+        raise WarehouseError(f"no warehouse at {config.db_path}: load data first, e.g. `dora ingest events FILE`")
+    # Attached to an in-memory database rather than opened: DuckDB shares one instance per path in a
+    # process, and a path reopened after a publish must be the new file (as dashboard/data.py does).
+    con = db.connect(":memory:")
+    ctx = click.get_current_context()
+    ctx.call_on_close(con.close)
+    try:
+        con.execute("ATTACH ? AS snapshot (READ_ONLY)", [str(snap)])
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot read the snapshot {snap}: {exc}") from exc
+    con.execute("USE snapshot")
+    set_memory_limit(con)
+    if metrics and not is_built(con, config):
+        raise WarehouseError(
+            f"the read snapshot of {config.db_path} is not built for the current metric settings "
+            "(dora.toml changed, or a load stopped before its build): run `dora build`, then try again")
+    if not ctx.params.get("quiet") and stderr_is_terminal():
+        click.echo(describe_snapshot(snap), err=True)
     return con
 
 
-def open_current(config: Config) -> duckdb.DuckDBPyConnection:
-    """The warehouse with facts and metrics up to date for the current settings."""
-    if not config.db_path.exists():
-        raise DoraError(f"no warehouse at {config.db_path}: load data first, e.g. `dora ingest events FILE`")
-    con = connect(config)
-    if ensure_built(con, config.metrics):
-        publish_snapshot(con, config.db_path)
-    return con
+def is_built(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """True if the snapshot's facts and metrics were built with the current settings from all its data."""
+    # The DORA report whose levels to show is a reader's choice (metric_levels holds every report's),
+    # but the build's fingerprint records it: a build under another report is as current.
+    try:
+        return any(is_current(con, replace(config.metrics, levels_report=report)) for report in REPORTS)
+    except duckdb.CatalogException:
+        return False  # published before any build
+
+
+# Read commands of other modules still call the helper by its old name.
+open_current = open_snapshot
+
+
+def stderr_is_terminal() -> bool:
+    """True when a person watches stderr: the snapshot's age is said there, not to scripts and cron."""
+    return sys.stderr.isatty()
+
+
+def describe_snapshot(snap: Path, now: datetime | None = None) -> str:
+    """One line saying how fresh the read snapshot is: when it was published, and how long ago."""
+    published = datetime.fromtimestamp(snap.stat().st_mtime, timezone.utc)
+    minutes = int(((now or datetime.now(timezone.utc)) - published).total_seconds() // 60)
+    age = (f"{minutes} min" if minutes < 120 else f"{minutes // 60} h" if minutes < 2880
+           else f"{minutes // 1440} days")
+    return f"data as of the last load, published {published:%Y-%m-%d %H:%M} UTC ({age} ago)"

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from dora.cli.base import common_options, filter_options, make_filters, open_current
+from dora.cli.base import common_options, filter_options, make_filters, open_snapshot
 from dora.cli.output import format_rows, is_missing
 from dora.config import Config
 from metrics.build import DEFINITIONS_VERSION
@@ -33,7 +33,7 @@ def levels(config: Config, quiet: bool, report: str | None, as_csv: bool, **filt
       dora levels --grain month --by service --report 2023
       dora levels --grain quarter --csv > levels.csv
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     report = report or config.metrics.levels_report
     frame = query_levels(con, make_filters(**filters), config.metrics, report)
     if as_csv:

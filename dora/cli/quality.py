@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from dora.cli.base import common_options, open_current
+from core.text import escape_controls
+from dora.cli.base import common_options, open_snapshot
 from dora.cli.output import format_cell
 from dora.config import Config
 from metrics.export import write_csv
@@ -29,7 +30,7 @@ def quality(config: Config, quiet: bool, finding: str | None, examples: int, as_
       dora quality --finding deployment_without_changes --examples 20
       dora quality --csv > findings.csv
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     if as_csv:
         frame = list_findings(con)
         if finding:
@@ -45,6 +46,6 @@ def quality(config: Config, quiet: bool, finding: str | None, examples: int, as_
         click.echo(f"{name}: {total}  ({FINDINGS.get(name, '')})")
         for r in group.itertuples(index=False):
             where = " ".join(x for x in (r.service, r.environment) if isinstance(x, str))
-            click.echo(f"  {r.entity_id}  {format_cell(r.occurred_at)}  {where + '  ' if where else ''}{r.detail}")
+            click.echo(escape_controls(f"  {r.entity_id}  {format_cell(r.occurred_at)}  {where + '  ' if where else ''}{r.detail}"))
         if total > len(group):
             click.echo(f"  … and {total - len(group)} more: dora quality --finding {name} --examples {total}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from core.sql import run_sql
-from dora.cli.base import common_options, connect
+from core.text import escape_controls
+from dora.cli.base import common_options, open_snapshot
 from dora.config import Config
 
 
@@ -13,17 +14,17 @@ from dora.config import Config
 @click.option("--limit", type=int, default=50, show_default=True, help="How many to show.")
 @common_options
 def rejects(config: Config, quiet: bool, run_id: int | None, limit: int) -> None:
-    """List rejected records with their file, line, reason and raw text.
+    """List rejected records with their file, line, reason and raw text (control characters escaped).
 
     \b
     Examples:
       dora rejects
       dora rejects --run 12 --limit 200
     """
-    con = connect(config, read_only=True)
+    con = open_snapshot(config, metrics=False)
     rows = run_sql(con, "dora", "list_rejects", {"run_id": run_id, "limit": limit}).fetchall()
     if not rows:
         click.echo("No rejected records.")
     for run, origin, file, line_no, reason, raw in rows:
         where = f"{file}:{line_no}" if line_no is not None else file  # GitHub payloads have no line
-        click.echo(f"run {run} {origin} {where}: {reason}\n    {raw[:200]}")
+        click.echo(escape_controls(f"run {run} {origin} {where}: {reason}") + "\n    " + escape_controls(raw[:200]))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from dora.cli.base import common_options, open_current
+from dora.cli.base import common_options, open_snapshot
 from dora.cli.output import format_rows, is_missing
 from dora.config import Config
 from metrics.build import DEFINITIONS_VERSION
@@ -31,7 +31,7 @@ def survey(config: Config, quiet: bool, grain: str, from_date: datetime | None, 
       dora survey --grain quarter
       dora survey --grain month --by-team --from 2026-01-01
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     frame = query_survey(con, Filters(grain=grain, from_date=from_date.date() if from_date else None,
                                       to_date=to_date.date() if to_date else None, service=team,
                                       by_service=by_team))
