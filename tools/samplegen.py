@@ -10,15 +10,18 @@ How it is built, so the pipeline's numbers come out of the raw events:
 1. Merges: per service, a Poisson stream of pull requests in working hours (lighter at weekends),
    their size and review timings drawn from the date's knobs.
 2. Releases: per service, pipeline runs cut at the era's cadence (weekly train, daily trains,
-   then one run per merge, serialised); a run that fails its tests or its canary gate deploys
-   nothing and its changes wait for the next run.
-3. Failures: per month, a quota of the month's production deployments (the era's change fail
-   rate) is marked failed, each with one recovery mechanism (rollback, incident, both), some
-   followed by an unplanned hotfix deployment.
+   then one run per merge, serialised); a run that fails its tests deploys nothing and its changes
+   wait for the next run. From Phase 3 a production deployment is a progressive rollout (events
+   at 5, 25, 50 and 100% of traffic under one deployment id); a rollout a gate stops at 5% or 25%
+   is a failed deployment caught in rollout, rolled back within minutes, and a revert follows.
+3. Failures: per month, the rollouts a gate caught plus a quota of the month's other production
+   deployments make up the era's change fail rate; each gets one recovery mechanism (rollback,
+   incident, both), and a share of the escaped ones an unplanned hotfix deployment.
 4. Consistency: every implicit reference (rollback without target, incident without cause,
-   deployment without `changes`) is checked against the contract's §2 rule; where the rule would
-   not give the intended answer the link is made explicit, so the intended truth and the rule
-   always agree.
+   deployment without `changes`) and every commit or change named as a cause is checked against
+   the contract's §2 rule (exposure and finish, first deployment of a commit or change); where the
+   rule would not give the intended answer the link is made explicit, so the intended truth and
+   the rule always agree.
 5. Writing: events in time order, then the deliberate quirks (late lines, one duplicate, a few
    malformed lines, CloudEvents envelopes).
 
@@ -110,11 +113,15 @@ BUILD_MINUTES = (15.0, 15.0, 12.0, 4.0, 3.0)
 TEST_MINUTES = (45.0, 45.0, 40.0, 9.0, 7.0)
 TEST_FAILURE_SHARE = (0.15, 0.15, 0.12, 0.03, 0.01)  # flaky tests, then real failures only
 CANARY_MINUTES = (8.0, 8.0, 8.0, 7.0, 5.5)
-CANARY_FAILURE_SHARE = (0.05, 0.05, 0.05, 0.045, 0.03)
+CANARY_UNHEALTHY_SHARE = (0.03, 0.03, 0.03, 0.025, 0.02)  # canary pods never healthy: stopped before traffic
 CHANGE_FAIL_RATE = (0.18, 0.15, 0.08, 0.035, 0.021)
+CAUGHT_SHARE = (0.0, 0.0, 0.3, 0.45, 0.5)  # of failed deployments, those a rollout gate stops (Phase 3 on)
 RECOVERY_MINUTES = (42.0, 38.0, 30.0, 8.0, 2.7)
 DETECTION_MINUTES = (5.0, 5.0, 4.0, 2.0, 1.0)
 HOTFIX_SHARE = (0.45, 0.4, 0.35, 0.3, 0.25)
+CAUGHT_AT_25_SHARE = 0.25  # of the rollouts a gate stops, those stopped at 25% rather than at the 5% canary
+# Services whose rollout tool reports each step after the canary as `service.upgraded`.
+UPGRADED_STEP_SERVICES = ("payments", "search", "accounts")
 SURVEY_MEAN = (3.2, 3.4, 3.8, 4.3, 4.7)
 
 # Size budget: pipeline runs (with every stage, and the staging deployment) are written for about
@@ -193,12 +200,16 @@ class Stage:
 
 @dataclass
 class Deployment:
-    """A production deployment (one deployment id; possibly reported by two events)."""
+    """A production deployment: one deployment id, one event per step of its rollout.
+
+    `steps` are (traffic_percent, time) pairs: one (None, time) before Phase 3 (the whole
+    environment at once), then 5, 25, 50, 100 — or fewer when a gate stopped the rollout.
+    """
 
     id: str
     service: str
     started_at: datetime
-    finished_at: datetime
+    steps: list[tuple[int | None, datetime]]
     commit: str
     changes: list[Change]
     unplanned: bool = False
@@ -206,8 +217,18 @@ class Deployment:
     kind: str = "service.deployed"
     source: str = SOURCE_CI
     report_changes: bool = True
-    earlier_region_lag: timedelta | None = None  # a first region reported this much earlier
+    stopped_at: datetime | None = None  # when a rollout gate stopped it (caught in rollout)
     failure: str | None = None  # recovery mechanism when the deployment failed
+
+    @property
+    def exposed_at(self) -> datetime:
+        """Its first event: users saw it from then on (contract §2, exposure)."""
+        return self.steps[0][1]
+
+    @property
+    def finished_at(self) -> datetime:
+        """Its last event: 100% of traffic, or the step a gate stopped it at."""
+        return self.steps[-1][1]
 
 
 @dataclass
@@ -247,10 +268,11 @@ class Incident:
     started_at: datetime
     resolved_at: datetime | None
     cause: Deployment | None
-    link: str  # "deployment", "commit", "window" (no explicit cause), "none", "bogus"
+    link: str  # "deployment", "commit", "change", "window" (no explicit cause), "none", "bogus"
     kind: str = "incident.detected"
     environment: str = "production"
     severity: str = "sev2"
+    change: Change | None = None  # the change named by caused_by_change (link "change")
 
 
 @dataclass
@@ -380,7 +402,12 @@ class _Generator:
     def run_pipeline(self, rng: random.Random, service: str, started_at: datetime,
                      changes: list[Change], *, approval_at: datetime | None = None,
                      hotfix: bool = False) -> Run:
-        """Simulate one pipeline run; returns it with `deployment` set when production was reached."""
+        """Simulate one pipeline run; returns it with `deployment` set when production was reached.
+
+        From Phase 3 a deployment rolls out in steps (an event at 5, 25, 50 and 100% of traffic). A
+        run the canary's health checks stop before any traffic deploys nothing; one a rollout gate
+        stops (at the 5% canary, or at 25%) is a deployment caught in rollout, to be rolled back.
+        """
         number = len(self.runs) + 1
         run_id = f"{service}-run-{number:05d}"
         commit = changes[-1].commit if changes else _sha(rng)
@@ -389,6 +416,10 @@ class _Generator:
         outcome = "success"
         staging_at = None
         deploy_started_at = None
+        steps: list[tuple[int | None, datetime]] = []
+        caught_at = None  # the traffic step whose gate will stop this rollout
+        if not hotfix and started_at >= P3_AT and rng.random() < knob(t, CHANGE_FAIL_RATE) * knob(t, CAUGHT_SHARE):
+            caught_at = 25 if rng.random() < CAUGHT_AT_25_SHARE else 5
         for name in self.stage_names(started_at):
             if name == "build":
                 end = t + _lognormal_minutes(rng, knob(t, BUILD_MINUTES), 0.15)
@@ -409,16 +440,26 @@ class _Generator:
             elif name == "deploy":
                 deploy_started_at = t
                 end = t + _lognormal_minutes(rng, 22 if t < P2_AT else 12, 0.2)
-            elif name == "canary-5":
-                deploy_started_at = t
-                end = t + _lognormal_minutes(rng, knob(t, CANARY_MINUTES), 0.1)
-                if not hotfix and rng.random() < knob(t, CANARY_FAILURE_SHARE):
-                    end = t + (end - t) * rng.uniform(0.4, 1.0)
+            elif name.startswith(("canary-", "rollout-")):
+                percent = int(name.split("-")[1])
+                if name == "canary-5":
+                    deploy_started_at = t
+                    end = t + _lognormal_minutes(rng, knob(t, CANARY_MINUTES), 0.1)
+                    if not hotfix and rng.random() < knob(t, CANARY_UNHEALTHY_SHARE):
+                        end = t + (end - t) * rng.uniform(0.2, 0.6)
+                        stages.append(Stage(name, t, _seconds(end), "failure"))
+                        t, outcome = _seconds(end), "failure"
+                        break
+                else:
+                    end = t + _lognormal_minutes(rng, 2.5, 0.1)
+                # traffic shifts early in a step (the gate then watches it); 100% ends the run
+                shifted_at = end if percent == 100 else t + timedelta(seconds=rng.uniform(20, 60))
+                steps.append((percent, _seconds(shifted_at)))
+                if percent == caught_at:  # error rate or latency over the gate's limit: stop here
+                    end = shifted_at + timedelta(minutes=rng.uniform(1.0, 3.5) if percent == 5 else rng.uniform(0.8, 2.0))
                     stages.append(Stage(name, t, _seconds(end), "failure"))
                     t, outcome = _seconds(end), "failure"
                     break
-            else:  # rollout-25/50/100
-                end = t + _lognormal_minutes(rng, 2.0, 0.1)
             stages.append(Stage(name, t, _seconds(end), "success"))
             t = _seconds(end)
         pipeline = f"{service}-hotfix" if hotfix else f"{service}-cd"
@@ -426,12 +467,13 @@ class _Generator:
         run = Run(run_id, service, pipeline, _seconds(started_at), t, outcome, stages, commit,
                   staging_at=_seconds(staging_at) if staging_at else None,
                   source=SOURCE_JENKINS if legacy else SOURCE_CI)
-        if outcome == "success":
+        if outcome == "success" or steps:
             run.deployment = Deployment(
-                id="", service=service, started_at=_seconds(deploy_started_at), finished_at=t,
+                id="", service=service, started_at=_seconds(deploy_started_at), steps=steps or [(None, t)],
                 commit=commit, changes=list(changes), unplanned=hotfix,
                 environment="prod" if legacy else "production",
                 source=SOURCE_JENKINS if legacy else SOURCE_CI,
+                stopped_at=t if outcome == "failure" else None,
             )
         self.runs.append(run)
         return run
@@ -470,7 +512,7 @@ class _Generator:
                 taken += 1
 
         def revert(run: Run) -> datetime:
-            """The canary caught a bad change: a revert lands and the next run ships both."""
+            """A canary caught a bad change: a revert lands and the next run ships both."""
             at = run.finished_at + _lognormal_minutes(rng, 20, 0.3)
             bad = queue[-1]
             change = self.make_change(rng, service, at, title=f'Revert "{bad.title}"', small=True)
@@ -491,6 +533,8 @@ class _Generator:
                     self.deployments.append(run.deployment)
                     return run
                 if run.stages[-1].name != "test":
+                    if run.deployment:  # users saw it before the gate stopped it: caught in rollout
+                        self.deployments.append(run.deployment)
                     revert_at[0] = revert(run)
                     return run
                 start = run.finished_at + timedelta(minutes=rng.uniform(3, 12))
@@ -529,14 +573,22 @@ class _Generator:
 
     # -- 3. failures -----------------------------------------------------------------------------
 
+    # How failures that escaped every gate are found and recovered, before and from Phase 3.
     BEFORE_MIX = (("rollback", 0.25), ("rollback_implicit", 0.12), ("rollback_incident", 0.10),
-                  ("incident_deployment", 0.18), ("incident_commit", 0.10), ("incident_window", 0.20),
-                  ("incident_pair", 0.05))
-    AFTER_MIX = (("rollback", 0.40), ("rollback_implicit", 0.10), ("rollback_incident", 0.05),
-                 ("incident_deployment", 0.22), ("incident_commit", 0.10), ("incident_window", 0.10),
-                 ("incident_pair", 0.03))
+                  ("incident_deployment", 0.16), ("incident_commit", 0.08), ("incident_change", 0.04),
+                  ("incident_window", 0.20), ("incident_pair", 0.05))
+    AFTER_MIX = (("rollback", 0.30), ("rollback_implicit", 0.08), ("rollback_incident", 0.05),
+                 ("incident_deployment", 0.14), ("incident_commit", 0.07), ("incident_change", 0.10),
+                 ("incident_window", 0.08), ("incident_midrollout", 0.15), ("incident_pair", 0.03))
+    # How rollouts a gate stopped are rolled back: naming the deployment or not, with an alert or not.
+    CAUGHT_MIX = (("caught", 0.45), ("caught_implicit", 0.25), ("caught_incident", 0.30))
 
     def choose_failures(self) -> None:
+        """Mark each month's failed deployments: the rollouts a gate stopped, plus a quota of others.
+
+        The month's expected failures follow the era's change fail rate; rollouts caught by a gate
+        count towards it (they are failed deployments: users saw them), the rest escape.
+        """
         rng = self.rng("failures")
         by_month: dict[tuple[int, int], list[Deployment]] = {}
         for d in sorted(self.deployments, key=lambda d: (d.finished_at, d.service)):
@@ -548,14 +600,17 @@ class _Generator:
             for d in deployments:
                 rate, share = knob(d.finished_at, CHANGE_FAIL_RATE), knob(d.finished_at, HOTFIX_SHARE)
                 weights.append(rate / (1 - rate * share))
+            caught = [d for d in deployments if d.stopped_at]
             expected = sum(weights) + carry  # carry the rounding so the year adds up too
-            quota = round(expected)
-            carry = expected - quota
-            keyed = sorted(((rng.random() ** (1 / w), i) for i, w in enumerate(weights)), reverse=True)
+            quota = max(0, round(expected) - len(caught))
+            carry = expected - quota - len(caught)
+            keyed = sorted(((rng.random() ** (1 / w), i) for i, w in enumerate(weights)
+                            if not deployments[i].stopped_at), reverse=True)
             chosen = [deployments[i] for _, i in sorted(keyed[:quota], key=lambda k: k[1])]
             # Each month gets the era's mix of mechanisms in proportion, in a shuffled order.
             for mix, group in ((self.BEFORE_MIX, [d for d in chosen if d.finished_at < P3_AT]),
-                               (self.AFTER_MIX, [d for d in chosen if d.finished_at >= P3_AT])):
+                               (self.AFTER_MIX, [d for d in chosen if d.finished_at >= P3_AT]),
+                               (self.CAUGHT_MIX, caught)):
                 mechanisms = _apportion(rng, len(group), mix)
                 for d, mechanism in zip(group, mechanisms):
                     d.failure = mechanism
@@ -564,8 +619,10 @@ class _Generator:
         """Turn each failure into rollbacks / incidents, and some into hotfix deployments."""
         rng = self.rng("recovery")
         failed = sorted((d for d in self.deployments if d.failure), key=lambda d: d.finished_at)
-        unresolved = {id(d) for d in failed[-2:]}  # the last two failures are still open at the end
+        escaped = [d for d in failed if not d.stopped_at]
+        unresolved = {id(d) for d in escaped[-2:]}  # the last two escaped failures are still open at the end
         hotfixes = []
+        owed = rng.random()  # hotfixes owed: systematic sampling keeps the rework rate on its knob
         for d in failed:
             f = d.finished_at
             recovery = _lognormal_minutes(rng, knob(f, RECOVERY_MINUTES), 0.3)
@@ -573,12 +630,22 @@ class _Generator:
             severity = rng.choice(("sev1", "sev2", "sev2", "sev3"))
             env = d.environment  # rollbacks come from the deploy tool, spelled its way
             inc_env = "prod" if rng.random() < 0.04 else "production"
+            mech = d.failure
+            if mech.startswith("caught"):
+                # the rollout tool rolls back automatically, within a minute of the gate tripping;
+                # the revert that follows ships with the next run, so no hotfix
+                at = d.stopped_at + timedelta(seconds=rng.uniform(15, 60))
+                self.rollbacks.append(Rollback(d.service, _seconds(at), d, mech != "caught_implicit", env))
+                if mech == "caught_incident":  # the alert fired during the rollout, before the gate
+                    start = d.exposed_at + (d.stopped_at - d.exposed_at) * rng.uniform(0.2, 0.8)
+                    self.add_incident(d.service, start, at + timedelta(minutes=rng.uniform(0.3, 1.5)), d,
+                                      "window", severity="sev3", environment=inc_env)
+                continue
             if id(d) in unresolved:
                 self.add_incident(d.service, f + detect, None, d, "window" if d is failed[-1] else "deployment",
                                   kind="incident.reported" if d is failed[-1] else "incident.detected",
                                   severity="sev3", environment=inc_env)
                 continue
-            mech = d.failure
             if mech.startswith("rollback"):
                 at = f + recovery
                 self.rollbacks.append(Rollback(d.service, _seconds(at), d, mech != "rollback_implicit", env))
@@ -589,10 +656,17 @@ class _Generator:
                 recovered_at = at
             else:
                 start = f + detect
+                end = start + recovery
                 if mech == "incident_window" and f < P3_AT and rng.random() < 0.15:
                     start = f + timedelta(hours=rng.uniform(2, 20))  # noticed the next morning
-                end = start + recovery
-                link = {"incident_deployment": "deployment", "incident_commit": "commit"}.get(mech, "window")
+                    end = start + recovery
+                elif mech == "incident_midrollout" and len(d.steps) > 1:
+                    # users reported it at 50%, in a path no gate watches: the rollout went on to 100%
+                    half_at = d.steps[-2][1]
+                    start = half_at + (f - half_at) * rng.uniform(0.1, 0.9)
+                    end = max(start + recovery, f + timedelta(seconds=rng.uniform(20, 60)))
+                link = {"incident_deployment": "deployment", "incident_commit": "commit",
+                        "incident_change": "change"}.get(mech, "window")
                 kind = "incident.reported" if rng.random() < 0.15 else "incident.detected"
                 self.add_incident(d.service, start, end, d, link, kind=kind, severity=severity, environment=inc_env)
                 if mech == "incident_pair":  # support reports the same outage: still one failed deployment
@@ -600,7 +674,9 @@ class _Generator:
                                       end + timedelta(minutes=rng.uniform(0, 5)), d, "commit",
                                       kind="incident.reported", severity="sev3", environment=inc_env)
                 recovered_at = end
-            if rng.random() < knob(f, HOTFIX_SHARE):
+            owed += knob(f, HOTFIX_SHARE)
+            if owed >= 1:
+                owed -= 1
                 hotfixes.append((d, recovered_at))
         for d, recovered_at in hotfixes:
             self.hotfix(rng, d, recovered_at)
@@ -657,9 +733,11 @@ class _Generator:
     def finalise(self) -> None:
         """Number everything, add the quirks, and make implicit links explicit where a rule would miss.
 
-        The rules are docs/metrics.md's (rollback → latest deployment before it; incident → named
-        deployment, commit, or latest deployment in the attribution window; changes → merge window).
-        They are replayed here only to choose what the log states explicitly, never to compute figures.
+        The rules are contract §2's, as docs/metrics.md states them: a rollback without a target →
+        the service's latest deployment exposed before it; an incident → the named deployment, the
+        first deployment of the named commit or change, or the latest deployment exposed before it
+        started, within the attribution window of its finish; changes → the merge window. They are
+        replayed here only to choose what the log states explicitly, never to compute figures.
         """
         rng = self.rng("quirks")
         self.deployments.sort(key=lambda d: (d.finished_at, d.service))
@@ -668,49 +746,23 @@ class _Generator:
             prefix = f"{d.service}-hotfix" if d.unplanned else d.service
             counters[prefix] = counters.get(prefix, 0) + 1
             d.id = f"{prefix}-{counters[prefix]:04d}"
-            if not d.unplanned and d.finished_at >= P3_AT and rng.random() < 0.006:
-                d.earlier_region_lag = timedelta(seconds=rng.randint(40, 150))
-            if not d.unplanned and rng.random() < 0.005:
+            if not d.unplanned and d.steps[0][0] is None and rng.random() < 0.03:
                 d.kind = "service.upgraded"
-        self.incidents.sort(key=lambda i: i.started_at)
-        for n, incident in enumerate(self.incidents, start=1):
-            incident.id = f"INC-{n:04d}"
         for m in self.merges.values():
             m.sort(key=lambda c: c.merged_at)
 
         by_service: dict[str, list[Deployment]] = {s: [] for s in SERVICES}
-        for d in self.deployments:
+        for d in sorted(self.deployments, key=lambda d: (d.exposed_at, d.finished_at)):
             by_service[d.service].append(d)
-        finish_times = {s: [d.finished_at for d in ds] for s, ds in by_service.items()}
+        exposure_times = {s: [d.exposed_at for d in ds] for s, ds in by_service.items()}
 
-        def latest_before(service: str, at: datetime) -> Deployment | None:
-            i = bisect.bisect_left(finish_times[service], at)
+        def latest_exposed_before(service: str, at: datetime) -> Deployment | None:
+            i = bisect.bisect_left(exposure_times[service], at)
             return by_service[service][i - 1] if i else None
 
-        for rb in self.rollbacks:
-            if not rb.explicit and latest_before(rb.service, rb.at) is not rb.target:
-                rb.explicit = True
-        kept = []
-        for incident in self.incidents:
-            if incident.link == "commit" and not incident.cause.finished_at < incident.started_at:
-                incident.link = "deployment"  # a commit names deployments that finished before the start
-            production = incident.environment.lower() in DEFAULT_SETTINGS.production_environments
-            if incident.link in ("window", "none") and incident.service and production:
-                found = latest_before(incident.service, incident.started_at)
-                window = timedelta(hours=DEFAULT_SETTINGS.attribution_window_hours)
-                if found and incident.started_at - found.finished_at > window:
-                    found = None
-                if found is not incident.cause:
-                    if incident.cause is None:
-                        continue  # a deployment would be blamed by the window rule: leave it out
-                    incident.link = "deployment"
-            kept.append(incident)
-        self.incidents = kept
-        for n, incident in enumerate(self.incidents, start=1):
-            incident.id = f"INC-{n:04d}"
-
         # Deployments that omit `changes`: only where the repository/merge-window rule names the same
-        # changes whether the window is cut at finish or start times.
+        # changes whether the window is cut at exposure, finish or start times, and the deployment
+        # does not overlap the one before it.
         for service, deployments in by_service.items():
             merged = self.merges[service]
             times = [c.merged_at for c in merged]
@@ -719,15 +771,57 @@ class _Generator:
                     # search's first deployment omits its list: the contract credits it with nothing
                     d.report_changes = service != "search"
                     continue
-                if d.earlier_region_lag or rng.random() > 0.14:
+                if rng.random() > 0.14:
                     continue
                 prev = deployments[i - 1]
                 truth = {c.id for c in d.changes}
-                ok = True
-                for lo, hi in ((prev.finished_at, d.finished_at), (prev.started_at, d.started_at)):
+                ok = prev.finished_at < d.exposed_at
+                for lo, hi in ((prev.finished_at, d.finished_at), (prev.started_at, d.started_at),
+                               (prev.exposed_at, d.exposed_at)):
                     window = merged[bisect.bisect_right(times, lo):bisect.bisect_right(times, hi)]
                     ok = ok and {c.id for c in window} == truth
                 d.report_changes = not ok
+
+        # What an explicit commit or change names: the first deployment (by exposure) that shipped it.
+        first_of_commit: dict[tuple[str, str], Deployment] = {}
+        first_of_change: dict[str, Deployment] = {}
+        for service, deployments in by_service.items():
+            for d in deployments:
+                first_of_commit.setdefault((service, d.commit), d)
+                if d.report_changes or d is not deployments[0]:
+                    for c in d.changes:
+                        first_of_change.setdefault(c.id, d)
+
+        for rb in self.rollbacks:
+            if not rb.explicit and latest_exposed_before(rb.service, rb.at) is not rb.target:
+                rb.explicit = True
+        self.incidents.sort(key=lambda i: i.started_at)
+        kept = []
+        for incident in self.incidents:
+            cause = incident.cause
+            if incident.link == "commit" and not (first_of_commit[(cause.service, cause.commit)] is cause
+                                                  and cause.exposed_at < incident.started_at):
+                incident.link = "deployment"
+            if incident.link == "change":
+                named = [c for c in cause.changes if first_of_change.get(c.id) is cause]
+                if named and cause.exposed_at < incident.started_at:
+                    incident.change = named[-1]  # the latest merge it shipped: the likeliest culprit
+                else:
+                    incident.link = "deployment"
+            production = incident.environment.lower() in DEFAULT_SETTINGS.production_environments
+            if incident.link in ("window", "none") and incident.service and production:
+                found = latest_exposed_before(incident.service, incident.started_at)
+                window = timedelta(hours=DEFAULT_SETTINGS.attribution_window_hours)
+                if found and incident.started_at - found.finished_at > window:
+                    found = None
+                if found is not cause:
+                    if cause is None:
+                        continue  # a deployment would be blamed by the window rule: leave it out
+                    incident.link = "deployment"
+            kept.append(incident)
+        self.incidents = kept
+        for n, incident in enumerate(self.incidents, start=1):
+            incident.id = f"INC-{n:04d}"
 
     # -- 5. events -------------------------------------------------------------------------------
 
@@ -771,17 +865,30 @@ class _Generator:
                                       environment="staging", deployment_id=f"{run.id}-staging",
                                       commit=run.commit, repository=f"{ORG}/{svc}", source=run.source))
         for d in self.deployments:
-            common = dict(service=d.service, environment=d.environment, deployment_id=d.id, commit=d.commit,
-                          repository=f"{ORG}/{d.service}",
-                          changes=[c.id for c in d.changes] if d.report_changes else None,
-                          started_at=d.started_at, unplanned=True if d.unplanned else None,
-                          source=d.source, kind=d.kind)
-            at: datetime | str = d.finished_at
-            if d.source == SOURCE_JENKINS:  # the legacy job writes Berlin local time with its offset
-                at, common["started_at"] = _berlin_time(d.finished_at), _berlin_time(d.started_at)
-            if d.earlier_region_lag:
-                add(cdevents.deployed(id=f"deploy-{d.id}-eu", at=d.finished_at - d.earlier_region_lag, **common))
-            add(cdevents.deployed(id=f"deploy-{d.id}", at=at, **common))
+            if d.steps[0][0] is None:  # the whole environment at once: one event says it all
+                at: datetime | str = d.finished_at
+                started_at: datetime | str = d.started_at
+                if d.source == SOURCE_JENKINS:  # the legacy job writes Berlin local time with its offset
+                    at, started_at = _berlin_time(d.finished_at), _berlin_time(d.started_at)
+                add(cdevents.deployed(
+                    id=f"deploy-{d.id}", at=at, service=d.service, environment=d.environment,
+                    deployment_id=d.id, commit=d.commit, repository=f"{ORG}/{d.service}",
+                    changes=[c.id for c in d.changes] if d.report_changes else None, started_at=started_at,
+                    unplanned=True if d.unplanned else None, source=d.source, kind=d.kind))
+                continue
+            # A rollout: the canary's event carries what was deployed; each later step only says which
+            # deployment moved and to what share of traffic (size budget: most of the log's
+            # deployment events are steps).
+            for n, (percent, at) in enumerate(d.steps):
+                first = n == 0
+                add(cdevents.deployed(
+                    id=f"deploy-{d.id}-{percent}", at=at, service=d.service, environment=d.environment,
+                    deployment_id=d.id, traffic_percent=percent,
+                    commit=d.commit if first else None, repository=f"{ORG}/{d.service}" if first else None,
+                    changes=[c.id for c in d.changes] if first and d.report_changes else None,
+                    started_at=d.started_at if first else None,
+                    unplanned=True if first and d.unplanned else None, source=d.source,
+                    kind="service.upgraded" if not first and d.service in UPGRADED_STEP_SERVICES else d.kind))
         for n, rb in enumerate(sorted(self.rollbacks, key=lambda r: r.at), start=1):
             at = _berlin_time(rb.at) if rb.target.source == SOURCE_JENKINS else rb.at
             add(cdevents.rolledback(id=f"rollback-{n:04d}", at=at, service=rb.service,
@@ -792,12 +899,13 @@ class _Generator:
             source = SOURCE_SUPPORT if inc.kind == "incident.reported" else SOURCE_PAGER
             by_dep = inc.cause.id if inc.cause and inc.link == "deployment" else None
             by_commit = inc.cause.commit if inc.cause and inc.link == "commit" else None
+            by_change = inc.change.id if inc.change and inc.link == "change" else None
             if inc.link == "bogus":
                 by_dep = "payments-legacy-0007"  # names no deployment: a data-quality finding
             add(cdevents.incident_detected(
                 id=f"{inc.id}-start", at=_utc_seconds(inc.started_at), incident=inc.id, service=inc.service,
                 environment=inc.environment, severity=inc.severity, caused_by_deployment=by_dep,
-                caused_by_commit=by_commit, source=source, kind=inc.kind))
+                caused_by_change=by_change, caused_by_commit=by_commit, source=source, kind=inc.kind))
             if inc.resolved_at:
                 add(cdevents.incident_resolved(id=f"{inc.id}-resolved", at=_utc_seconds(inc.resolved_at),
                                                incident=inc.id, service=inc.service,
@@ -810,12 +918,12 @@ class _Generator:
 
     def traced_runs(self) -> list[Run]:
         """The runs written to the log (size budget): TRACED_PER_MONTH a month, evenly spread, plus
-        every CANARY_TRACE_EVERY-th run stopped by its canary gate."""
+        every CANARY_TRACE_EVERY-th run a canary or rollout gate stopped."""
         by_month: dict[tuple[int, int], list[Run]] = {}
         canary_failures = 0
         traced = []
         for run in sorted(self.runs, key=lambda r: (r.started_at, r.id)):
-            if run.outcome == "failure" and run.stages[-1].name == "canary-5":
+            if run.outcome == "failure" and run.stages[-1].name in ("canary-5", "rollout-25"):
                 canary_failures += 1
                 if canary_failures % CANARY_TRACE_EVERY == 1:
                     traced.append(run)
