@@ -13,9 +13,13 @@ import duckdb
 from core.sql import run_sql
 from metrics.registry import LEVEL_TIERS
 
-DEFINITIONS_VERSION = "1.0"
+# The version of the definitions (docs/metrics.md, contract): every export row names it, and a build
+# records it (MetricSettings.fingerprint), so a warehouse built under another version is rebuilt.
+DEFINITIONS_VERSION = "2"
 # The periods every model builds and readers choose from, shortest first (weeks start on Monday).
 GRAINS = ("day", "week", "month", "quarter")
+# Origins synced from an API: their coverage runs to their last successful sync (fct_coverage).
+API_ORIGINS = ("github",)
 
 # The SQL macros every model and reader calls (metrics/sql/macro_<name>.sql), in dependency order.
 # Stored in the database, so read-only readers of the snapshot have them too.
@@ -24,6 +28,7 @@ MACROS = [
     "period_start_of",
     "period_interval",
     "period_days",
+    "observed_days",
     "environment_group",
 ]
 
@@ -31,15 +36,16 @@ MACROS = [
 MODELS = [
     "fct_deployments",
     "fct_changes",
+    "fct_deployment_changes",
     "fct_rollbacks",
     "fct_incidents",
-    "fct_deployment_changes",
     "fct_lead_times",
     "fct_failures",
     "fct_change_stages",
     "fct_deployment_batches",
     "fct_stage_runs",
     "fct_pipeline_runs",
+    "fct_coverage",
     "metric_periods",
     "metric_survey",
     "metric_levels",
@@ -81,9 +87,10 @@ class MetricSettings:
 
 def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
     """Execute one model, binding only the named parameters its SQL uses; the grains (GRAINS) and
-    the DORA reports' level tables (metrics.registry.LEVEL_TIERS) are bound wherever a model asks."""
+    the DORA reports' level tables (metrics.registry.LEVEL_TIERS) and the API origins (API_ORIGINS)
+    are bound wherever a model asks."""
     run_sql(con, package, name, {"grains": list(GRAINS), "level_tiers": [asdict(t) for t in LEVEL_TIERS],
-                                 **params})
+                                 "api_origins": list(API_ORIGINS), **params})
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:

@@ -3,8 +3,8 @@
 `explain_figure` is what `dora explain` prints and what the dashboard calls when a lead clicks a
 point. Its rows reproduce the figure exactly: the figure is the statistic (`Figure.stat`) of
 `value` over the rows where `counted` is true (counts: the number of counted rows; per day: that
-number ÷ the period's days). Rows that are listed but not counted say why in `detail` (a negative
-or unknown span, an unresolved incident).
+number ÷ the period's observed days, those inside the data's coverage). Rows that are listed but not
+counted say why in `detail` (a negative or unknown span, an unresolved incident).
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ import pandas as pd
 from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import MetricSettings
-from metrics.filters import GRAINS, check_grain, period_days, period_start_of
+from metrics.filters import GRAINS, check_grain, period_start_of
 from metrics.registry import METRICS_BY_ID
 
 __all__ = ["BASE_COLUMNS", "FIGURES", "GRAINS", "STATS", "Figure", "check_figure", "compute_figure",
-           "describe_stat", "explain_figure", "figure_name", "period_days", "period_start_of", "read_figure",
-           "value_unit"]
+           "describe_stat", "explain_figure", "figure_name", "period_start_of", "read_figure",
+           "read_observed_days", "value_unit"]
 
 STATS = ("count", "per_day", "rate", "median", "p75", "p90", "mean")
 # The columns every explanation has, in this order; each record family adds its own after them.
@@ -63,10 +63,13 @@ def _figures() -> dict[str, Figure]:
         "incidents": Figure("incidents", "count", None, "incidents"),
         "incidents_resolved": Figure("incidents", "count", "recovery_minutes", "incidents"),
         "failed_deployment_recoveries": Figure("failures", "count", "recovery_minutes", "failed deployments"),
+        "failed_deployments_caught_in_rollout": Figure("failures", "count", None, "failed deployments",
+                                                       only="caught_in_rollout"),
+        "caught_in_rollout_share": Figure("failures", "rate", "caught_in_rollout", "share of failed deployments"),
     }
     for stat in ("median", "p75", "p90", "mean"):
         figures[f"lead_time_{stat}_hours"] = Figure("lead_times", stat, "lead_time_hours", "hours")
-    for stat in ("median", "p90", "mean"):
+    for stat in ("median", "p75", "p90", "mean"):
         figures[f"incident_recovery_{stat}_minutes"] = Figure("incidents", stat, "recovery_minutes", "minutes")
         figures[f"failed_deployment_recovery_{stat}_minutes"] = Figure("failures", stat, "recovery_minutes", "minutes")
     for stage in ("coding", "pickup", "review", "deploy_wait"):
@@ -120,8 +123,9 @@ def explain_figure(
     `period_start` may be any day of the period; `service` 'all' is every service together;
     `environment` as the facts name it ('production' for every production spelling). Columns:
     BASE_COLUMNS, then the record family's own (deployment_id, link_rule, lead_start_field, …).
-    `frame.attrs` holds metric, grain, period_start, service, environment, stat, unit and `figure`:
-    the value stored in the metric table (None when the period has no such figure).
+    `frame.attrs` holds metric, grain, period_start, service, environment, stat, unit,
+    observed_days (the period's days inside the data's coverage) and `figure`: the value stored in
+    the metric table (None when the period has no such figure).
     """
     figure = check_figure(metric, grain)
     start = period_start_of(period_start, grain)
@@ -150,6 +154,7 @@ def explain_figure(
     frame = frame[BASE_COLUMNS + [c for c in frame.columns if c not in BASE_COLUMNS]]
     frame.attrs.update(metric=metric, grain=grain, period_start=start, service=service,
                        environment=environment, stat=figure.stat, unit=figure.unit,
+                       observed_days=read_observed_days(con, grain, start),
                        figure=read_figure(con, figure, figure_name(metric), grain, start, service, environment))
     return frame
 
@@ -172,6 +177,13 @@ def read_figure(con: duckdb.DuckDBPyConnection, figure: Figure, metric: str, gra
     return float(row.at[0, column])
 
 
+def read_observed_days(con: duckdb.DuckDBPyConnection, grain: str, start: date) -> int:
+    """The days of the period starting on `start` inside the data's coverage (fct_coverage): what
+    its per-day figures divide by; 0 outside the coverage or when nothing is stored."""
+    rows = run_sql(con, "metrics", "explain_observed_days", {"grain": grain, "period_start": start}).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
 def compute_figure(frame: pd.DataFrame) -> float | None:
     """The figure recomputed from an explanation's counted rows (None when there is nothing to count).
 
@@ -182,7 +194,8 @@ def compute_figure(frame: pd.DataFrame) -> float | None:
     if stat == "count":
         return float(len(values))
     if stat == "per_day":
-        return len(values) / period_days(frame.attrs["period_start"], frame.attrs["grain"])
+        days = frame.attrs["observed_days"]
+        return len(values) / days if days else None
     if len(values) == 0:
         return None
     if stat in ("rate", "mean"):
@@ -196,7 +209,8 @@ def describe_stat(frame: pd.DataFrame) -> str:
     stat, unit = frame.attrs["stat"], frame.attrs["unit"]
     return {
         "count": "the number of counted rows",
-        "per_day": "the number of counted rows ÷ days in the period",
+        "per_day": f"the number of counted rows ÷ the period's {frame.attrs['observed_days']} observed days, "
+                   "those inside the data's coverage",
         "rate": "the share of rows whose value is 1",
         "median": f"the median of value ({unit}) over counted rows, interpolated",
         "p75": f"the 75th percentile of value ({unit}) over counted rows, interpolated",

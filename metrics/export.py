@@ -10,18 +10,21 @@ import pandas as pd
 
 from core.errors import DoraError
 from core.sql import run_sql
+from core.text import neutralise_cell
 from metrics import compare, insight_tables, levels
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 # Readers (the CLI, the dashboard) have always found these here; their home is metrics.filters.
-from metrics.filters import GRAINS, Filters, check_grain, choose_services, environment_group, list_services
+from metrics.filters import (GRAINS, Filters, check_grain, choose_services, describe_empty_scope, environment_group,
+                             list_services)
 
 __all__ = ["GRAINS", "REQUIRED_COLUMNS", "TABLES", "Filters", "TableQuery", "choose_services",
-           "environment_group", "list_services", "query_summary", "query_table", "write_csv"]
+           "describe_empty_scope", "environment_group", "list_services", "query_summary", "query_table",
+           "write_csv"]
 
 # Contract §3: these columns, in this order, always come first (every delivery metric of
-# metrics.registry is one of them: its `column`).
+# metrics.registry is one of them: its `column`; observed_days is what deploys_per_day divides by).
 REQUIRED_COLUMNS = [
-    "period_start", "service", "deployments", "deploys_per_day", "lead_time_median_hours",
+    "period_start", "service", "deployments", "deploys_per_day", "observed_days", "lead_time_median_hours",
     "change_failure_rate", "failed_deployments", "incident_recovery_median_minutes",
     "failed_deployment_recovery_median_minutes", "rework_rate",
 ]
@@ -67,5 +70,8 @@ def query_table(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, set
 
 
 def write_csv(frame: pd.DataFrame, out: IO[str]) -> None:
-    """CSV as the contract wants it: header, commas, dot decimals, empty cell for undefined."""
+    """CSV as the contract wants it: header, commas, dot decimals, empty cell for undefined, and
+    text cells a spreadsheet would run as a formula written with a leading `'` (contract §3)."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    frame = frame.assign(**{column: frame[column].map(neutralise_cell) for column in text})
     frame.to_csv(out, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, date_format="%Y-%m-%d")

@@ -16,8 +16,8 @@ from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import GRAINS, MetricSettings
 
-__all__ = ["GRAINS", "Filters", "check_grain", "choose_services", "environment_group", "list_services",
-           "period_days", "period_start_of"]
+__all__ = ["GRAINS", "Filters", "check_grain", "check_service", "choose_services", "describe_empty_scope",
+           "environment_group", "list_environments", "list_services", "period_days", "period_start_of"]
 
 
 @dataclass(frozen=True)
@@ -72,14 +72,40 @@ def list_services(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]
     return [r[0] for r in run_sql(con, "metrics", "list_services", {"environment": environment}).fetchall()]
 
 
+def list_environments(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Environments with any deployment, change or incident, by name."""
+    return [r[0] for r in run_sql(con, "metrics", "list_environments").fetchall()]
+
+
+def check_service(con: duckdb.DuckDBPyConnection, service: str, environment: str) -> None:
+    """An error naming the services that have data, unless `service` has data in `environment`.
+
+    An environment without any data has no services to check against: that is an empty scope,
+    which readers report with describe_empty_scope instead.
+    """
+    known = list_services(con, environment)
+    if known and service not in known:
+        raise DoraError(f"no data for service {service!r} in {environment}; known: {', '.join(known[:10])}")
+
+
 def choose_services(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str] | None:
     """The services to list, or None for the organisation as a whole ('all')."""
     if not filters.service and not filters.by_service:
         return None
-    known = list_services(con, filters.environment)  # already normalised by the caller
     if filters.service:
-        if filters.service not in known:
-            hint = ", ".join(known[:10]) or "none yet"
-            raise DoraError(f"no data for service {filters.service!r} in {filters.environment}; known: {hint}")
+        check_service(con, filters.service, filters.environment)  # already normalised by the caller
         return [filters.service]
-    return known
+    return list_services(con, filters.environment)
+
+
+def describe_empty_scope(con: duckdb.DuckDBPyConnection, environment: str) -> str:
+    """One line for a reader that found no rows: nothing stored at all, an environment without data
+    (naming the environments that have some), or filters outside the days the data covers."""
+    known = list_environments(con)
+    if not known:
+        return ("No data: no deployment, change or incident is stored in any environment "
+                "(load some: dora ingest events FILE).")
+    if environment not in known:
+        return f"No data for environment {environment!r}; environments with data: {', '.join(known)}."
+    first_day, last_day = run_sql(con, "metrics", "read_coverage").fetchall()[0]
+    return f"No rows for these filters in {environment}: the data covers {first_day} to {last_day}."

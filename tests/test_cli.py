@@ -183,3 +183,43 @@ def test_bad_chunk_setting_is_rejected(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("DORA_CHUNK_BYTES", "tiny")
     result = runner.invoke(main, ["ingest", "events", str(write_log(tmp_path / "e.jsonl")), "--db", "w.duckdb"])
     assert result.exit_code == 1 and "DORA_CHUNK_BYTES must be a whole number" in result.output
+
+
+def test_an_empty_warehouse_prints_one_line_and_exports_the_header_only(runner, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    runner.invoke(main, ["ingest", "events", str(empty), "--db", "w.duckdb", "-q"])
+    message = ("No data: no deployment, change or incident is stored in any environment "
+               "(load some: dora ingest events FILE).")
+    result = runner.invoke(main, ["metrics", "--db", "w.duckdb"])
+    assert (result.exit_code, result.output) == (0, message + "\n")
+    exported = runner.invoke(main, ["export", "--db", "w.duckdb", "--grain", "day", "-q"])
+    assert exported.exit_code == 0
+    assert exported.stdout.splitlines() == [exported.stdout.splitlines()[0]]  # the header, no period rows
+    assert exported.stdout.startswith("period_start,service,deployments,deploys_per_day,observed_days,")
+    assert exported.stderr == message + " Wrote the header row only.\n"
+
+
+def test_a_misspelt_environment_names_the_environments_with_data(runner, tmp_path):
+    runner.invoke(main, ["ingest", "events", str(write_log(tmp_path / "e.jsonl")), "--db", "w.duckdb"])
+    message = "No data for environment 'prodution'; environments with data: production."
+    result = runner.invoke(main, ["metrics", "--db", "w.duckdb", "--environment", "prodution"])
+    assert (result.exit_code, result.output) == (0, message + "\n")
+    exported = runner.invoke(main, ["export", "--db", "w.duckdb", "--environment", "prodution", "-o", "x.csv"])
+    assert exported.exit_code == 0 and exported.stderr == message + " Wrote the header row only to x.csv.\n"
+    assert len(Path("x.csv").read_text().splitlines()) == 1
+    explained = runner.invoke(main, ["explain", "deployments", "--db", "w.duckdb", "--period", "2026-03-01",
+                                     "--environment", "prodution"])
+    assert (explained.exit_code, explained.output) == (0, message + "\n")
+    unknown = runner.invoke(main, ["explain", "deployments", "--db", "w.duckdb", "--period", "2026-03-01",
+                                   "--service", "nope"])
+    assert unknown.exit_code == 1
+    assert unknown.output == "Error: no data for service 'nope' in production; known: pay\n"
+
+
+def test_every_exported_row_names_definitions_version_2(runner, tmp_path):
+    runner.invoke(main, ["ingest", "events", str(write_log(tmp_path / "e.jsonl")), "--db", "w.duckdb"])
+    for table in ("summary", "lead-time-breakdown", "levels"):
+        result = runner.invoke(main, ["export", "--db", "w.duckdb", "--grain", "month", "--table", table])
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert rows and {r["definitions_version"] for r in rows} == {"2"}, table

@@ -91,7 +91,7 @@ def recompute(metric: str, rows, days: int):
     values = [r.value for r in rows.itertuples() if r.counted]
     if metric == "deploys_per_day":
         return len(values) / days
-    if metric.endswith("_rate"):
+    if metric.endswith(("_rate", "_share")):  # shares are rates too
         return sum(values) / len(values) if values else None
     for stat, q in STATS.items():
         if f"_{stat}_" in metric:
@@ -102,10 +102,10 @@ def recompute(metric: str, rows, days: int):
 
 
 def stored(con, metric, grain, start, service, environment):
-    """(figure, days) as the metric tables hold them, or (None, days) when there is no row."""
+    """(figure, observed days) as the metric tables hold them, or (None, None) when there is no row."""
     if FIGURES[metric].source == "metric_periods":
         rows = con.execute(
-            f"SELECT {metric}, days FROM metric_periods WHERE grain = ? AND period_start = ? AND service = ? "
+            f"SELECT {metric}, observed_days FROM metric_periods WHERE grain = ? AND period_start = ? AND service = ? "
             "AND environment = ?", [grain, start, service, environment]).fetchall()
         return rows[0] if rows else (None, None)
     stage = FIGURES[metric].stage
@@ -128,7 +128,7 @@ def loaded(tmp_path_factory):
 
 def test_every_metric_column_can_be_explained(loaded):
     columns = {r[0] for r in loaded.con.execute("DESCRIBE metric_periods").fetchall()}
-    columns -= {"grain", "period_start", "service", "environment", "days"}
+    columns -= {"grain", "period_start", "service", "environment", "days", "observed_days"}
     assert sorted(columns - set(FIGURES)) == []
     stage_columns = {f"{stage}_{col}" for stage in ("coding", "pickup", "review", "deploy_wait")
                      for col in ("changes", "median_hours", "p75_hours", "p90_hours", "mean_hours")}

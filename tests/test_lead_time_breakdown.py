@@ -137,7 +137,7 @@ def test_export_fills_empty_periods_and_puts_the_stages_side_by_side(wh):
                   "coding_median_hours", "review_median_hours", "deploy_wait_median_hours", "spans_missing",
                   "definitions_version"]].astype(object).where(frame.notna(), None).values.tolist()
     assert [[str(r[0].date()), *r[1:]] for r in rows] == [
-        ["2026-01-01", "all", 1, 5.0, 1, 1.0, 1.0, 2.0, 0, "1.0"],
-        ["2026-02-01", "all", 0, None, 0, None, None, None, 0, "1.0"],
-        ["2026-03-01", "all", 1, 1.0, 0, None, None, 1.0, 3, "1.0"],
+        ["2026-01-01", "all", 1, 5.0, 1, 1.0, 1.0, 2.0, 0, "2"],
+        ["2026-02-01", "all", 0, None, 0, None, None, None, 0, "2"],
+        ["2026-03-01", "all", 1, 1.0, 0, None, None, 1.0, 3, "2"],
     ]

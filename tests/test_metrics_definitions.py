@@ -42,14 +42,16 @@ def period(wh, grain="month", service="all", environment="production", start=Non
 
 # --- deployments -------------------------------------------------------------------------------
 
-def test_same_day_deploys_each_count_and_per_day_uses_calendar_days(wh):
+def test_same_day_deploys_each_count_and_per_day_uses_observed_days(wh):
     wh.load([dep("a", "2026-03-03T09:00:00Z"), dep("b", "2026-03-03T09:30:00Z"), dep("c", "2026-03-03T17:00:00Z")])
     [day] = period(wh, "day")
     assert (day["deployments"], day["deploys_per_day"]) == (3, 3.0)
+    # the data covers one day: the month and the quarter observed only that day (v1 divided by 31)
     [month] = period(wh, "month")
-    assert month["deploys_per_day"] == pytest.approx(3 / 31)
+    assert (month["observed_days"], month["deploys_per_day"]) == (1, 3.0)
     [quarter] = period(wh, "quarter")
-    assert quarter["days"] == 90 and quarter["period_start"].date() == date(2026, 1, 1)
+    assert quarter["days"] == 90 and quarter["observed_days"] == 1
+    assert quarter["period_start"].date() == date(2026, 1, 1)
 
 
 def test_events_sharing_a_deployment_id_are_one_deployment_finishing_at_the_latest(wh):
@@ -302,10 +304,23 @@ def test_changes_listed_but_never_merged_are_reported(wh):
 
 
 def test_negative_lead_time_is_a_finding_not_a_fast_change(wh):
+    # the deployment lists a change first committed, and merged, after the deployment finished
+    wh.load([pr(1, "2026-03-03T14:00:00Z", first_commit_at="2026-03-03T13:00:00Z"),
+             dep("a", "2026-03-03T12:00:00Z", changes=["acme/payments#1"])])
+    # its deploy-wait stage (merge → deployment) is negative too
+    assert wh.rows("SELECT finding FROM dq_findings WHERE finding LIKE 'negative%' ORDER BY 1") == [
+        ("negative_lead_time",), ("negative_span",)]
+    assert period(wh, "day")[0]["changes_deployed"] == 0
+
+
+def test_a_first_commit_dated_after_the_merge_is_a_finding_and_the_lead_time_starts_at_the_merge(wh):
+    # definitions v2: rebased or amended commits carry rewritten dates; not a negative lead time
     wh.load([pr(1, "2026-03-03T10:00:00Z", first_commit_at="2026-03-04T10:00:00Z"),
              dep("a", "2026-03-03T12:00:00Z", changes=["acme/payments#1"])])
-    assert wh.rows("SELECT finding FROM dq_findings WHERE finding LIKE 'negative%'") == [("negative_lead_time",)]
-    assert period(wh, "day")[0]["changes_deployed"] == 0
+    assert wh.rows("SELECT finding, entity_id, detail FROM dq_findings WHERE finding <> 'span_missing'") == [
+        ("first_commit_after_merge", "acme/payments#1",
+         "first commit dated 24.0 h after the merge (rewritten or amended commits): lead time starts at merged_at")]
+    assert wh.rows("SELECT lead_start_field, lead_time_hours FROM fct_lead_times") == [("merged_at", 2.0)]
 
 
 def test_repository_comes_from_the_change_id_when_not_given(wh):
@@ -346,4 +361,4 @@ def test_a_warehouse_without_the_macros_is_rebuilt(wh):
     wh.con.execute("DROP MACRO period_days")  # as a file built before the macros existed
     assert not is_current(wh.con, wh.settings)
     assert ensure_built(wh.con, wh.settings) and is_current(wh.con, wh.settings)
-    assert period(wh)[0]["deploys_per_day"] == pytest.approx(1 / 31)
+    assert period(wh)[0]["deploys_per_day"] == 1.0  # one deployment on the one observed day

@@ -10,7 +10,8 @@ from dora.cli.base import common_options, open_current
 from dora.cli.output import format_cell, format_rows
 from dora.config import Config
 from metrics.explain import FIGURES, GRAINS, compute_figure, describe_stat, explain_figure
-from metrics.export import environment_group, write_csv
+from metrics.export import describe_empty_scope, environment_group, write_csv
+from metrics.filters import check_service, list_environments
 
 
 @click.command()
@@ -30,7 +31,9 @@ def explain(config: Config, quiet: bool, metric: str, grain: str, period: dateti
     METRIC is a column of `dora export` (deployments, change_failure_rate, lead_time_median_hours,
     incident_recovery_median_minutes, failed_deployment_recovery_median_minutes, …) or a lead-time
     breakdown figure (coding_median_hours, pickup_p90_hours, deploy_wait_changes, …). The figure is
-    recomputed from the counted rows and printed beside the stored one: they agree.
+    recomputed from the counted rows and printed beside the stored one: they agree. An environment
+    without data prints one line naming those with data (exit 0); an unknown --service is an error
+    naming the services with data.
 
     \b
     Examples:
@@ -40,9 +43,16 @@ def explain(config: Config, quiet: bool, metric: str, grain: str, period: dateti
     """
     con = open_current(config)
     env = environment_group(environment, config.metrics)
+    if service != "all":
+        check_service(con, service, env)
     frame = explain_figure(con, metric, grain, period.date(), service, env, config.metrics)
     if as_csv:
         write_csv(frame, sys.stdout)
+        if env not in list_environments(con):
+            click.echo(describe_empty_scope(con, env), err=True)
+        return
+    if env not in list_environments(con):
+        click.echo(describe_empty_scope(con, env))
         return
     a = frame.attrs
     click.echo(f"{metric}, {grain} from {a['period_start']:%Y-%m-%d}, service {service}, {env}")

@@ -7,7 +7,7 @@ import click
 
 from dora.cli.base import common_options, filter_options, make_filters, open_current
 from dora.config import Config
-from metrics.export import TABLES, query_table, write_csv
+from metrics.export import TABLES, describe_empty_scope, environment_group, query_table, write_csv
 
 
 @click.command()
@@ -20,6 +20,10 @@ from metrics.export import TABLES, query_table, write_csv
 def export(config: Config, quiet: bool, table: str, output: str | None, **filters) -> None:
     """Write the metrics as CSV for quarterly reviews (columns: docs/export.md).
 
+    The summary has a row for every period of the days the data covers. With no rows for the filters
+    (nothing loaded yet, an environment without data) it writes the header row only, says why on
+    stderr (even with --quiet: an empty file must not pass unnoticed) and exits 0.
+
     \b
     Examples:
       dora export --grain quarter -o dora-2026Q3.csv
@@ -30,7 +34,10 @@ def export(config: Config, quiet: bool, table: str, output: str | None, **filter
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             write_csv(frame, fh)
-        if not quiet:
-            click.echo(f"wrote {len(frame)} rows to {output}", err=True)
     else:
         write_csv(frame, sys.stdout)
+    if frame.empty:
+        reason = describe_empty_scope(con, environment_group(filters["environment"], config.metrics))
+        click.echo(f"{reason} Wrote the header row only{f' to {output}' if output else ''}.", err=True)
+    elif output and not quiet:
+        click.echo(f"wrote {len(frame)} rows to {output}", err=True)

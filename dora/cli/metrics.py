@@ -7,7 +7,7 @@ import pandas as pd
 from dora.cli.base import common_options, filter_options, make_filters, open_current
 from dora.cli.output import format_rows, is_missing, metric_header
 from dora.config import Config
-from metrics.export import query_summary
+from metrics.export import describe_empty_scope, environment_group, query_summary
 from metrics.registry import get_metric
 
 # The table's columns after period and service, in the order people read them: metric ids (their
@@ -23,6 +23,10 @@ COUNT_HEADERS = {"deployments": "deploys", "failed_deployments": "failed"}
 def metrics(config: Config, quiet: bool, **filters) -> None:
     """Print the DORA metrics as a table, one row per period (and service).
 
+    Periods span the days the data covers. With no data for the filters (nothing loaded yet, an
+    environment without data) it prints one line saying so, naming the environments that have data,
+    and exits 0.
+
     \b
     Examples:
       dora metrics
@@ -31,7 +35,7 @@ def metrics(config: Config, quiet: bool, **filters) -> None:
     con = open_current(config)
     frame = query_summary(con, make_filters(**filters), config.metrics)
     if frame.empty:
-        click.echo("No production deployments, changes or incidents yet for these filters.")
+        click.echo(describe_empty_scope(con, environment_group(filters["environment"], config.metrics)))
         return
     click.echo(format_summary(frame))
 

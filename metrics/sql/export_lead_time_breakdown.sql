@@ -2,13 +2,15 @@
 -- service): the four stages of lead time side by side, beside the lead time itself.
 -- Grain: (period_start, service) for $grain and $environment. Every period from the first to the last
 -- with a delivered change appears (clipped to $from_date..$to_date), empty ones with 0 changes and empty
--- statistics. $services: the services to list (NULL = the organisation as 'all').
+-- statistics; none at all without a delivered change (never a row for every period of the calendar).
+-- $services: the services to list (NULL = the organisation as 'all').
 WITH bounds AS (
     SELECT
         greatest(min(period_start), period_start_of(coalesce($from_date::DATE, DATE '0001-01-01'), $grain)) AS first_period,
         least(max(period_start), coalesce($to_date::DATE, DATE '9999-12-31'))                              AS last_period
     FROM metric_lead_time_breakdown
     WHERE grain = $grain AND environment = $environment
+    HAVING count(*) > 0  -- else min() is NULL and greatest()/least() would span the calendar
 ),
 periods AS (
     SELECT unnest(generate_series(first_period::TIMESTAMP, last_period::TIMESTAMP,

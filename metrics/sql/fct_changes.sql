@@ -1,7 +1,9 @@
 -- fct_changes: one row per change (pull request) that landed, from change.merged events.
 -- Grain: change_id. If a change was reported more than once, the latest report wins, field by field
--- (the latest non-empty value of each). lead_started_at is where its lead time starts: first commit,
--- else opened, else merged.
+-- (the latest non-empty value of each). lead_started_at is where its lead time starts: the earliest of
+-- first commit, opened and merged (contract §2; a rebased or amended branch can carry a first commit
+-- dated after the merge, and then the pull request's opening, or the merge, is the start). A
+-- first_commit_at after merged_at is also a data-quality finding (dq_findings).
 CREATE OR REPLACE TABLE fct_changes AS
 WITH events AS (
     SELECT subject_id, occurred_at, repository, merged_at, first_commit_at, opened_at, first_review_at,
@@ -41,8 +43,9 @@ SELECT
     deletions,
     author,
     title,
-    coalesce(first_commit_at, opened_at, merged_at)                        AS lead_started_at,
-    CASE WHEN first_commit_at IS NOT NULL THEN 'first_commit_at'
-         WHEN opened_at IS NOT NULL THEN 'opened_at'
+    -- least() skips a missing timestamp; a tie names the field earliest in the change's life
+    least(first_commit_at, opened_at, merged_at)                           AS lead_started_at,
+    CASE WHEN first_commit_at = lead_started_at THEN 'first_commit_at'
+         WHEN opened_at = lead_started_at THEN 'opened_at'
          ELSE 'merged_at' END                                              AS lead_start_field
 FROM changes;

@@ -1,6 +1,7 @@
 -- fct_lead_times: one row per (change, environment) the change reached: its change lead time.
 -- Grain: (change_id, environment). Lead time = finish of the first deployment in that environment
--- that shipped the change − the change's lead_started_at (first commit, else opened, else merged).
+-- that shipped the change − the change's lead_started_at (the earliest of first commit, opened and
+-- merged: fct_changes).
 -- Changes listed by a deployment but never reported as merged have no start: lead_time_hours NULL.
 CREATE OR REPLACE TABLE fct_lead_times AS
 WITH first_delivery AS (

@@ -4,6 +4,10 @@
 -- Deployments, lead times, failures and failed-deployment recovery belong to the period of the
 -- deployment's finish; incident recovery to the period the incident started. Only periods with at
 -- least one of those rows appear: exports fill empty periods in (export_summary.sql).
+-- days: the period's calendar days; observed_days: those inside the warehouse's coverage
+-- (fct_coverage), fewer for the first, partly covered period and the current one ('so far').
+-- deploys_per_day divides by observed_days (definitions version 2; version 1 divided by days).
+-- A row always has an event inside the coverage, so observed_days is at least 1.
 CREATE OR REPLACE TABLE metric_periods AS
 WITH grains AS (
     SELECT unnest($grains::VARCHAR[]) AS grain  -- metrics.build.GRAINS
@@ -16,6 +20,7 @@ deployments AS (
         unnest([d.service, 'all'])                                       AS service,
         d.environment, d.unplanned,
         f.deployment_key IS NOT NULL                                     AS failed,
+        f.caught_in_rollout,
         f.recovery_minutes
     FROM (SELECT *, local_day(finished_at, $timezone) AS finished_on FROM fct_deployments) d
     LEFT JOIN fct_failures f USING (deployment_key)
@@ -26,9 +31,14 @@ deployment_stats AS (
         count(*)                                               AS deployments,
         count(*) FILTER (WHERE failed)                         AS failed_deployments,
         count(*) FILTER (WHERE unplanned)                      AS unplanned_deployments,
+        -- recovered after exposure and before the rollout reached 100% of traffic (fct_failures)
+        count(*) FILTER (WHERE caught_in_rollout)              AS failed_deployments_caught_in_rollout,
         count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recoveries,
-        quantile_cont(recovery_minutes, 0.5) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_median_minutes,
-        quantile_cont(recovery_minutes, 0.9) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_p90_minutes,
+        -- one sort of each group's values for the three quantiles; a negative span is a data error
+        quantile_cont(recovery_minutes, [0.5, 0.75, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_quantiles,
+        failed_deployment_recovery_quantiles[1]                AS failed_deployment_recovery_median_minutes,
+        failed_deployment_recovery_quantiles[2]                AS failed_deployment_recovery_p75_minutes,
+        failed_deployment_recovery_quantiles[3]                AS failed_deployment_recovery_p90_minutes,
         avg(recovery_minutes) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_mean_minutes
     FROM deployments
     GROUP BY ALL
@@ -68,8 +78,10 @@ incident_stats AS (
     SELECT grain, period_start, service, environment,
         count(*)                                                          AS incidents,
         count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)      AS incidents_resolved,
-        quantile_cont(recovery_minutes, 0.5) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_median_minutes,
-        quantile_cont(recovery_minutes, 0.9) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_p90_minutes,
+        quantile_cont(recovery_minutes, [0.5, 0.75, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_quantiles,
+        incident_recovery_quantiles[1]                                    AS incident_recovery_median_minutes,
+        incident_recovery_quantiles[2]                                    AS incident_recovery_p75_minutes,
+        incident_recovery_quantiles[3]                                    AS incident_recovery_p90_minutes,
         avg(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)        AS incident_recovery_mean_minutes
     FROM incidents
     WHERE service IS NOT NULL  -- an incident naming no service counts only in 'all'
@@ -83,8 +95,9 @@ keys AS (
 SELECT
     k.grain, k.period_start, k.service, k.environment,
     period_days(k.period_start, k.grain)                                   AS days,
+    observed_days(k.period_start, k.grain, c.first_day, c.last_day)        AS observed_days,
     coalesce(d.deployments, 0)                                             AS deployments,
-    coalesce(d.deployments, 0) / days                                      AS deploys_per_day,
+    coalesce(d.deployments, 0) / observed_days                             AS deploys_per_day,
     d.failed_deployments / d.deployments                                   AS change_failure_rate,
     d.unplanned_deployments / d.deployments                                AS rework_rate,
     coalesce(d.failed_deployments, 0)                                      AS failed_deployments,
@@ -94,10 +107,16 @@ SELECT
     coalesce(i.incidents, 0)                                               AS incidents,
     coalesce(i.incidents_resolved, 0)                                      AS incidents_resolved,
     i.incident_recovery_median_minutes, i.incident_recovery_p90_minutes, i.incident_recovery_mean_minutes,
+    i.incident_recovery_p75_minutes,
     coalesce(d.failed_deployment_recoveries, 0)                            AS failed_deployment_recoveries,
     d.failed_deployment_recovery_median_minutes, d.failed_deployment_recovery_p90_minutes,
-    d.failed_deployment_recovery_mean_minutes
+    d.failed_deployment_recovery_mean_minutes,
+    d.failed_deployment_recovery_p75_minutes,
+    coalesce(d.failed_deployments_caught_in_rollout, 0)                   AS failed_deployments_caught_in_rollout,
+    -- the share of failed deployments caught in rollout; undefined (NULL) without failed deployments
+    d.failed_deployments_caught_in_rollout / nullif(d.failed_deployments, 0) AS caught_in_rollout_share
 FROM keys k
+CROSS JOIN fct_coverage c
 LEFT JOIN deployment_stats d USING (grain, period_start, service, environment)
 LEFT JOIN lead_time_stats l USING (grain, period_start, service, environment)
 LEFT JOIN incident_stats i USING (grain, period_start, service, environment);
