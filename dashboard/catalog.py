@@ -134,6 +134,8 @@ FINDING_TITLES = {
     "rollback_target_unmatched": "Rollbacks of unknown deployments",
     "negative_lead_time": "Negative lead times",
     "negative_recovery": "Negative recovery times",
+    "negative_failed_deployment_recovery": "Failed deployments recovered before exposure",
+    "first_commit_after_merge": "Changes first committed after their merge",
     "deployment_without_changes": "Deployments without changes",
     "incident_without_service": "Incidents naming no service",
     "span_missing": "Changes missing a timestamp",

@@ -12,10 +12,15 @@ FINDINGS: dict[str, str] = {
     "change_unknown": "a deployment lists it, but no change.merged event: no lead time",
     "incident_unresolved": "never resolved: left out of recovery times",
     "incident_never_started": "resolved without a start: left out of the metrics",
-    "incident_link_unmatched": "caused_by_deployment / caused_by_commit matches no deployment: unattributed",
+    "incident_link_unmatched": "its named cause (deployment, change or commit) matches no deployment exposed "
+                               "before it: unattributed",
     "rollback_target_unmatched": "rolled_back_deployment matches no deployment: fails nothing",
     "negative_lead_time": "delivered before its lead time started: left out of lead times",
     "negative_recovery": "resolved before it started: left out of recovery times",
+    "negative_failed_deployment_recovery": "failed deployment recovered before it was exposed: left out of "
+                                           "failed-deployment recovery times",
+    "first_commit_after_merge": "first commit dated after the merge (rewritten commits): lead time starts at "
+                                "the earliest of first commit, opened and merged",
     "deployment_without_changes": "no change linked: in the 'none' batch bucket, adds no lead time",
     "incident_without_service": "names no service: only in 'all', never attributed by time window",
     "span_missing": "a lead-time breakdown timestamp is missing: only in the stages it has",

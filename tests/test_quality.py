@@ -1,12 +1,17 @@
 """The data-quality report: every finding from literal events, `dora quality`, `--table quality`."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from tools import cdevents as c
+from dashboard.catalog import FINDING_TITLES
 from dora.cli import main
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_table
+from metrics.quality import FINDINGS
 
 EVENTS = [
     c.merged(id="m1", at="2026-03-02T08:00:00Z", change="acme/payments#1", repository="acme/payments"),
@@ -97,4 +102,45 @@ def test_quality_export_counts_findings_per_period_with_examples(wh):
     ]
     only = query_table(wh.con, "quality", Filters(grain="month", service="search"), MetricSettings())
     assert list(zip(only["finding"], only["findings"])) == [("deployment_without_changes", 1)]
-    assert set(only["definitions_version"]) == {"1.0"}
+    assert set(only["definitions_version"]) == {"2"}
+
+
+def test_every_kind_of_negative_span_is_a_finding(wh):
+    wh.load([
+        # merged (and first committed) after the deployment that lists it: lead time and deploy wait
+        c.merged(id="m1", at="2026-03-03T14:00:00Z", change="acme/payments#1", repository="acme/payments",
+                 first_commit_at="2026-03-03T13:00:00Z", opened_at="2026-03-03T13:00:00Z",
+                 first_review_at="2026-03-03T13:30:00Z"),
+        c.deployed(id="d1", at="2026-03-03T12:00:00Z", service="payments", changes=["acme/payments#1"]),
+        # resolved before it started
+        c.incident_detected(id="i1", at="2026-03-04T10:00:00Z", incident="INC-1", service="search"),
+        c.incident_resolved(id="i1-end", at="2026-03-04T09:50:00Z", incident="INC-1"),
+        # rolled back an hour before it was deployed
+        c.deployed(id="d2", at="2026-03-05T10:00:00Z", service="search", changes=[]),
+        c.rolledback(id="rb", at="2026-03-05T09:00:00Z", service="search", rolled_back_deployment="d2"),
+        # a pipeline run and a stage finished before they started
+        c.pipelinerun(id="r1s", at="2026-03-06T10:00:00Z", run="run-1", pipeline="cd", predicate="started",
+                      service="payments"),
+        c.pipelinerun(id="r1f", at="2026-03-06T09:00:00Z", run="run-1", pipeline="cd", outcome="success",
+                      service="payments"),
+        c.taskrun(id="t1s", at="2026-03-06T10:00:00Z", task_run="task-1", task="build", pipeline_run="run-1",
+                  predicate="started"),
+        c.taskrun(id="t1f", at="2026-03-06T09:30:00Z", task_run="task-1", task="build", pipeline_run="run-1",
+                  outcome="success"),
+    ])
+    assert wh.rows("""SELECT finding, entity_type, entity_id FROM dq_findings WHERE finding LIKE 'negative%'
+                      ORDER BY ALL""") == [
+        ("negative_duration", "pipeline_run", "run-1"),
+        ("negative_duration", "stage_run", "task-1"),
+        ("negative_failed_deployment_recovery", "deployment", "d2"),
+        ("negative_lead_time", "change", "acme/payments#1"),
+        ("negative_recovery", "incident", "INC-1"),
+        ("negative_span", "change", "acme/payments#1"),
+    ]
+
+
+def test_every_finding_has_a_meaning_and_a_title():
+    sql = (Path(__file__).parents[1] / "metrics" / "sql" / "dq_findings.sql").read_text(encoding="utf-8")
+    codes = set(re.findall(r"^SELECT '([a-z_]+)'", sql, re.M))
+    assert {"negative_failed_deployment_recovery", "first_commit_after_merge"} <= codes
+    assert sorted(codes - set(FINDINGS)) == [] and sorted(codes - set(FINDING_TITLES)) == []

@@ -1,5 +1,6 @@
 """Incidents: each incident's recovery time and the deployment it is attributed to (and why);
-failed deployments with why they count as failed and how they recovered."""
+failed deployments with why they count as failed, how they recovered, their blast radius, and the
+share caught before their rollout reached 100% over time."""
 from __future__ import annotations
 
 import streamlit as st
@@ -65,10 +66,31 @@ with failure_tab:
     if failures.empty:
         st.info("No failed deployments in the selected dates.")
     else:
-        st.caption("Failed deployment recovery runs from the deployment's finish to its rollback, or to the "
-                   "resolution of the last incident attributed to it, whichever comes first.")
+        st.subheader("Caught in rollout")
+        st.caption("The share of failed deployments recovered before their rollout reached 100% of traffic "
+                   "(a canary rolled back, an incident resolved mid-rollout): what progressive delivery buys. "
+                   "A period without failed deployments has no share.")
+        periods = data.load_summary(snap, view)
+        caught = periods[["period_start", "service", "caught_in_rollout_share", "failed_deployments"]]
+        scopes = list(dict.fromkeys(caught["service"]))
+        st.plotly_chart(
+            charts.series_figure(caught, series="service", value="caught_in_rollout_share",
+                                 series_labels={s: "All services" if s == "all" else s for s in scopes},
+                                 count="failed_deployments", count_label="failed deployments", grain=view.grain,
+                                 unit="% of failed deployments", percent=True,
+                                 colours=dict(zip(scopes, charts.shades(COLOURS["change_failure_rate"],
+                                                                        len(scopes))))),
+            key="caught-chart", config=ui.PLOTLY_CONFIG)
+        ui.download_csv(caught, f"caught-in-rollout-{view.grain}", key="caught-chart-csv",
+                        label="Download chart data")
+        st.subheader("Failed deployments")
+        st.caption("Failed deployment recovery runs from the deployment's finish (or from its first exposure, "
+                   "when it was recovered before its rollout finished) to its rollback, or to the resolution of "
+                   "the last incident attributed to it, whichever comes first. Blast radius: the highest share "
+                   "of traffic it served before it recovered.")
         shown_note(len(failures), failed_total, "failed deployments")
-        ui.show_table(failures, ["deployment_id", "service", "finished_at", "unplanned", "reason", "incident_ids",
-                                 "rolled_back_at", "recovered_at", "recovery_minutes", "recovery_rule"],
+        ui.show_table(failures, ["deployment_id", "service", "exposed_at", "finished_at", "unplanned", "reason",
+                                 "incident_ids", "rolled_back_at", "recovered_at", "recovery_minutes",
+                                 "recovery_rule", "recovery_from", "blast_radius_percent", "caught_in_rollout"],
                       key="failures-table", file_name="failed-deployments",
                       everything=lambda: data.read_failures(snap, view))

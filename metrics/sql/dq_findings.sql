@@ -5,10 +5,15 @@
 --   change_unknown               a deployment lists a change with no change.merged event
 --   incident_unresolved          an incident with no resolution: left out of recovery times
 --   incident_never_started       a resolution with no detected/reported event
---   incident_link_unmatched      caused_by_deployment / caused_by_commit matches no deployment
+--   incident_link_unmatched      caused_by_deployment / caused_by_change / caused_by_commit matches no
+--                                deployment (exposed before the incident, for a change or a commit)
 --   rollback_target_unmatched    rolled_back_deployment matches no deployment
 --   negative_lead_time           delivered before its lead time started: left out of lead times
 --   negative_recovery            resolved before it started: left out of recovery times
+--   negative_failed_deployment_recovery  a failed deployment recovered before it was exposed: left
+--                                out of failed-deployment recovery times
+--   first_commit_after_merge     a change whose first_commit_at is after its merged_at (rewritten or
+--                                amended commits): its lead time starts at the earliest of the three
 --   deployment_without_changes   a production deployment no change is linked to (and why)
 --   incident_without_service     an incident naming no service: only in 'all', never window-attributed
 --   span_missing                 a production-delivered change without first_commit_at / opened_at /
@@ -43,8 +48,12 @@ UNION ALL
 SELECT 'incident_link_unmatched', 'incident', incident_id, service, environment, started_at,
        CASE attribution_rule WHEN 'caused_by_deployment_unmatched'
             THEN 'caused_by_deployment "' || caused_by_deployment || '" matches no deployment in ' || environment
-            ELSE 'caused_by_commit "' || caused_by_commit || '" matches no deployment finished before the incident' END
-FROM fct_incidents WHERE attribution_rule IN ('caused_by_deployment_unmatched', 'caused_by_commit_unmatched')
+            WHEN 'caused_by_change_unmatched'
+            THEN 'caused_by_change "' || caused_by_change || '" matches no deployment that shipped it before the incident'
+            ELSE 'caused_by_commit "' || caused_by_commit || '" matches no deployment exposed before the incident' END
+         || coalesce(' (read by: ' || cause_rule || ')', '')
+FROM fct_incidents
+WHERE attribution_rule IN ('caused_by_deployment_unmatched', 'caused_by_change_unmatched', 'caused_by_commit_unmatched')
 UNION ALL
 SELECT 'rollback_target_unmatched', 'rollback', event_id, service, environment, rolled_back_at,
        'rolled_back_deployment "' || rolled_back_deployment || '" matches no deployment'
@@ -57,6 +66,16 @@ UNION ALL
 SELECT 'negative_recovery', 'incident', incident_id, service, environment, started_at,
        'resolved ' || round(-recovery_minutes, 1) || ' min before it started'
 FROM fct_incidents WHERE recovery_minutes < 0
+UNION ALL
+SELECT 'negative_failed_deployment_recovery', 'deployment', deployment_id, service, environment, exposed_at,
+       'recovered (' || recovery_rule || ') ' || round(-recovery_minutes, 1)
+         || ' min before it was first exposed: left out of failed-deployment recovery times'
+FROM fct_failures WHERE recovery_minutes < 0
+UNION ALL
+SELECT 'first_commit_after_merge', 'change', change_id, NULL, 'production', merged_at,
+       'first commit dated ' || round((epoch(first_commit_at) - epoch(merged_at)) / 3600.0, 2)
+         || ' h after the merge (rewritten or amended commits): lead time starts at ' || lead_start_field
+FROM fct_changes WHERE first_commit_at > merged_at
 UNION ALL
 SELECT 'deployment_without_changes', 'deployment', d.deployment_id, d.service, d.environment, d.finished_at,
        CASE WHEN d.change_ids IS NOT NULL THEN 'its changes list is empty'

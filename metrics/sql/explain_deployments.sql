@@ -38,7 +38,11 @@ SELECT
         CASE WHEN f.reason IS NOT NULL THEN 'failed: ' || f.reason END,
         CASE WHEN d.unplanned THEN 'unplanned' END,
         coalesce(l.changes, 0) || ' changes' || coalesce(' (' || l.link_rules || ')', ''),
-        'commit ' || d.commit_sha)                     AS detail,
+        'commit ' || d.commit_sha,
+        -- a progressive rollout: when users first saw it, and how far it went
+        CASE WHEN d.exposed_at < d.finished_at THEN 'exposed ' || strftime(d.exposed_at, '%Y-%m-%d %H:%M') END,
+        CASE WHEN NOT d.reached_full_traffic THEN 'stopped at ' || printf('%g', d.max_traffic_percent) || '% of traffic' END)
+                                                       AS detail,
     d.deployment_key
 FROM d
 LEFT JOIN fct_failures f USING (deployment_key)

@@ -1,12 +1,15 @@
 -- fct_deployments: one row per deployment, in every environment.
--- Grain: (service, environment, deployment_id). Events sharing a deployment_id are one deployment,
--- finishing at the latest of them. `environment` is 'production' for every configured production
--- name (case-insensitive), else the lower-cased name, so `prod` and `Production` are one environment.
+-- Grain: (service, environment, deployment_id). Events sharing a deployment_id are one deployment (a
+-- progressive rollout: canary at 5%, then 25/50/100%): exposed from the earliest of them, finished
+-- at the latest. A rollout stopped before 100% is still a deployment, finished at its last event.
+-- traffic_percent is the share of traffic the deployment serves after an event; NULL means 100.
+-- `environment` is 'production' for every configured production name (case-insensitive), else the
+-- lower-cased name, so `prod` and `Production` are one environment.
 -- Rollbacks are not deployments (see fct_rollbacks).
 CREATE OR REPLACE TABLE fct_deployments AS
 WITH all_events AS (
     SELECT origin, service, environment, deployment_id, occurred_at, started_at, commit_sha, repository,
-        change_ids, shipped_commits, unplanned,
+        change_ids, shipped_commits, unplanned, coalesce(traffic_percent, 100) AS traffic_percent,
         environment_group(environment, $production_environments) AS environment_group
     FROM stg_events
     WHERE kind = 'deployment'
@@ -46,7 +49,10 @@ deployments AS (
         service,
         environment_group                                                   AS environment,
         deployment_id,
+        occurred_at                                                         AS exposed_at,
         occurred_at                                                         AS finished_at,
+        traffic_percent                                                     AS max_traffic_percent,
+        CASE WHEN traffic_percent >= 100 THEN occurred_at END               AS full_traffic_at,
         started_at,
         commit_sha,
         repository                                                          AS declared_repository,
@@ -65,7 +71,10 @@ deployments AS (
         service,
         environment_group                                                   AS environment,
         deployment_id,
+        min(occurred_at)                                                    AS exposed_at,
         max(occurred_at)                                                    AS finished_at,
+        max(traffic_percent)                                                AS max_traffic_percent,
+        min(occurred_at) FILTER (WHERE traffic_percent >= 100)              AS full_traffic_at,
         min(started_at)                                                     AS started_at,
         arg_max(commit_sha, occurred_at) FILTER (WHERE commit_sha IS NOT NULL) AS commit_sha,
         arg_max(repository, occurred_at) FILTER (WHERE repository IS NOT NULL) AS declared_repository,
@@ -92,7 +101,11 @@ SELECT
     d.service,
     environment,
     deployment_id,
-    finished_at,
+    exposed_at,                    -- its earliest event: users saw it from then on
+    finished_at,                   -- its latest event
+    max_traffic_percent,           -- the highest traffic share it served (NULL traffic counts as 100)
+    full_traffic_at,               -- when it first served 100% of traffic; NULL if it never did
+    full_traffic_at IS NOT NULL                                             AS reached_full_traffic,
     started_at,
     commit_sha,
     coalesce(declared_repository, s.service_repository)                     AS repository,

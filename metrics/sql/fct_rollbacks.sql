@@ -1,7 +1,8 @@
 -- fct_rollbacks: one row per rollback event, with the deployment it rolled back.
 -- Grain: rollback event (source, event_id). The target is `rolled_back_deployment` when given (an id
 -- that matches no deployment leaves the rollback without a target: a data-quality finding); else the
--- latest deployment of that service in that environment that finished at or before the rollback.
+-- latest deployment of that service in that environment exposed at or before the rollback (its first
+-- event: a rollback during a canary rolls back the canary, not the deployment before it).
 CREATE OR REPLACE TABLE fct_rollbacks AS
 WITH rollbacks AS (
     SELECT source, event_id, service, occurred_at AS rolled_back_at, rolled_back_deployment,
@@ -22,7 +23,7 @@ latest_before AS (
     SELECT r.source, r.event_id, d.deployment_key
     FROM rollbacks r
     ASOF JOIN fct_deployments d
-      ON d.service = r.service AND d.environment = r.environment AND r.rolled_back_at >= d.finished_at
+      ON d.service = r.service AND d.environment = r.environment AND r.rolled_back_at >= d.exposed_at
     WHERE r.rolled_back_deployment IS NULL
 )
 SELECT
