@@ -61,12 +61,14 @@ class Pull:
     commits: list[Commit]
     method: str = "squash"
     labels: list[str] = field(default_factory=list)
-    first_review: datetime | None = None
+    first_review: datetime | None = None        # the builder's truth: the first review by someone else
     additions: int = 10
     deletions: int = 2
     files: list[str] = field(default_factory=list)
     body: str = ""
     base: str = "main"
+    # the submitted reviews GitHub lists, oldest first: (author login, submitted); the author's own too
+    reviews: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -151,8 +153,9 @@ class History:
     chain: list[str]                                        # first-parent chain of main, oldest first
     shipped: dict[int, list[int]] = field(default_factory=dict)        # deployment id → PR numbers
     unplanned: set[int] = field(default_factory=set)                   # deployment ids shipping a hotfix
-    # issue/PR number → ("deployment", id) or ("commit", sha): the explicit link the incident carries
-    incident_causes: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    # issue/PR number → (caused_by_change | caused_by_commit | caused_by_deployment, value in the event
+    # log's terms): the explicit link the incident carries
+    incident_causes: dict[int, tuple[str, str]] = field(default_factory=dict)
     reverts: dict[int, int] = field(default_factory=dict)              # revert PR → reverted PR
 
     def add_commit(self, parents: list[str], at: datetime, authored: datetime | None = None,
@@ -163,14 +166,9 @@ class History:
         return commit
 
     def cause_fields(self, number: int) -> dict[str, str]:
-        """The incident's explicit link as an incident tool would write it: the commit deployed by
-        the deployment that shipped the culprit, or the culprit commit when none shipped it."""
-        kind, value = self.incident_causes.get(number, (None, None))
-        if kind == "deployment":
-            return {"caused_by_commit": next(d.sha for d in self.repo.deployments if d.id == value)}
-        if kind == "commit":
-            return {"caused_by_commit": value}
-        return {}
+        """The incident's explicit link as an incident tool would write it: the same kind of cause
+        the issue's text (or the revert) names, in the event log's terms."""
+        return dict([self.incident_causes[number]]) if number in self.incident_causes else {}
 
     def to_events(self) -> list[dict]:
         """The same history as an event log: what a CD pipeline that knows it all would write."""
@@ -229,8 +227,11 @@ def build_history(
 
     Deployments and incidents are attached by time: deployment j deploys main's head at its
     creation; an incident starts a few hours after a successful deployment; every other incident
-    names the PR that caused it ("Caused by #N"), which the event log renders as
-    caused_by_deployment of the deployment that shipped that PR.
+    states its cause in one of the documented forms in turn ("Caused by: #N", "a regression from
+    owner/name#N", "Regression from <sha>", "Caused by deployment <id>"), which the event log renders
+    as the same kind of cause (caused_by_change, caused_by_commit, caused_by_deployment); the others
+    only guess ("Maybe caused by #N?"), which names no cause. A PR's author sometimes reviews it
+    first (a COMMENTED note): its first review is the first by someone else.
     """
     rng = random.Random(seed)
     repo = Repo(name, repo_id)
@@ -292,18 +293,25 @@ def build_history(
             if not is_revert and hotfix_every and (i + 1) % hotfix_every == 0:
                 labels.append("hotfix")
             title, body = f"Change {number}", f"Implements change {number}."
-            shipped_candidates = [n for n in reverted_candidates if n in shipped_by]
+            # a revert is opened once the change it reverts is in production
+            shipped_candidates = [n for n in reverted_candidates
+                                  if n in shipped_by and deployment_finish[shipped_by[n]] < at - timedelta(minutes=30)]
+            created = first_authored + timedelta(minutes=rng.randint(5, 90))
             if is_revert and shipped_candidates:
                 target = shipped_candidates[-1 - (i - n_prs) % len(shipped_candidates)]
                 title, body = f'Revert "Change {target}"', f"Reverts {name}#{target}\n\nThis reverts commit."
                 h.reverts[number] = target
-            created = first_authored + timedelta(minutes=rng.randint(5, 90))
+                created = max(created, deployment_finish[shipped_by[target]] + timedelta(minutes=10))
             review = created + timedelta(hours=rng.randint(1, 20)) if i % 5 != 3 else None
             if review and review > at:
                 review = at - timedelta(minutes=5)
-            pull = Pull(number, title, f"dev{i % 6}", created, at, at + timedelta(minutes=1), merge.oid, branch,
+            author = f"dev{i % 6}"
+            reviews = [(f"dev{(i + 1) % 6}", review)] if review else []
+            if i % 7 == 3:  # the author's own COMMENTED review (a note to reviewers) first: not a review
+                reviews.insert(0, (author, created + timedelta(minutes=10)))
+            pull = Pull(number, title, author, created, at, at + timedelta(minutes=1), merge.oid, branch,
                         method, labels, review, 5 + (i * 37) % 400, (i * 13) % 90,
-                        [f"src/module{i % 4}/file{i}.py"], body)
+                        [f"src/module{i % 4}/file{i}.py"], body, reviews=reviews)
             repo.pulls.append(pull)
             labels_of[number] = labels
             reverted_candidates.append(number)
@@ -331,16 +339,12 @@ def build_history(
     for older, newer in zip(successes, successes[1:]):
         older.statuses.append(("INACTIVE", success_time(newer) + timedelta(seconds=1)))
     repo.heads["main"] = head
-    # revert PRs: incidents caused by the deployment that shipped the reverted PR (if before them)
+    # revert PRs: incidents caused by the reverted PR
     for revert, target in h.reverts.items():
-        pull = next(p for p in repo.pulls if p.number == revert)
-        dep = shipped_by.get(target)
-        if dep and deployment_finish[dep] <= pull.created:
-            h.incident_causes[revert] = ("deployment", dep)
-        else:
-            h.incident_causes[revert] = ("commit", next(p.merge_sha for p in repo.pulls if p.number == target))
+        h.incident_causes[revert] = ("caused_by_change", f"{name}#{target}")
     # incidents after successful deployments
     issue_number = 5000
+    stated = 0
     good = [d for d in repo.deployments if d.id in deployment_finish]
     for n in range(n_incidents):
         if not good:
@@ -351,9 +355,26 @@ def build_history(
         closed = None if n == n_incidents - 1 else started + timedelta(minutes=20 + 47 * n)
         body = "Payments failing for some customers."
         shipped = h.shipped.get(d.id, [])
-        if n % 2 == 0 and shipped:
-            body += f"\n\nCaused by: #{shipped[0]}"
-            h.incident_causes[issue_number] = ("deployment", d.id)
+        culprit = next((p for p in repo.pulls if shipped and p.number == shipped[0]), None)
+        # every other incident states its cause, in each documented form in turn; the others only
+        # guess, which is not a cause (they are attributed by time)
+        if n % 2 == 0 and culprit:
+            form, stated = stated % 4, stated + 1
+            if form == 0:
+                body += f"\n\nCaused by: #{culprit.number}"
+                h.incident_causes[issue_number] = ("caused_by_change", f"{name}#{culprit.number}")
+            elif form == 1:
+                body += f"\n\nThis is a regression from {name}#{culprit.number}."
+                h.incident_causes[issue_number] = ("caused_by_change", f"{name}#{culprit.number}")
+            elif form == 2:
+                body += f"\n\nRegression from {culprit.merge_sha[:7]}"
+                # the event log, knowing no commit graph, names the commit the culprit shipped in
+                h.incident_causes[issue_number] = ("caused_by_commit", d.sha)
+            else:
+                body += f"\n\nCaused by deployment {d.id}"
+                h.incident_causes[issue_number] = ("caused_by_deployment", f"deploy-{d.id}")
+        elif culprit:
+            body += f"\n\nMaybe caused by #{culprit.number}?"
         labels = ["incident"] + (["sev2"] if n % 3 == 0 else [])
         repo.issues.append(Issue(issue_number, f"Incident {n}", started,
                                  (closed or started) + timedelta(minutes=2), closed, labels, body))
@@ -621,8 +642,11 @@ class FakeGitHub:
             items.sort(key=lambda p: (p.updated, p.number), reverse=True)
             keys = [(p.updated, p.number) for p in items]
             nodes, info = self.page(items, keys, first, after)
+            # GitHub answers a connection with at most the `first` nodes the query asks for
+            reviews = re.search(r"reviews\(first:\s*(\d+)", query)
+            review_limit = int(reviews.group(1)) if reviews else 100
             conn = {"totalCount": len(items), "pageInfo": info,
-                    "nodes": [self.pull_node(repo, p, variables) for p in nodes]}
+                    "nodes": [self.pull_node(repo, p, variables, review_limit) for p in nodes]}
             return 200, {"data": {"rateLimit": rate, "repository": {"pullRequests": conn}}}, {}
         if op_name == "Deployments":
             envs = {e.lower() for e in variables.get("environments") or []}
@@ -692,7 +716,7 @@ class FakeGitHub:
             stack.extend(commit.parents)
         return out
 
-    def pull_node(self, repo: Repo, p: Pull, variables: dict) -> dict:
+    def pull_node(self, repo: Repo, p: Pull, variables: dict, review_limit: int) -> dict:
         node = {
             "databaseId": 700000 + p.number, "number": p.number, "title": p.title,
             "url": f"https://github.com/{repo.name}/pull/{p.number}", "createdAt": iso(p.created),
@@ -703,7 +727,8 @@ class FakeGitHub:
             "commits": {"totalCount": len(p.commits), "nodes": [
                 {"commit": {"oid": c.oid, "authoredDate": iso(c.authored), "committedDate": iso(c.committed)}}
                 for c in p.commits[:100]]},
-            "reviews": {"nodes": [{"submittedAt": iso(p.first_review)}] if p.first_review else []},
+            "reviews": {"nodes": [{"submittedAt": iso(at), "author": {"login": login}}
+                                  for login, at in p.reviews[:review_limit]]},
         }
         if variables.get("withBody"):
             node["body"] = p.body

@@ -2,7 +2,8 @@
 
 A payload missing what it needs becomes a Reject with its reason; the rest become Records keyed
 `pull:<number>`, `deployment:<id>`, … and stored unchanged. Typing and staging happen in SQL
-(ingest/sql/stg_github__*.sql).
+(ingest/sql/stg_github__*.sql); the one thing read here is an incident issue's cause written in its
+text (ingest/github/causes.py), because its rules need more than SQL's regular expressions.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+from ingest.github.causes import Cause, read_cause
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -37,6 +40,7 @@ class Record:
     occurred_at: datetime
     order_at: datetime       # the stream's order key: watermarks are made of these
     payload: str
+    cause: Cause | None = None  # incident issues: the cause their text states
 
 
 @dataclass
@@ -61,6 +65,11 @@ def _check_times(item: dict, required: tuple[str, ...], optional: tuple[str, ...
     return None
 
 
+def _text(item: dict, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) else None
+
+
 def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -79,6 +88,10 @@ def normalise_pull(item: Any) -> Record | Reject:
         authored = ((node or {}).get("commit") or {}).get("authoredDate")
         if authored is not None and parse_time(authored) is None:
             return Reject(_dump(item), f"pull request #{item['number']}: a commit's authoredDate is not a timestamp")
+    for node in ((item.get("reviews") or {}).get("nodes")) or []:
+        submitted = (node or {}).get("submittedAt")
+        if submitted is not None and parse_time(submitted) is None:
+            return Reject(_dump(item), f"pull request #{item['number']}: a review's submittedAt is not a timestamp")
     merge = item.get("mergeCommit") or {}
     if merge.get("oid") is not None and not _SHA.match(str(merge["oid"])):
         return Reject(_dump(item), f"pull request #{item['number']}: mergeCommit.oid is not a commit SHA")
@@ -146,7 +159,7 @@ def normalise_issue(item: Any) -> Record | Reject | None:
     if problem:
         return Reject(_dump(item), f"issue #{item['number']}: {problem}")
     return Record(f"issue:{item['number']}", "github.issue", parse_time(item["created_at"]),
-                  parse_time(item["updated_at"]), _dump(item))
+                  parse_time(item["updated_at"]), _dump(item), read_cause(_text(item, "title"), _text(item, "body")))
 
 
 def normalise_commit(item: Any) -> Record | Reject:

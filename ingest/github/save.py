@@ -34,6 +34,8 @@ PENDING_EVENT_TYPES = {
     "workflow_runs": "github.workflow_run",
     "releases": "github.release",
 }
+# How the staging models spell a deployment id (`<source>:<kind>:<GitHub's id>`), per deployment source.
+DEPLOYMENT_ID_KINDS = {"deployments": "deployment", "workflow_runs": "workflow_run", "releases": "release"}
 # How long an unfinished deployment, run or draft release keeps the passes reaching back to it.
 PENDING_MAX_DAYS = 30
 
@@ -56,6 +58,8 @@ def staging_params(repo: RepoSettings, environment: str) -> dict[str, Any]:
         "repository": repo.name,
         "service": repo.service,
         "environment": environment,
+        # a deployment named by number in an issue is one of the repository's own (stg_github__issues)
+        "deployment_id_prefix": f"{repo.source}:{DEPLOYMENT_ID_KINDS[repo.deployments]}:",
         "incident_labels": [label.lower() for label in repo.incident_labels],
         "revert_incidents": repo.revert_incidents,
         "include_prereleases": repo.include_prereleases,
@@ -90,6 +94,10 @@ def save_records(
         "event_type": pa.array([r.event_type for r in records], pa.string()),
         "occurred_at": pa.array([r.occurred_at for r in records], pa.timestamp("us", tz="UTC")),
         "payload": pa.array([r.payload for r in records], pa.string()),
+        # what an issue's text names as its cause, put in the repository's terms by stg_github__issues
+        "cause_kind": pa.array([r.cause.kind if r.cause else None for r in records], pa.string()),
+        "cause_ref": pa.array([r.cause.ref if r.cause else None for r in records], pa.string()),
+        "cause_rule": pa.array([r.cause.rule if r.cause else None for r in records], pa.string()),
     })
     with register_table(con, "gh_batch", batch):
         run_sql(con, "ingest", "github_delete_staged")

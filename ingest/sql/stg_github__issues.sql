@@ -3,22 +3,26 @@
 -- and, if it is closed, an incident_resolved row (closed_at); a reopened issue loses its
 -- resolution when it is read again. subject_id `owner/name#number`. Service: in a monorepo, the
 -- service named by a label (`payments` or `service:payments`), else the repository's service.
--- Severity: a label `sev1`, `sev:1`, `severity:high`, … caused_by_commit: what the body's first
--- `Caused by: <ref>` or `Root cause: <ref>` names, written as the change id `owner/name#123` (for
--- #123, owner/name#123 or a pull-request URL) or a lower-case commit SHA of 7–40 hex digits;
--- fct_incidents alone decides which deployment that is.
+-- Severity: a label `sev1`, `sev:1`, `severity:high`, …
+-- The explicit cause is what the issue's text states, read by ingest/github/causes.py (gh_batch's
+-- cause_kind, cause_ref, cause_rule; docs/github.md lists the forms) and put in the repository's
+-- terms here: a change `#75` is in this repository (caused_by_change `owner/name#75`); a commit is
+-- its lower-case SHA or prefix (caused_by_commit); a deployment named by a bare number is one of
+-- this repository's own (caused_by_deployment `github:owner/name:deployment:12345`, the id its
+-- deployments are staged with), any other deployment id is taken as written (an event-log id).
+-- cause_rule names the rule that read it. fct_incidents alone decides which deployment that is.
 INSERT INTO stg_events (
     origin, source, event_id, ingest_run_id, kind, predicate, occurred_at, subject_id, service,
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, caused_by_change, cause_rule
 )
 WITH issues AS (
-    SELECT source, event_id, payload::JSON AS p FROM gh_batch
+    SELECT source, event_id, payload::JSON AS p, cause_kind, cause_ref, cause_rule FROM gh_batch
 ),
 fields AS (
-    SELECT source, event_id,
+    SELECT source, event_id, cause_rule,
         $repository || '#' || json_extract_string(p, '$.number')                   AS incident_id,
         list_transform(json_extract_string(p, '$.labels[*].name'), lambda x: lower(x)) AS labels,
         json_extract_string(p, '$.state')                                           AS state,
@@ -27,20 +31,16 @@ fields AS (
         json_extract_string(p, '$.title')                                           AS title,
         json_extract_string(p, '$.user.login')                                      AS author,
         json_extract_string(p, '$.html_url')                                        AS url,
-        rtrim(regexp_extract(coalesce(json_extract_string(p, '$.body'), ''),
-              '(?i)(?:caused by|root cause)[ \t]*:?[ \t]*([^ \t\r\n]+)', 1), '.,;:)')  AS ref_token
+        CASE WHEN cause_kind = 'change' AND starts_with(cause_ref, '#') THEN $repository || cause_ref
+             WHEN cause_kind = 'change' THEN cause_ref END                          AS caused_by_change,
+        CASE WHEN cause_kind = 'commit' THEN cause_ref END                          AS caused_by_commit,
+        CASE WHEN cause_kind = 'deployment' AND regexp_matches(cause_ref, '^[0-9]+$')
+                 THEN $deployment_id_prefix || cause_ref
+             WHEN cause_kind = 'deployment' THEN cause_ref END                      AS caused_by_deployment
     FROM issues
 ),
 typed AS (
     SELECT *,
-        CASE
-            WHEN regexp_matches(ref_token, '^#[0-9]+$') THEN $repository || ref_token
-            WHEN regexp_matches(ref_token, '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+$') THEN ref_token
-            WHEN regexp_matches(ref_token, '/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/pull/[0-9]+')
-                THEN regexp_extract(ref_token, '/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/pull/([0-9]+)', 1)
-                     || '#' || regexp_extract(ref_token, '/pull/([0-9]+)', 1)
-            WHEN regexp_matches(lower(ref_token), '^[0-9a-f]{7,40}$') THEN lower(ref_token)
-        END                                                                          AS caused_by_commit,
         coalesce(list_filter($service_names::VARCHAR[],
                              lambda s: list_contains(labels, lower(s)) OR list_contains(labels, 'service:' || lower(s)))[1],
                  $service)                                                           AS service,
@@ -52,9 +52,9 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, incident_
        $environment, NULL, NULL, $repository, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title,
-       nullif(regexp_replace(severity_label, '^sev(erity)?[:-]?', ''), ''), NULL, caused_by_commit,
+       nullif(regexp_replace(severity_label, '^sev(erity)?[:-]?', ''), ''), caused_by_deployment, caused_by_commit,
        NULL, NULL, NULL, NULL,
-       json_object('url', url, 'labels', labels)
+       json_object('url', url, 'labels', labels), caused_by_change, cause_rule
 FROM typed,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
      LATERAL (SELECT CASE kind WHEN 'incident_started' THEN created_at ELSE closed_at END AS event_at)
