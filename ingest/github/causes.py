@@ -16,9 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# The phrases that introduce a cause, as the rule names spell them.
-PHRASES = ("caused by", "regression from", "root cause")
-
 # Words that make a statement a guess or a denial when they come earlier in its sentence.
 HEDGES = frozenset("""
     maybe perhaps possibly probably likely unlikely might may could would suspect suspected suspicion
