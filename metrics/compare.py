@@ -13,9 +13,13 @@ Only annotations that apply to the comparison bound a window: organisation-wide 
 the service compared. Both windows are clipped to the days the warehouse has data for, so a day
 before the first deployment is never counted as a day without deployments.
 
-The raw per-item rows come from the fact tables in SQL (metrics/sql/compare_*.sql); the statistics
-are in metrics/stats.py. Every function here is a pure function of (con, ...) returning a DataFrame,
-for the CLI, the export and the dashboard alike.
+The raw rows come from the fact tables in SQL (metrics/sql/compare_*.sql): counts per day, values
+per item with the unit each belongs to, survey answers with their respondent. compare_samples turns
+two windows of them into one row per metric with a verdict that respects the data's dependence
+(7-day blocks, deployments, respondents as units; open recoveries censored) and is adjusted for
+multiplicity (Holm) across the metrics of one comparison; the statistics are in metrics/stats.py
+and docs/metrics.md explains them. Every function here is a pure function of (con, ...) returning a
+DataFrame, for the CLI, the export, the story table and the dashboard alike.
 """
 from __future__ import annotations
 
@@ -38,9 +42,13 @@ from metrics.build import MetricSettings
 from metrics.filters import Filters, environment_group, list_services
 from metrics.registry import get_metric
 
+
 IMPROVED, WORSE, NOISE, NOT_ENOUGH = "improved", "worse", "not distinguishable from noise", "not enough data"
-MIN_MEDIAN_SAMPLE = 5  # fewer values on a side: a median's bootstrap interval means little
-MIN_MEAN_SAMPLE = 2  # a t interval needs a spread on each side
+BLOCK_DAYS = 7  # counts and rates: 7-day blocks from a window's first day are the independent units
+MIN_BLOCKS = 2  # a spread needs two blocks on each side
+MIN_DEPLOYMENTS = 5  # fewer deployments on a side: a rate or a per-deployment mean says little
+MIN_UNITS = 5  # fewer deployments (lead times), runs or resolved recoveries on a side: a median says little
+MIN_RESPONDENTS = 3  # fewer people answering on a side: a mean of their answers says little
 
 _RANGE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$")
 
@@ -63,34 +71,73 @@ class Window:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One compared figure: its registry identity (metrics.registry) and how it is compared."""
+    """One compared figure: its identity, and how it is compared (`kind`, with what it reads).
+
+    kind: 'rate' (numerator per day, 7-day blocks), 'proportion' (numerator / denominator per
+    block), 'per_deployment' (a mean per deployment, blocks), 'quantile' (of `measure`, clustered
+    by unit), 'recovery' (Kaplan-Meier median of `measure`, open ones censored), 'survey'."""
 
     metric: str
     label: str
     unit: str
     better: str  # 'higher' or 'lower'
     estimate_kind: str
+    kind: str
+    numerator: str = ""
+    denominator: str = ""
+    measure: str = ""
+    q: float = 0.5
+    counts: str = ""  # what before_n / after_n count, in the verdict's line
 
 
-# What each compared metric's estimate is, in the order a comparison lists the metrics.
-ESTIMATE_KINDS = {
-    "deployment_frequency": "rate ratio",
-    "lead_time": "difference in medians",
-    "change_failure_rate": "difference in proportions",
-    "deployment_rework_rate": "difference in proportions",
-    "failed_deployment_recovery_time": "difference in medians",
-    "incident_recovery_time": "difference in medians",
-    "developer_satisfaction": "difference in means",
-}
-METRICS = tuple(MetricSpec(m.id, m.label, m.unit, m.better, ESTIMATE_KINDS[m.id])
-                for m in map(get_metric, ESTIMATE_KINDS))
+def registry_spec(metric_id: str, estimate_kind: str, kind: str, **how) -> MetricSpec:
+    """A MetricSpec for a metric of metrics.registry."""
+    m = get_metric(metric_id)
+    return MetricSpec(m.id, m.label, m.unit, m.better, estimate_kind, kind, **how)
+
+
+# The metrics `dora compare` and the before-after export compare, in the order they are listed.
+METRICS = (
+    registry_spec("deployment_frequency", "rate ratio", "rate", numerator="deployments",
+                  counts="deployments"),
+    registry_spec("lead_time", "ratio of medians", "quantile", measure="lead_time_hours", counts="changes"),
+    registry_spec("change_failure_rate", "difference in proportions", "proportion",
+                  numerator="failed_deployments", denominator="deployments", counts="deployments"),
+    registry_spec("deployment_rework_rate", "difference in proportions", "proportion",
+                  numerator="unplanned_deployments", denominator="deployments", counts="deployments"),
+    registry_spec("failed_deployment_recovery_time", "ratio of medians", "recovery",
+                  measure="failed_deployment_recovery_minutes", counts="failed deployments"),
+    registry_spec("incident_recovery_time", "ratio of medians", "recovery",
+                  measure="incident_recovery_minutes", counts="incidents"),
+    registry_spec("developer_satisfaction", "difference in means", "survey", counts="answers"),
+)
+# The story table's further figures (metrics.story). They are not metrics of their own in
+# metrics.registry: each is a second view of a model's column (metric_periods' p90, metric_batch_size's
+# per-deployment sizes, metric_pipeline's CI time, fct_failures' caught_in_rollout).
+STORY_METRICS = (
+    MetricSpec("lead_time_p90", "Change lead time (p90)", "hours", "lower", "ratio of p90s", "quantile",
+               measure="lead_time_hours", q=0.9, counts="changes"),
+    MetricSpec("changes_per_deployment", "Changes per deployment (mean)", "changes", "lower",
+               "difference in means", "per_deployment", numerator="changes", denominator="deployments",
+               counts="deployments"),
+    MetricSpec("lines_per_deployment", "Lines changed per deployment (mean)", "lines", "lower",
+               "difference in means", "per_deployment", numerator="lines_changed",
+               denominator="deployments_with_lines", counts="deployments with known lines"),
+    MetricSpec("ci_time", "CI time (median)", "minutes", "lower", "ratio of medians", "quantile",
+               measure="ci_minutes", counts="pipeline runs"),
+    MetricSpec("caught_in_rollout_share", "Failures caught in rollout", "share", "higher",
+               "difference in proportions", "proportion", numerator="caught_in_rollout",
+               denominator="failed_deployments", counts="failed deployments"),
+)
 
 COLUMNS = [
     "service", "environment", "metric", "label", "unit", "better",
     "before_start", "before_end", "before_days", "after_start", "after_end", "after_days",
     "before_value", "after_value", "absolute_change", "relative_change", "before_n", "after_n",
     "estimate_kind", "estimate", "ci_low", "ci_high", "confidence", "verdict", "method",
+    "before_units", "after_units", "df", "p_value", "p_holm", "explanation",
 ]
+
 
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.DataFrame:
@@ -236,27 +283,126 @@ def window_params(before: Window, after: Window, settings: MetricSettings) -> di
 # --- the comparison -----------------------------------------------------------------------------
 
 
-def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
-                         settings: MetricSettings, service: str | None = None,
-                         environment: str = "production") -> pd.DataFrame:
-    """The raw values behind the medians and the survey mean, for distribution charts: columns
-    window ('before'/'after'), measure (lead_time_hours, failed_deployment_recovery_minutes,
-    incident_recovery_minutes, satisfaction_score, satisfaction_share), value. Windows as given."""
-    params = {**window_params(before, after, settings), "service": service,
-              "environment": environment_group(environment, settings)}
-    values = fetch_values(con, params).to_pandas().rename(columns={"window_name": "window"})
-    survey = run_query(con, "compare_survey", params)
-    scores = pd.concat([
-        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_score", "value": survey["score"]}),
-        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_share",
-                      "value": survey["score_share"]}),
-    ])
-    return pd.concat([values, scores], ignore_index=True)
+@dataclass(frozen=True)
+class WindowSample:
+    """What one window holds, as the statistics read it (built from the warehouse by
+    query_window_sample, or simulated by bench/bench_calibration.py):
+
+    days: calendar days in the window; daily: one row per day with a deployment, `day` its offset
+    from the window's first day (0-based) and a column per count (compare_days.sql); values: measure
+    -> (values, unit ids or None, observed flags) (compare_values.sql); survey: `score`, `score_share`,
+    `scale_min`, `scale_max`, `respondent` per answer (compare_survey.sql)."""
+
+    days: int
+    daily: pd.DataFrame
+    values: dict
+    survey: pd.DataFrame
 
 
-def decide(interval: stats.Interval, null: float, better: str, enough: bool) -> str:
-    """The plain verdict: an interval wholly on the good side of `null` is an improvement, wholly on
-    the bad side is worse, across it is noise."""
+def block_sums(sample: WindowSample, column: str) -> np.ndarray:
+    """A daily count summed over 7-day blocks from the window's first day (the last block may be
+    shorter; `column` '' gives each block's days)."""
+    blocks = -(-sample.days // BLOCK_DAYS)
+    if not column:
+        return np.minimum(BLOCK_DAYS, sample.days - BLOCK_DAYS * np.arange(blocks)).astype(float)
+    if column not in sample.daily.columns or sample.daily.empty:
+        return np.zeros(blocks)
+    index = sample.daily["day"].to_numpy(dtype=np.int64) // BLOCK_DAYS
+    return np.bincount(index, weights=sample.daily[column].to_numpy(dtype=float), minlength=blocks)
+
+
+def measure_values(sample: WindowSample, measure: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(values, unit ids or None, observed) of one measure; empty arrays if there are none."""
+    return sample.values.get(measure, (np.empty(0), None, np.empty(0, dtype=bool)))
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One metric compared: the two windows' figures, the interval, and what it rests on."""
+
+    before_value: float
+    after_value: float
+    before_n: int
+    after_n: int
+    before_units: int
+    after_units: int
+    interval: stats.Interval
+    null: float
+    enough: bool
+    method: str
+    note: str = ""  # what the verdict's line adds (e.g. how many recoveries were still open)
+
+
+def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, confidence: float) -> Compared:
+    """One metric in two windows, by its kind (MetricSpec)."""
+    if spec.kind == "rate":
+        counts = [block_sums(s, spec.numerator) for s in (before, after)]
+        days = [block_sums(s, "") for s in (before, after)]
+        rates = [stats.block_ratio(c, d) for c, d in zip(counts, days)]
+        interval = stats.difference_interval(stats.log_estimate(rates[0]), stats.log_estimate(rates[1]),
+                                             0.0, confidence, log=True)
+        n_b, n_a = (int(c.sum()) for c in counts)
+        enough = min(rates[0].units, rates[1].units) >= MIN_BLOCKS and n_b > 0 and n_a > 0
+        return Compared(n_b / before.days, n_a / after.days, n_b, n_a, rates[0].units, rates[1].units,
+                        interval, 1.0, enough, f"rate ratio with 7-day blocks as units (cluster-robust, "
+                        f"log scale, t with {interval.df:.0f} df)")
+    if spec.kind in ("proportion", "per_deployment"):
+        x = [block_sums(s, spec.numerator) for s in (before, after)]
+        n = [block_sums(s, spec.denominator) for s in (before, after)]
+        units = [int(np.count_nonzero(v)) for v in n]
+        totals = [int(v.sum()) for v in n]
+        values = [xs.sum() / ns.sum() if ns.sum() else math.nan for xs, ns in zip(x, n)]
+        enough = min(units) >= MIN_BLOCKS and min(totals) >= MIN_DEPLOYMENTS
+        if spec.kind == "proportion":
+            interval = stats.clustered_proportion_difference(x[0], n[0], x[1], n[1], confidence)
+            method = "Newcombe score interval on effective sizes (7-day blocks as units, Kish design effect)"
+        else:
+            interval = stats.difference_interval(stats.block_ratio(x[0], n[0]), stats.block_ratio(x[1], n[1]),
+                                                 0.0, confidence)
+            method = f"difference in means with 7-day blocks as units (cluster-robust, t with {interval.df:.0f} df)"
+        return Compared(values[0], values[1], totals[0], totals[1], units[0], units[1], interval, 0.0,
+                        enough, method)
+    if spec.kind == "quantile":
+        sides = [measure_values(s, spec.measure) for s in (before, after)]
+        estimates = [stats.clustered_quantile(v, u, spec.q) for v, u, _ in sides]
+        interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
+        by = "deployments" if sides[0][1] is not None or sides[1][1] is not None else "runs"
+        return Compared(estimates[0].value, estimates[1].value, len(sides[0][0]), len(sides[1][0]),
+                        estimates[0].units, estimates[1].units, interval, 1.0,
+                        min(e.units for e in estimates) >= MIN_UNITS,
+                        f"ratio of quantiles, Woodruff intervals with {by} as units (log scale, t with "
+                        f"{interval.df:.0f} df)")
+    if spec.kind == "recovery":
+        sides = [measure_values(s, spec.measure) for s in (before, after)]
+        estimates = [stats.km_median(v, o) for v, _, o in sides]
+        interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
+        still_open = [int((~o.astype(bool)).sum()) for _, _, o in sides]
+        resolved = [len(v) - k for (v, _, _), k in zip(sides, still_open)]
+        note = (f"{still_open[0]} before and {still_open[1]} after still open, censored"
+                if any(still_open) else "")
+        enough = min(resolved) >= MIN_UNITS and all(math.isfinite(e.value) for e in estimates)
+        return Compared(estimates[0].value, estimates[1].value, resolved[0], resolved[1], len(sides[0][0]),
+                        len(sides[1][0]), interval, 1.0, enough,
+                        f"ratio of Kaplan-Meier medians, Brookmeyer-Crowley intervals (log scale, t with "
+                        f"{interval.df:.0f} df)", note)
+    # survey: answers on several scales are each put on 0..1
+    scales = pd.concat([before.survey, after.survey])[["scale_min", "scale_max"]].drop_duplicates()
+    column = "score" if len(scales) <= 1 else "score_share"
+    estimates = [stats.clustered_mean(s.survey[column].to_numpy(dtype=float), s.survey["respondent"].to_numpy())
+                 for s in (before, after)]
+    interval = stats.difference_interval(estimates[0], estimates[1], 0.0, confidence)
+    return Compared(estimates[0].value, estimates[1].value, len(before.survey), len(after.survey),
+                    estimates[0].units, estimates[1].units, interval, 0.0,
+                    min(e.units for e in estimates) >= MIN_RESPONDENTS,
+                    f"difference in means with respondents as units (cluster-robust, t with {interval.df:.0f} df)"
+                    + ("" if len(scales) <= 1 else "; answers on several scales, each put on 0-1"))
+
+
+def decide(interval: stats.Interval, null: float, better: str, enough: bool, p_holm: float = math.nan,
+           alpha: float = 1 - stats.CONFIDENCE) -> str:
+    """The plain verdict: "improved" or "worse" when the change is clear of `null` — its interval
+    wholly on one side and, where the metric was tested in a family, its Holm-adjusted p-value below
+    `alpha`; "not distinguishable from noise" otherwise; "not enough data" below the minimum sample."""
     if not enough or math.isnan(interval.low) or math.isnan(interval.high):
         return NOT_ENOUGH
     if interval.low > null:
@@ -265,19 +411,122 @@ def decide(interval: stats.Interval, null: float, better: str, enough: bool) -> 
         went_up = False
     else:
         return NOISE
+    if not math.isnan(p_holm) and p_holm >= alpha:
+        return NOISE
     return IMPROVED if went_up == (better == "higher") else WORSE
+
+
+def compare_samples(before: WindowSample, after: WindowSample, specs: tuple[MetricSpec, ...] = METRICS,
+                    confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
+    """Every metric of `specs` in two windows: one row per metric with the figures, the interval,
+    the raw and Holm-adjusted p-values (the family: the metrics with enough data) and the verdict.
+    Pure: the warehouse's windows (compare_windows) and the calibration's simulated ones alike."""
+    done = [(spec, compare_metric(spec, before, after, confidence)) for spec in specs]
+    raw = np.array([c.interval.p_value if c.enough else math.nan for _, c in done], dtype=float)
+    adjusted = stats.holm_adjust(raw)
+    family = int(np.count_nonzero(~np.isnan(raw)))
+    rows = []
+    for (spec, c), p_holm in zip(done, adjusted):
+        verdict = decide(c.interval, c.null, spec.better, c.enough, p_holm, 1 - confidence)
+        b, a = c.before_value, c.after_value
+        rows.append({
+            "metric": spec.metric, "label": spec.label, "unit": spec.unit, "better": spec.better,
+            "before_value": b, "after_value": a, "absolute_change": a - b,
+            "relative_change": (a - b) / b if b else math.nan,
+            "before_n": c.before_n, "after_n": c.after_n,
+            "estimate_kind": spec.estimate_kind, "estimate": c.interval.estimate,
+            # an interval from too few values would read as evidence: leave it out with the verdict
+            "ci_low": math.nan if verdict == NOT_ENOUGH else c.interval.low,
+            "ci_high": math.nan if verdict == NOT_ENOUGH else c.interval.high, "confidence": confidence,
+            "verdict": verdict, "method": c.method,
+            "before_units": c.before_units, "after_units": c.after_units, "df": c.interval.df,
+            "p_value": c.interval.p_value if c.enough else math.nan, "p_holm": p_holm,
+        })
+        rows[-1]["explanation"] = explain_verdict(rows[-1], spec, c, family)
+    return pd.DataFrame(rows)
+
+
+UNIT_NAMES = {"rate": "7-day blocks", "proportion": "7-day blocks", "per_deployment": "7-day blocks",
+              "survey": "respondents", "recovery": "recoveries"}
+
+
+def format_amount(value: float, unit: str) -> str:
+    """A figure in its unit, as the verdict's line writes it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if math.isinf(value):
+        return "∞"
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "deploys/day":
+        return f"{value:.2f}/day"
+    if unit == "hours":
+        return f"{value:.1f} h" if value >= 1 else f"{value * 60:.0f} min"
+    if unit == "minutes":
+        return f"{value:.1f} min"
+    return f"{value:.2f} {unit}" if unit in ("changes", "lines") else f"{value:.2f}"
+
+
+def format_p(p: float) -> str:
+    return "–" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def explain_verdict(row: dict, spec: MetricSpec, c: Compared, family: int) -> str:
+    """The verdict in one line: what was compared (n on each side and the units they rest on), the
+    method, the interval, the p-value and its Holm adjustment — enough to defend it in a review."""
+    if spec.kind == "quantile":
+        units = "deployments" if spec.measure == "lead_time_hours" else "runs"
+    else:
+        units = UNIT_NAMES[spec.kind]
+    sides = (f"{c.before_n:,} {spec.counts} ({c.before_units:,} {units}) before, "
+             f"{c.after_n:,} ({c.after_units:,}) after")
+    figures = f"{format_amount(c.before_value, spec.unit)} → {format_amount(c.after_value, spec.unit)}"
+    if row["verdict"] == NOT_ENOUGH:
+        return f"{spec.label}: {figures}; {sides}: too little data for a verdict"
+    level = f"{row['confidence']:.0%}"
+    if spec.kind in ("rate", "quantile", "recovery"):
+        interval = f"×{row['estimate']:.3g}, {level} interval ×{row['ci_low']:.3g} to ×{row['ci_high']:.3g}"
+    elif spec.unit == "share":
+        interval = (f"{row['estimate'] * 100:+.1f} pts, {level} interval {row['ci_low'] * 100:+.1f} to "
+                    f"{row['ci_high'] * 100:+.1f} pts")
+    else:
+        interval = (f"{row['estimate']:+.3g}, {level} interval {row['ci_low']:+.3g} to {row['ci_high']:+.3g} "
+                    f"{'' if spec.unit.startswith('score') else spec.unit}").rstrip()
+    note = f"; {c.note}" if c.note else ""
+    return (f"{spec.label}: {figures}; {sides}; {c.method}; {interval}; p {format_p(row['p_value'])}, "
+            f"Holm-adjusted over {family} verdicts {format_p(row['p_holm'])}{note} → {row['verdict']}")
+
+
+def query_window_sample(values: pa.Table, days: pd.DataFrame, survey: pd.DataFrame, window: str,
+                        first_day: date, length: int) -> WindowSample:
+    """One window's WindowSample from the three queries' results."""
+    daily = days[days["window_name"] == window].drop(columns="window_name")
+    daily = daily.assign(day=(pd.to_datetime(daily["day"]) - pd.Timestamp(first_day)).dt.days)
+    measures = {}
+    in_window = values.filter(pc.equal(values["window_name"], window))
+    for measure in ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes",
+                    "ci_minutes"):
+        part = in_window.filter(pc.equal(in_window["measure"], measure))
+        units = part["unit_id"]
+        measures[measure] = (part["value"].to_numpy().astype(float),
+                             units.to_numpy(zero_copy_only=False).astype(np.int64) if units.null_count == 0
+                             and len(units) else None,
+                             part["observed"].to_numpy(zero_copy_only=False).astype(bool))
+    answers = survey[survey["window_name"] == window]
+    return WindowSample(length, daily, measures, answers)
 
 
 def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
                     service: str | None = None, environment: str = "production", *,
-                    seed: int = stats.SEED, resamples: int = stats.RESAMPLES,
-                    confidence: float = stats.CONFIDENCE, clip: bool = True) -> pd.DataFrame:
+                    confidence: float = stats.CONFIDENCE, clip: bool = True,
+                    specs: tuple[MetricSpec, ...] = METRICS) -> pd.DataFrame:
     """Every metric in `before` and `after` side by side: one row per metric (COLUMNS).
 
     Windows are clipped to the days with data (the row's window columns say what was used); they
-    must not overlap (`clip=False`: the caller has clipped them). Values: before_value/after_value in `unit`; absolute_change = after - before;
-    relative_change = that / before. estimate/ci_low/ci_high: the rate ratio (after / before) for
-    deployment frequency, else the difference after - before, with its `confidence` interval.
+    must not overlap (`clip=False`: the caller has clipped them). Values: before_value/after_value in
+    `unit`; absolute_change = after - before; relative_change = that / before. estimate/ci_low/ci_high:
+    the rate ratio (after / before) for deployment frequency, else the difference after - before,
+    with its `confidence` interval; verdicts adjusted for multiplicity (Holm) across the metrics.
     """
     environment = environment_group(environment, settings)
     if clip:  # False only where the caller made the windows from the data's span already
@@ -288,79 +537,53 @@ def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Windo
     if after.start <= before.end:
         raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
                         "the after window must start after the before window ends")
-    params = {**window_params(before, after, settings), "service": service, "environment": environment}
-    counts = run_query(con, "compare_counts", params).set_index("window_name")
+    params = {**window_params(before, after, settings), "service": service, "environment": environment,
+              "timezone": settings.timezone}
+    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
+    days = run_query(con, "compare_days", params)
+    if any(s.metric == "caught_in_rollout_share" for s in specs):
+        caught = run_query(con, "story_caught_days", params)
+        days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
+        days = days.drop(columns="failed_deployments_caught").fillna(0)
     values = fetch_values(con, params)
     survey = run_query(con, "compare_survey", params)
+    samples = [query_window_sample(values, days, survey, name, window.start, window.days)
+               for name, window in (("before", before), ("after", after))]
+    frame = compare_samples(*samples, specs=specs, confidence=confidence)
+    if (frame["metric"] == "developer_satisfaction").any():
+        scales = survey[["scale_min", "scale_max"]].drop_duplicates()
+        frame.loc[frame["metric"] == "developer_satisfaction", "unit"] = (
+            f"score ({scales.iloc[0].scale_min:g}-{scales.iloc[0].scale_max:g})" if len(scales) == 1
+            else "share of scale (0-1)")
+    frame.insert(0, "service", service or "all")
+    frame.insert(1, "environment", environment)
+    for position, (name, value) in enumerate((
+            ("before_start", before.start), ("before_end", before.end), ("before_days", before.days),
+            ("after_start", after.start), ("after_end", after.end), ("after_days", after.days)), start=6):
+        frame.insert(position, name, value)
+    return frame[COLUMNS]
 
-    def count(window: str, column: str) -> int:
-        return int(counts.at[window, column]) if window in counts.index else 0
 
-    def sample(measure: str, window: str) -> np.ndarray:
-        keep = pc.and_(pc.equal(values["measure"], measure), pc.equal(values["window_name"], window))
-        return values.filter(keep)["value"].to_numpy().astype(float)
-
-    rows = []
-    for spec in METRICS:
-        if spec.metric == "deployment_frequency":
-            n_b, n_a = count("before", "deployments"), count("after", "deployments")
-            b, a = n_b / before.days, n_a / after.days
-            interval = stats.rate_ratio_interval(n_a, after.days, n_b, before.days, confidence)
-            verdict = decide(interval, 1.0, spec.better, n_a + n_b > 0)
-            method = "exact Poisson rate ratio (conditional binomial, Clopper-Pearson)"
-            row = dict(before_value=b, after_value=a, before_n=n_b, after_n=n_a)
-        elif spec.metric in ("change_failure_rate", "deployment_rework_rate"):
-            column = "failed_deployments" if spec.metric == "change_failure_rate" else "unplanned_deployments"
-            n_b, n_a = count("before", "deployments"), count("after", "deployments")
-            x_b, x_a = count("before", column), count("after", column)
-            interval = stats.newcombe_difference(x_a, n_a, x_b, n_b, confidence)
-            verdict = decide(interval, 0.0, spec.better, n_a > 0 and n_b > 0)
-            method = "Newcombe hybrid score interval (from Wilson intervals)"
-            row = dict(before_value=x_b / n_b if n_b else math.nan, after_value=x_a / n_a if n_a else math.nan,
-                       before_n=n_b, after_n=n_a)
-        elif spec.metric == "developer_satisfaction":
-            scales = survey[["scale_min", "scale_max"]].drop_duplicates()
-            one_scale = len(scales) == 1
-            column = "score" if one_scale else "score_share"
-            unit = (f"score ({scales.iloc[0].scale_min:g}-{scales.iloc[0].scale_max:g})" if one_scale
-                    else "share of scale (0-1)")
-            spec = replace(spec, unit=unit)
-            s_b = survey.loc[survey["window_name"] == "before", column].to_numpy(dtype=float)
-            s_a = survey.loc[survey["window_name"] == "after", column].to_numpy(dtype=float)
-            interval = stats.welch_mean_difference(s_b, s_a, confidence)
-            verdict = decide(interval, 0.0, spec.better,
-                             len(s_b) >= MIN_MEAN_SAMPLE and len(s_a) >= MIN_MEAN_SAMPLE)
-            method = "Welch t interval" + ("" if one_scale or scales.empty else
-                                           "; answers on several scales, each put on 0-1")
-            row = dict(before_value=s_b.mean() if len(s_b) else math.nan,
-                       after_value=s_a.mean() if len(s_a) else math.nan, before_n=len(s_b), after_n=len(s_a))
-        else:
-            measure = {"lead_time": "lead_time_hours",
-                       "failed_deployment_recovery_time": "failed_deployment_recovery_minutes",
-                       "incident_recovery_time": "incident_recovery_minutes"}[spec.metric]
-            s_b, s_a = sample(measure, "before"), sample(measure, "after")
-            interval = stats.bootstrap_median_difference(s_b, s_a, resamples, seed, confidence)
-            verdict = decide(interval, 0.0, spec.better,
-                             len(s_b) >= MIN_MEDIAN_SAMPLE and len(s_a) >= MIN_MEDIAN_SAMPLE)
-            method = f"percentile bootstrap ({resamples} resamples, seed {seed})"
-            row = dict(before_value=stats.median(s_b), after_value=stats.median(s_a),
-                       before_n=len(s_b), after_n=len(s_a))
-        b, a = row["before_value"], row["after_value"]
-        rows.append({
-            "service": service or "all", "environment": environment, "metric": spec.metric,
-            "label": spec.label, "unit": spec.unit, "better": spec.better,
-            "before_start": before.start, "before_end": before.end, "before_days": before.days,
-            "after_start": after.start, "after_end": after.end, "after_days": after.days,
-            **row,
-            "absolute_change": a - b,
-            "relative_change": (a - b) / b if b else math.nan,
-            "estimate_kind": spec.estimate_kind, "estimate": interval.estimate,
-            # an interval from too few values would read as evidence: leave it out with the verdict
-            "ci_low": math.nan if verdict == NOT_ENOUGH else interval.low,
-            "ci_high": math.nan if verdict == NOT_ENOUGH else interval.high, "confidence": confidence,
-            "verdict": verdict, "method": method,
-        })
-    return pd.DataFrame(rows, columns=COLUMNS)
+def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
+                         settings: MetricSettings, service: str | None = None,
+                         environment: str = "production") -> pd.DataFrame:
+    """The raw values behind the medians and the survey mean, for distribution charts: columns
+    window ('before'/'after'), measure (lead_time_hours, failed_deployment_recovery_minutes,
+    incident_recovery_minutes, satisfaction_score, satisfaction_share), value. Windows as given;
+    recoveries still open are not drawn (they have no value yet)."""
+    params = {**window_params(before, after, settings), "service": service,
+              "environment": environment_group(environment, settings)}
+    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
+    values = fetch_values(con, params)
+    values = values.filter(pc.and_(values["observed"], pc.not_equal(values["measure"], "ci_minutes")))
+    values = values.select(["window_name", "measure", "value"]).to_pandas().rename(columns={"window_name": "window"})
+    survey = run_query(con, "compare_survey", params)
+    scores = pd.concat([
+        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_score", "value": survey["score"]}),
+        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_share",
+                      "value": survey["score_share"]}),
+    ])
+    return pd.concat([values, scores], ignore_index=True)
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dora.cli import main
 from core.errors import DoraError
 from dora.jobs_context import run_annotation_add, run_survey_ingest
 from metrics import compare, stats
-from metrics.build import MetricSettings
+from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics.compare import Window, compare_windows, parse_window
 from metrics.export import Filters, query_table
 
@@ -100,32 +100,26 @@ def test_every_metric_side_by_side(loaded):
 
     freq = rows["deployment_frequency"]
     assert (freq["before_n"], freq["after_n"], freq["before_days"], freq["after_days"]) == (4, 10, 10, 5)
-    assert (freq["before_value"], freq["after_value"], freq["estimate"]) == (0.4, 2.0, 5.0)
-    assert (freq["absolute_change"], freq["relative_change"]) == pytest.approx((1.6, 4.0))
-    ci = sp.binomtest(10, 14).proportion_ci(0.95, method="exact")  # after's share of the 14, scaled by days
-    assert (freq["ci_low"], freq["ci_high"]) == pytest.approx(
-        (ci.low / (1 - ci.low) * 10 / 5, ci.high / (1 - ci.high) * 10 / 5))
-    assert freq["verdict"] == "improved" and freq["better"] == "higher"
+    assert (freq["before_value"], freq["after_value"]) == (0.4, 2.0)
+    assert freq["estimate"] == pytest.approx(5.0) and freq["better"] == "higher"
+    # the after window is 5 days: one 7-day block, no spread to judge a rate by
+    assert (freq["before_units"], freq["after_units"], freq["verdict"]) == (2, 1, "not enough data")
+    assert math.isnan(freq["ci_low"]) and math.isnan(freq["p_holm"])
+    assert freq["explanation"] == ("Deployment frequency: 0.40/day → 2.00/day; 4 deployments (2 7-day blocks) "
+                                   "before, 10 (1) after: too little data for a verdict")
 
-    lead = rows["lead_time"]
+    lead = rows["lead_time"]  # 5 changes in 4 deployments before: fewer than 5 deployments
     assert (lead["before_n"], lead["after_n"], lead["before_value"], lead["after_value"]) == (5, 10, 24.0, 1.0)
-    assert lead["estimate"] == -23.0 and lead["unit"] == "hours"
-    expected = stats.bootstrap_median_difference(np.array([48.0, 24, 12, 6, 24]), np.ones(10))
-    assert (lead["ci_low"], lead["ci_high"]) == (expected.low, expected.high)
-    # by hand: after's median is always 1 h; before's bootstrap median is 6 (or 48) when at least 3 of
-    # the 5 draws are 6 (48): P = 0.058 each, above 2.5%, so the interval is exactly (1 - 48, 1 - 6)
-    assert (lead["ci_low"], lead["ci_high"]) == (-47.0, -5.0)
-    assert lead["verdict"] == "improved"
+    assert (lead["before_units"], lead["after_units"]) == (4, 10)
+    assert lead["estimate"] == pytest.approx(1 / 24) and lead["estimate_kind"] == "ratio of medians"
+    assert lead["verdict"] == "not enough data"
 
     cfr = rows["change_failure_rate"]
     assert (cfr["before_value"], cfr["after_value"], cfr["before_n"], cfr["after_n"]) == (0.25, 0.0, 4, 10)
-    newcombe = stats.newcombe_difference(0, 10, 1, 4)
-    assert (cfr["estimate"], cfr["ci_low"], cfr["ci_high"]) == (-0.25, newcombe.low, newcombe.high)
-    assert cfr["ci_low"] < 0 < cfr["ci_high"]
-    assert cfr["verdict"] == "not distinguishable from noise"
+    assert cfr["estimate"] == -0.25 and cfr["verdict"] == "not enough data"
     assert (rows["deployment_rework_rate"]["before_value"], rows["deployment_rework_rate"]["after_value"]) == (0.25, 0.0)
 
-    recovery = rows["failed_deployment_recovery_time"]  # one failure, 30 minutes: too few for a median's interval
+    recovery = rows["failed_deployment_recovery_time"]  # one failure, 30 minutes
     assert (recovery["before_value"], recovery["before_n"], recovery["after_n"]) == (30.0, 1, 0)
     assert math.isnan(recovery["after_value"]) and math.isnan(recovery["ci_low"])
     assert recovery["verdict"] == "not enough data"
@@ -134,16 +128,49 @@ def test_every_metric_side_by_side(loaded):
 
     survey = rows["developer_satisfaction"]  # the team named like the service; 'other' is left out
     assert (survey["before_value"], survey["after_value"], survey["before_n"], survey["after_n"]) == (3.0, 14 / 3, 3, 3)
-    welch = sp.ttest_ind([4, 5, 5], [3, 2, 4], equal_var=False).confidence_interval(0.95)
-    assert (survey["ci_low"], survey["ci_high"]) == pytest.approx((welch.low, welch.high))
+    # one answer per respondent: the respondent-clustered interval is Welch's
+    welch = sp.ttest_ind([4, 5, 5], [3, 2, 4], equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    assert (survey["ci_low"], survey["ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert survey["p_value"] == pytest.approx(welch.pvalue)
+    assert survey["p_holm"] == pytest.approx(welch.pvalue)  # the only metric tested: a family of one
     assert survey["unit"] == "score (1-5)" and survey["verdict"] == "not distinguishable from noise"
+    assert "Holm-adjusted over 1 verdicts" in survey["explanation"]
 
 
-def test_the_comparison_is_deterministic_and_the_seed_is_a_parameter(loaded):
-    one = compare_windows(loaded.con, BEFORE, AFTER, loaded.settings, "pay")
-    assert one.equals(compare_windows(loaded.con, BEFORE, AFTER, loaded.settings, "pay"))
-    other = compare_windows(loaded.con, BEFORE, AFTER, loaded.settings, "pay", seed=5)
-    assert other.loc[1, "method"] == "percentile bootstrap (10000 resamples, seed 5)"
+def test_holm_adjusts_across_the_metrics_of_one_comparison(loaded):
+    rows = by_metric(compare_windows(loaded.con, parse_window("2026-01-01..2026-01-20"),
+                                     parse_window("2026-01-21..2026-02-05"), loaded.settings, "pay"))
+    tested = {m: r for m, r in rows.items() if r["verdict"] != "not enough data"}
+    assert sorted(tested) == ["change_failure_rate", "deployment_frequency", "deployment_rework_rate",
+                              "developer_satisfaction"]
+    raw = np.array([r["p_value"] for r in tested.values()])
+    assert [r["p_holm"] for r in tested.values()] == pytest.approx(list(stats.holm_adjust(raw)))
+    freq = rows["deployment_frequency"]
+    assert (freq["before_n"], freq["after_n"], freq["before_units"], freq["after_units"]) == (5, 10, 3, 3)
+    assert freq["explanation"].startswith(
+        "Deployment frequency: 0.25/day → 0.62/day; 5 deployments (3 7-day blocks) before, 10 (3) after; "
+        "rate ratio with 7-day blocks as units (cluster-robust, log scale, t with 4 df); ×2.5, 95% interval")
+    assert freq["explanation"].endswith("Holm-adjusted over 4 verdicts 0.584 → not distinguishable from noise")
+
+
+def test_an_open_incident_is_censored_not_dropped(wh):
+    events = []
+    for i in range(6):  # six incidents a side, 10 minutes before, 60 after; the last after one still open
+        for window, minutes in (("01", 10), ("02", 60)):
+            start = at(f"2026-{window}-{i + 2:02d}T10:00:00")
+            events.append(c.incident_detected(id=f"s{window}{i}", at=start, incident=f"i{window}{i}", service="pay"))
+            if not (window == "02" and i == 5):
+                events.append(c.incident_resolved(id=f"e{window}{i}", at=start + timedelta(minutes=minutes),
+                                                  incident=f"i{window}{i}"))
+    wh.load(events)
+    row = by_metric(compare_windows(wh.con, parse_window("2026-01-01..2026-01-31"),
+                                    parse_window("2026-02-01..2026-02-28"), wh.settings))["incident_recovery_time"]
+    # after: 5 resolved at 60 minutes and one still open when the data ends (censored, not dropped):
+    # the Kaplan-Meier median is 60
+    assert (row["before_value"], row["after_value"], row["before_n"], row["after_n"]) == (10.0, 60.0, 6, 5)
+    assert (row["before_units"], row["after_units"]) == (6, 6)
+    assert "0 before and 1 after still open, censored" in row["explanation"]
 
 
 def test_windows_follow_the_time_zone(loaded):
@@ -220,7 +247,7 @@ def test_annotation_windows(loaded):
     first = frame.iloc[0]
     assert (str(first.before_start), str(first.before_end), first.before_label) == ("2026-01-01", "2026-01-10", "before A")
     assert (str(first.after_start), str(first.after_end), first.after_label) == ("2026-02-01", "2026-02-05", "after B")
-    assert frame["definitions_version"].unique().tolist() == ["1.0"]
+    assert frame["definitions_version"].unique().tolist() == [DEFINITIONS_VERSION]
     later = query_table(con, "before-after", Filters(from_date=date(2026, 1, 15), service="pay"), settings)
     assert (str(later.iloc[0].before_start), later.iloc[0].before_label) == ("2026-01-15", "before pay on call")
     assert (str(later.iloc[0].after_start), later.iloc[0].after_label) == ("2026-02-01", "after B")
@@ -248,7 +275,7 @@ def test_cli_compare_and_export(loaded):
     as_csv = runner.invoke(main, ["compare", "--annotation", "Phase 1", "--format", "csv", *db])
     rows = list(csv.DictReader(io.StringIO(as_csv.output)))
     assert [r["metric"] for r in rows][:3] == ["deployment_frequency", "lead_time", "change_failure_rate"]
-    assert rows[0]["before_label"] == "before Phase 1" and rows[0]["definitions_version"] == "1.0"
+    assert rows[0]["before_label"] == "before Phase 1" and rows[0]["definitions_version"] == DEFINITIONS_VERSION
     assert rows[5]["verdict"] == "not enough data" and rows[5]["ci_low"] == ""
     usage = runner.invoke(main, ["compare", "--before", "2026-01-01..2026-01-10", *db])
     assert usage.exit_code == 2 and "give the after window once" in usage.output

@@ -10,7 +10,7 @@ import pandas as pd
 from dora.cli.base import common_options, open_current
 from dora.cli.output import format_rows, is_missing
 from dora.config import Config
-from metrics import compare, stats
+from metrics import compare
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
 from metrics.registry import get_metric
@@ -41,8 +41,12 @@ def format_change(r) -> tuple[str, str, str, str]:
         change = show(r.estimate, diff) + relative
     else:
         change = show(r.absolute_change, diff) + relative
+    def ratio(v):
+        return f"×{v:.3g}"
+
+    bound = ratio if "ratio" in r.estimate_kind else diff  # ratios (frequency, medians) as ×, else differences
     interval = ("–" if is_missing(r.ci_low) and is_missing(r.ci_high)
-                else f"{show(r.ci_low, diff)} to {show(r.ci_high, diff)}")
+                else f"{show(r.ci_low, bound)} to {show(r.ci_high, bound)}")
     return show(r.before_value, value), show(r.after_value, value), change, interval
 
 
@@ -64,16 +68,9 @@ def format_comparison(frame: pd.DataFrame, tz: str) -> str:
     level = f"{first.confidence:.0%}"
     lines.append(format_rows(["metric", "before", "after", "change", f"{level} interval", "n before",
                               "n after", "verdict"], rows, right={1, 2, 5, 6}))
-    resamples = next((m for m in frame["method"] if "bootstrap" in m), "")
-    lines += [
-        "",
-        "Deploy frequency: exact Poisson rate ratio (after ÷ before). Rates: Newcombe interval of the",
-        "difference in percentage points. Medians: difference in medians, "
-        + (resamples or "percentile bootstrap") + ".",
-        "Satisfaction: Welch t interval of the difference in means. A verdict needs the whole interval on",
-        f"one side of no change; fewer than {compare.MIN_MEDIAN_SAMPLE} values on a side for a median "
-        f"({compare.MIN_MEAN_SAMPLE} for the survey) is not enough data.",
-    ]
+    lines += ["", "Each verdict in one line (what it compared, the method, the interval; verdicts adjusted for",
+              "multiplicity with Holm across this comparison's metrics):"]
+    lines += [f"- {line}" for line in frame["explanation"]]
     return "\n".join(lines)
 
 
@@ -87,19 +84,20 @@ def format_comparison(frame: pd.DataFrame, tz: str) -> str:
 @click.option("--annotation", metavar="NAME|ID", help="Both: the window before this annotation against the one after it.")
 @click.option("--service", help="Only this service (and survey team of that name).")
 @click.option("--environment", default="production", show_default=True, help="Environment.")
-@click.option("--seed", type=int, default=stats.SEED, show_default=True, help="Bootstrap seed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True,
               help="A table for people or CSV (the export's conventions).")
 @common_options
 def compare_command(config: Config, quiet: bool, before_range: str | None, after_range: str | None,
                     before_annotation: str | None, after_annotation: str | None, annotation: str | None,
-                    service: str | None, environment: str, seed: int, fmt: str) -> None:
+                    service: str | None, environment: str, fmt: str) -> None:
     """Compare every metric in two windows, with intervals and a verdict per metric.
 
     Each window is given as dates (both days included, in the configured time zone) or by an
     annotation. Windows are clipped to the days with data. The verdict is "improved" or "worse"
-    when the whole 95% interval lies on one side of no change, else "not distinguishable from
-    noise".
+    when the change is clear of the data's own variation (weeks, deployments, respondents as the
+    units; open recoveries censored) after a Holm adjustment across the metrics, else "not
+    distinguishable from noise"; "not enough data" below a minimum sample. Each verdict's line
+    says what it compared.
 
     \b
     Examples:
@@ -122,7 +120,7 @@ def compare_command(config: Config, quiet: bool, before_range: str | None, after
               else compare.window_before_annotation(con, before_annotation, settings, service))
     after = (compare.parse_window(after_range) if after_range
              else compare.window_after_annotation(con, after_annotation, settings, service))
-    frame = compare.compare_windows(con, before, after, settings, service, environment, seed=seed)
+    frame = compare.compare_windows(con, before, after, settings, service, environment)
     if fmt == "csv":
         frame.insert(6, "before_label", before.label)
         frame.insert(10, "after_label", after.label)
