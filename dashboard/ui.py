@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from core.text import escape_markdown
 from dashboard import data
 from dashboard.catalog import GRAIN_LABELS
 from metrics.build import DEFINITIONS_VERSION
@@ -293,7 +294,7 @@ def show_records(snap: data.Snapshot, figure: str, grain: str, period_start, ser
     start = to_date(period_start)
     frame, about = data.load_records(snap, figure, grain, start, service, environment)
     counted = int(frame["counted"].sum())
-    scope = "all services" if service == "all" else service
+    scope = "all services" if service == "all" else escape_markdown(service)  # text from the data, never Markdown
     st.markdown(f"**{title}, {period_label(grain, start)}, {scope}: {len(frame):,} records, {counted:,} counted**")
     if about.get("figure") is not None:
         st.caption(f"The figure is {about['how']}; recomputed from these rows it is {_number(about['recomputed'])}, "

@@ -51,7 +51,11 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         return text, tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                          "save the file as UTF-8") from exc
+    except (tomllib.TOMLDecodeError, IsADirectoryError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 
 
@@ -74,6 +78,11 @@ def load_config(
         eventlog_bounds = schema.to_time_bounds(doc)
     except schema.InvalidSettings as exc:
         raise ConfigError(describe_problems(exc.problems, path, text, data)) from None
+    for given, where in ((db_flag, "--db"), (doc.warehouse.path, None)):  # an empty DORA_DB is unset
+        if given is not None and not str(given).strip():
+            line = find_line(key_lines(text), ("warehouse", "path")) if where is None else None
+            raise ConfigError(f"{path}:{line}: warehouse.path is empty: give a file path or leave the key out"
+                              if where is None else f"{where} is empty: give the warehouse's file path")
     return Config(
         source=path,
         db_path=Path(db_flag or env.get("DORA_DB") or doc.warehouse.path or DEFAULT_DB),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DoraError
+from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import COLOURS, OKABE_ITO, format_duration_minutes
 
@@ -70,7 +71,7 @@ for scope, tab in zip(scopes, tabs):
             records = data.load_batch_records(snap, view.grain, charts.to_date(period_start), service,
                                               view.environment, dimension, bucket)
             st.markdown(f"**{len(records):,} deployments in bucket {labels.get(bucket, bucket)} ({DIMENSIONS[dimension]}), "
-                        f"{label}, {'all services' if service == 'all' else service}; "
+                        f"{escape_markdown(label)}, {'all services' if service == 'all' else escape_markdown(service)}; "
                         f"{int(records['failed'].sum()):,} failed**")
             ui.show_table(records, key=f"batch-{scope}-records", file_name=f"batch-{dimension}-{bucket}-{period_start}")
 

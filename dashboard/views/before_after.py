@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DoraError
+from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import COLOURS, NEUTRAL, format_duration_minutes
 from metrics.registry import METRICS_BY_ID
@@ -92,7 +93,7 @@ first = table.iloc[0]
 st.caption(f"**Before**: {first['before_start']:%Y-%m-%d} to {first['before_end']:%Y-%m-%d} "
            f"({first['before_days']} days) · **After**: {first['after_start']:%Y-%m-%d} to "
            f"{first['after_end']:%Y-%m-%d} ({first['after_days']} days) · "
-           f"{'all services' if service is None else service}. A verdict needs the whole interval on one side of "
+           f"{'all services' if service is None else escape_markdown(service)}. A verdict needs the whole interval on one side of "
            "no change; otherwise it is not distinguishable from noise.")
 
 shown = pd.DataFrame({

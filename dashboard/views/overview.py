@@ -6,6 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import CARD_COLOURS, COLOURS, LEVEL_BADGES, format_change, format_value, judge_change
 from metrics.explain import period_start_of
@@ -108,7 +109,8 @@ if freshness.empty:
 else:
     for row in freshness.itertuples():
         if row.last_outcome == "failed":
-            st.warning(f"The last **{row.origin}** load failed ({row.last_message or 'no message'}); "
+            st.warning(f"The last **{escape_markdown(row.origin)}** load failed "
+                       f"({escape_markdown(row.last_message or 'no message')}); "
                        f"the figures are as of its last successful load.", icon=":material/warning:")
     ui.show_table(freshness, ["origin", "last_success_at", "last_outcome", "newest_event_at", "events", "runs"],
                   key="freshness", height="content")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DoraError
+from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import NEUTRAL, OKABE_ITO, format_duration_minutes
 
@@ -87,8 +88,8 @@ for scope, tab in zip(scopes, tabs):
         for point in selections[:1]:
             period_start, service, label = point["customdata"][:3]
             records = data.load_pipeline_runs(snap, view.grain, charts.to_date(period_start), service)
-            st.markdown(f"**{len(records):,} pipeline runs in {label}, "
-                        f"{'all services' if service == 'all' else service}**")
+            st.markdown(f"**{len(records):,} pipeline runs in {escape_markdown(label)}, "
+                        f"{'all services' if service == 'all' else escape_markdown(service)}**")
             ui.show_table(records, key=f"runs-{scope}-records", file_name=f"pipeline-runs-{period_start}-{service}")
 
 with st.expander("The numbers, as `dora export --table pipeline` writes them"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import COLOURS
 from metrics.registry import METRICS_BY_ID, PERIOD_METRICS
@@ -26,7 +27,7 @@ selections: list[dict] = []
 if len(view.services) <= 1:
     scope = view.services[0] if view.services else "all"
     frame = data.load_summary(snap, view)
-    st.subheader(f"{metric.label}: {'all services' if scope == 'all' else scope}")
+    st.subheader(f"{metric.label}: {'all services' if scope == 'all' else escape_markdown(scope)}")
     event = st.plotly_chart(
         charts.trend_figure(frame, metric, view.grain, annotations=annotations, log_y=log_y),
         on_select="rerun", selection_mode="points", key=f"trend-{metric.id}", config=ui.PLOTLY_CONFIG,

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
 import click
 
-from core.errors import WarehouseError
+from core.errors import DoraError, WarehouseError
 from dora.cli.base import common_options
 from dora.config import Config
 from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
@@ -27,10 +28,18 @@ STREAMLIT_SETTINGS = {
 }
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def build_streamlit_command(db_path: Path, *, port: int, host: str, open_browser: bool) -> list[str]:
-    """The `streamlit run` command line for the dashboard on `db_path`."""
+    """The `streamlit run` command line for the dashboard on `db_path`.
+
+    The address people use is given (browser.serverAddress), so Streamlit never asks a web service
+    for the machine's external IP address.
+    """
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-               "--server.address", host]
+               "--server.address", host,
+               "--browser.serverAddress", "localhost" if host in LOOPBACK else socket.gethostname()]
     for key, value in STREAMLIT_SETTINGS.items():
         command += [f"--{key}", value]
     if not open_browser:
@@ -59,6 +68,18 @@ def refresh_snapshot(config: Config) -> str | None:
     return None
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail before anything is printed or started when the address is taken (another dashboard?)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Streamlit's server does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DoraError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (another dashboard? "
+                            "choose another --port)") from exc
+
+
 @click.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to serve on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -79,6 +100,10 @@ def dashboard(config: Config, quiet: bool, port: int, host: str, open_browser: b
       dora dashboard
       dora dashboard --db /var/lib/dora/dora.duckdb --port 8080 --no-open
     """
+    check_port(host, port)
+    if host not in LOOPBACK and not quiet:
+        click.echo(f"warning: --host {host} makes the dashboard reachable from other machines on the network; "
+                   "put authentication in front of it (docs/dashboard.md)", err=True)
     note = refresh_snapshot(config)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)

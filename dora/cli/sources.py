@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import click
 
 from core.errors import ConfigError
-from dora.cli.base import EXIT_FAILED, EXIT_REJECTS
+from core.text import register_secret
+from dora.cli.base import EXIT_FAILED, EXIT_REJECTS, clean_message
 from dora.config import Config
 from dora.nightly import NightlyResult, RunOptions, SourceResult
 from ingest.github import GitHubSettings
@@ -27,6 +28,7 @@ def read_token(env: Mapping[str, str] = os.environ) -> str:
     for name in TOKEN_VARIABLES:
         value = env.get(name, "").strip()
         if value:
+            register_secret(value)  # redacted from every message printed or stored from now on
             return value
     raise ConfigError(
         "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token that can read the repositories "
@@ -75,10 +77,10 @@ class Reporter:
         elif kind == "metrics_done":
             self.clear()
             if self.fmt == "json":
-                click.echo(json.dumps({"kind": "metrics", "outcome": "ok" if event["ok"] else "failed",
-                                       **({"message": event["message"]} if event["message"] else {})}))
+                say(json.dumps({"kind": "metrics", "outcome": "ok" if event["ok"] else "failed",
+                                **({"message": event["message"]} if event["message"] else {})}))
             else:
-                click.echo("metrics: rebuilt" if event["ok"] else f"metrics: FAILED: {event['message']}")
+                say("metrics: rebuilt" if event["ok"] else f"metrics: FAILED: {event['message']}")
 
     def clear(self) -> None:
         if self.progress and self.last_progress:
@@ -87,14 +89,19 @@ class Reporter:
 
     def source_line(self, r: SourceResult) -> None:
         if self.fmt == "json":
-            click.echo(json.dumps(r.as_dict()))
+            say(json.dumps(r.as_dict()))
             return
-        click.echo(format_source_line(r))
+        say(format_source_line(r))
         for file, line_no, reason in r.reject_samples[:5]:
             where = f"{file}:{line_no}" if line_no else file
-            click.echo(f"  rejected {where}: {reason}")
+            say(f"  rejected {where}: {reason}")
         if r.rejected > 5:
-            click.echo(f"  … and {r.rejected - 5} more: `dora rejects --run {r.run_id}`")
+            say(f"  … and {r.rejected - 5} more: `dora rejects --run {r.run_id}`")
+
+
+def say(line: str) -> None:
+    """One summary line on stdout: what GitHub or a log said is redacted and its controls escaped."""
+    click.echo(clean_message(line))
 
 
 def format_source_line(r: SourceResult) -> str:
