@@ -303,8 +303,9 @@ def restage_event_log(
         run_sql(con, "ingest", "eventlog_delete_staged", origin)
         with setting(con, "arrow_lossless_conversion", True):
             for start in range(first, last + 1, RESTAGE_ROWS):
-                lines = run_sql(con, "ingest", "eventlog_stored_lines",
-                                {**origin, "first": start, "stop": start + RESTAGE_ROWS}).to_arrow_table()
+                sql = read_sql("ingest", "eventlog_stored_lines")
+                window = {**origin, "first": start, "stop": start + RESTAGE_ROWS}
+                lines = con.sql(sql, params=bind_params(sql, window)).to_arrow_table()
                 parsed = parse_chunk(con, lines, params)
                 with register_table(con, "parsed_rows", parsed):
                     store_rejects(con, run, ORIGIN)

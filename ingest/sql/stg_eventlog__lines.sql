@@ -87,7 +87,7 @@ typed AS (
         -- Hour 24 (ISO 8601's end of day, which DuckDB reads) is not RFC 3339.
         list_transform([f[4], f[11], f[13], f[14], f[15], f[16]], lambda x:
             CASE WHEN x IS NULL THEN NULL
-                 WHEN x GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'
+                 WHEN x GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z'
                  THEN CASE WHEN substr(x, 12, 2) < '24' THEN TRY_CAST(x AS TIMESTAMPTZ) END
                  WHEN NOT regexp_matches(x, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-5][0-9])$')
                  THEN NULL
