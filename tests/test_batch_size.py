@@ -165,7 +165,7 @@ def test_batch_size_export_lists_every_bucket_in_order(wh):
         ("lines", "400–2000", 0), ("lines", "2000+", 0),
         ("cadence", "1", 1), ("cadence", "2–7", 0), ("cadence", "8–35", 0), ("cadence", "36+", 0),
     ]
-    assert set(frame["definitions_version"]) == {"1.0"} and set(frame["environment"]) == {"production"}
+    assert set(frame["definitions_version"]) == {"2"} and set(frame["environment"]) == {"production"}
 
 
 def test_batch_size_is_weekly_or_longer_and_production_only(wh):

@@ -189,7 +189,7 @@ def test_cli_levels_follows_the_configured_report(tmp_path):
     assert {r["report"] for r in rows} == {"2023"}
     cfr = next(r for r in rows if r["metric"] == "change_failure_rate")
     assert (cfr["value"], cfr["level"], cfr["level_rule"]) == ("0.14285714285714285", "medium", "nearest_typical_rate")
-    assert rows[0]["definitions_version"] == "1.0"
+    assert rows[0]["definitions_version"] == "2"
     exported = runner.invoke(main, ["export", "--table", "levels", "--grain", "month", "--by", "service",
                                     "--config", str(config), *db])
     assert exported.exit_code == 0, exported.output

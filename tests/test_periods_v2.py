@@ -203,3 +203,11 @@ def test_a_warehouse_built_under_definitions_version_1_is_rebuilt(wh):
     assert not is_current(wh.con, wh.settings)
     assert ensure_built(wh.con, wh.settings) and is_current(wh.con, wh.settings)
     assert wh.rows("SELECT settings->>'definitions_version' FROM build_info") == [("2",)]
+
+
+def test_every_export_table_of_an_empty_scope_is_the_header_only(wh):
+    wh.load([dep("a", "2026-03-02T10:00:00Z")])
+    # the tables with a period spine (the others list only rows with data, or refuse other environments)
+    for name in ("summary", "lead-time-breakdown"):
+        frame = query_table(wh.con, name, Filters(grain="month", environment="prodution"), wh.settings)
+        assert frame.empty and "definitions_version" in frame.columns, name
