@@ -14,16 +14,25 @@ attribution window that is ignored, staging counted as production):
 | median lead time, every month | 4 – 6 days | 30 – 60 minutes |
 | median incident recovery, every month | 30 – 65 minutes | 1.5 – 6 minutes |
 | median failed-deployment recovery, every month | 30 – 65 minutes | 1.5 – 6 minutes |
+| failed deployments caught in rollout | none (before Phase 3, every month) | 35% – 70% pooled, some every month |
+
+Caught in rollout per phase (phase dates from the sample's annotations, by the deployment's finish,
+read from `fct_failures`): none in the baseline, Phase 1 or Phase 2; from Phase 3 on at least 30% of
+each phase's failed deployments, each with a blast radius of 5 or 25 and a median recovery of
+1.5 – 6 minutes.
 """
 from __future__ import annotations
 
 import csv
+import statistics
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
 from dora.cli import main
+from tools import samplegen
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "events.jsonl"
 BEFORE = ("2025-12-01", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01")
@@ -34,8 +43,8 @@ DAYS = {"2025-12-01": 31, "2026-01-01": 31, "2026-02-01": 28, "2026-03-01": 31, 
 
 
 @pytest.fixture(scope="module")
-def months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """The monthly export of the ingested sample, keyed by period_start (service `all`)."""
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample ingested and exported through the CLI: the warehouse, beside it monthly.csv."""
     tmp = tmp_path_factory.mktemp("story")
     db, out = tmp / "sample.duckdb", tmp / "monthly.csv"
     # No user config or environment leaks in: run in an empty directory with DORA_* unset.
@@ -47,7 +56,13 @@ def months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]
         assert loaded.exit_code == 3, loaded.output
         exported = runner.invoke(main, ["export", "--grain", "month", "--db", str(db), "-o", str(out)])
         assert exported.exit_code == 0, exported.output
-    with out.open(encoding="utf-8", newline="") as f:
+    return db
+
+
+@pytest.fixture(scope="module")
+def months(warehouse: Path) -> dict[str, dict[str, str]]:
+    """The monthly export of the ingested sample, keyed by period_start (service `all`)."""
+    with (warehouse.parent / "monthly.csv").open(encoding="utf-8", newline="") as f:
         rows = [row for row in csv.DictReader(f) if row["service"] == "all"]
     return {row["period_start"]: row for row in rows}
 
@@ -99,3 +114,43 @@ def test_the_phases_move_the_metrics_month_by_month(months: dict[str, dict[str, 
     assert frequency == sorted(frequency)
     assert lead_time == sorted(lead_time, reverse=True)
     assert failure == sorted(failure, reverse=True)
+
+
+def test_failures_are_caught_in_rollout_only_once_rollouts_exist(months: dict[str, dict[str, str]]) -> None:
+    for period in BEFORE + ("2026-05-01", "2026-06-01"):  # Phase 3 starts on 2026-07-13
+        assert value(months[period], "failed_deployments_caught_in_rollout") == 0, period
+    for period in AFTER:
+        assert value(months[period], "failed_deployments_caught_in_rollout") >= 1, period
+    assert 0.35 <= pooled(months, AFTER, "failed_deployments_caught_in_rollout", "failed_deployments") <= 0.7
+
+
+def test_caught_in_rollout_per_phase(warehouse: Path) -> None:
+    starts = [("baseline", "2025-12-01")] + [(a.name.split(":")[0], a.on.isoformat()) for a in samplegen.PHASES]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        failures = con.sql("""
+            SELECT strftime(finished_at, '%Y-%m-%d') AS day, caught_in_rollout, blast_radius_percent,
+                   recovery_minutes
+            FROM fct_failures WHERE environment = 'production'""").fetchall()
+    phases: dict[str, list[tuple]] = {}
+    for day, caught, radius, minutes in failures:
+        phase = [name for name, start in starts if start <= day][-1]
+        phases.setdefault(phase, []).append((caught, radius, minutes))
+    assert sorted(phases) == sorted(name for name, _ in starts)
+    for phase in ("baseline", "Phase 1", "Phase 2"):
+        assert not any(caught for caught, _, _ in phases[phase]), phase
+    for phase in ("Phase 3", "Phase 4"):
+        rows = phases[phase]
+        caught = [m for c, _, m in rows if c]
+        assert len(caught) >= 0.3 * len(rows), (phase, len(caught), len(rows))
+        assert {r for c, r, _ in rows if c} <= {5, 25}, phase
+        assert 1.5 <= statistics.median(caught) <= 6, phase
+
+
+def test_incidents_that_start_mid_rollout_blame_that_rollout(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        mid_rollout = con.sql("""
+            SELECT count(*) FROM fct_incidents i JOIN fct_deployments d USING (deployment_key)
+            WHERE i.caused_by_deployment IS NULL AND i.caused_by_change IS NULL AND i.caused_by_commit IS NULL
+              AND i.started_at > d.exposed_at AND i.started_at < d.finished_at""").fetchall()[0][0]
+    assert mid_rollout >= 3  # the sample's own truth: the generator checked each is the rollout at fault
