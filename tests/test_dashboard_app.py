@@ -97,7 +97,8 @@ def test_overview_cards_show_the_metrics_layers_latest_period(fixture_db, monkey
         card = cards[spec.name]
         assert card.value == format_value(spec, june[spec.column])
         assert (card.delta or None) == format_change(spec, june[spec.column], may[spec.column])
-    assert [cards[m.name].value for m in PERIOD_METRICS] == ["0.2 per week", "5.0 days", "0.0%", "–", "0.0%", "–"]
+    # June's one deployment over its 2 observed days (the data ends on 2 June): 0.5 a day, 3.5 a week
+    assert [cards[m.name].value for m in PERIOD_METRICS] == ["3.5 per week", "5.0 days", "0.0%", "–", "0.0%", "–"]
     assert cards["Change fail rate"].delta == "-100.0 pp"
     # the data ends on 1 June: the month is not over
     assert "**All services** · Jun 2026 (so far), compared with May 2026" in [m.value for m in app.markdown]
