@@ -51,8 +51,10 @@ class TimeBounds:
         latest_at = now.astimezone(timezone.utc) + timedelta(hours=self.max_future_hours)
         return {
             "earliest_at": earliest_at, "earliest_text": self.earliest.isoformat(),
+            # the reason does not name the moment: a line rejected again by a later run reads the same
             "latest_at": latest_at,
-            "latest_text": f"{latest_at:%Y-%m-%d %H:%M:%S} UTC ({self.max_future_hours:g} hours after the time of loading)",
+            "latest_text": f"{self.max_future_hours:g} hour{'' if self.max_future_hours == 1 else 's'} "
+                           "after the time of loading",
         }
 
 

@@ -78,7 +78,7 @@ def test_each_rfc3339_form_is_accepted_and_stored_in_utc(wh, text, stored):
 
 
 NOT_RFC3339 = "is not an RFC 3339 timestamp with an offset"
-TOO_LATE = "is after 2026-03-03 12:00:00 UTC (24 hours after the time of loading): not a plausible time"
+TOO_LATE = "is more than 24 hours after the time of loading: not a plausible time"
 TOO_EARLY = "is before 2000-01-01: not a plausible time"
 BAD_OFFSET = "has an offset beyond ±14:00, which no place on Earth uses"
 
@@ -127,8 +127,8 @@ def test_the_bounds_are_configurable(wh):
               deploy("c", at="2026-03-02T13:00:00Z"), deploy("d", at="2026-03-02T13:00:01Z")], bounds=bounds)
     assert reasons(wh) == [
         (1, 'context.timestamp "2025-12-31T23:59:59Z" is before 2026-01-01: not a plausible time'),
-        (4, 'context.timestamp "2026-03-02T13:00:01Z" is after 2026-03-02 13:00:00 UTC '
-            '(1 hours after the time of loading): not a plausible time'),
+        (4, 'context.timestamp "2026-03-02T13:00:01Z" is more than 1 hour after the time of loading: '
+            'not a plausible time'),
     ]
 
 

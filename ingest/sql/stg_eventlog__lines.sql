@@ -118,7 +118,7 @@ classified AS (
                  WHEN substr(x, -6, 1) IN ('+', '-') AND substr(x, -5) > '14:00'
                  THEN 'has an offset beyond ±14:00, which no place on Earth uses'
                  WHEN ts[i] < $earliest_at THEN 'is before ' || $earliest_text || ': not a plausible time'
-                 WHEN ts[i] > $latest_at THEN 'is after ' || $latest_text || ': not a plausible time'
+                 WHEN ts[i] > $latest_at THEN 'is more than ' || $latest_text || ': not a plausible time'
             END) AS ts_problem
     FROM typed
 ),
