@@ -1,21 +1,19 @@
 """`dora export`: the metrics as CSV."""
 from __future__ import annotations
 
-import sys
-
 import click
 
-from dora.cli.base import common_options, filter_options, make_filters, open_current
+from dora.cli.base import common_options, filter_options, make_filters, open_snapshot
+from dora.cli.output import write_output
 from dora.config import Config
 from metrics.export import TABLES, describe_empty_scope, environment_group, query_table, write_csv
 
 
 @click.command()
 @filter_options
-@click.option("--table", default="summary", show_default=True,
-              help="What to export: " + ", ".join(TABLES) + ".")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the CSV here (default: stdout).")
+@click.option("--table", default="summary", show_default=True, type=click.Choice(list(TABLES)),
+              help="What to export.")
+@click.option("-o", "--output", help="Write the CSV here, whole or not at all (default, or `-`: stdout).")
 @common_options
 def export(config: Config, quiet: bool, table: str, output: str | None, **filters) -> None:
     """Write the metrics as CSV for quarterly reviews (columns: docs/export.md).
@@ -29,13 +27,11 @@ def export(config: Config, quiet: bool, table: str, output: str | None, **filter
       dora export --grain quarter -o dora-2026Q3.csv
       dora export --grain month --by service --from 2026-01-01 --to 2026-06-30
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     frame = query_table(con, table, make_filters(**filters), config.metrics)
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            write_csv(frame, fh)
-    else:
-        write_csv(frame, sys.stdout)
+    write_output(output, lambda out: write_csv(frame, out), db_path=config.db_path)
+    if output == "-":
+        output = None
     if frame.empty:
         reason = describe_empty_scope(con, environment_group(filters["environment"], config.metrics))
         click.echo(f"{reason} Wrote the header row only{f' to {output}' if output else ''}.", err=True)
