@@ -19,8 +19,8 @@ TABLES = ["raw_events", "stg_events", "rejects", "fct_deployments", "fct_lead_ti
 def make_log(path: Path, deployments: int = 6000) -> None:
     events = []
     for i in range(deployments):
-        at = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
-        events.append(c.merged(id=f"m{i}", at=at, change=f"acme/s{i % 7}#{i}", first_commit_at="2025-12-01T00:00:00Z"))
+        at = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
+        events.append(c.merged(id=f"m{i}", at=at, change=f"acme/s{i % 7}#{i}", first_commit_at="2024-12-01T00:00:00Z"))
         events.append(c.deployed(id=f"d{i}", at=at, service=f"s{i % 7}", changes=[f"acme/s{i % 7}#{i}"]))
         if i % 50 == 0:
             events.append(c.incident_detected(id=f"i{i}", at=at, incident=f"INC-{i}", service=f"s{i % 7}"))
