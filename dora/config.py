@@ -19,6 +19,8 @@ from dora import config_schema as schema
 from ingest.eventlog import TimeBounds
 from ingest.github import GitHubSettings, RepoSettings
 from metrics.build import MetricSettings
+from metrics.filters import Team
+from metrics.goals import Goals
 
 DEFAULT_CONFIG = Path("dora.toml")
 DEFAULT_DB = Path("data/dora.duckdb")
@@ -35,6 +37,8 @@ class Config:
     eventlog_bounds: TimeBounds = field(default_factory=TimeBounds)  # [eventlog] earliest, max_future_hours
     github: GitHubSettings = field(default_factory=GitHubSettings)  # [github]: docs/github.md
     file: schema.DoraToml = field(default_factory=schema.DoraToml)  # the file's tables, validated
+    teams: tuple[Team, ...] = ()  # [[teams]], their repositories resolved to services
+    goals: Goals = field(default_factory=Goals)  # [goals] and [teams.goals]
 
     def name_repository(self, name: str) -> RepoSettings:
         """A repository named on the command line, with the [github] defaults of the file."""
@@ -76,6 +80,8 @@ def load_config(
         metrics = schema.to_metric_settings(doc)
         github = schema.to_github_settings(doc, metrics)
         eventlog_bounds = schema.to_time_bounds(doc)
+        teams = schema.to_teams(doc, github)
+        goals = schema.to_goals(doc)
     except schema.InvalidSettings as exc:
         raise ConfigError(describe_problems(exc.problems, path, text, data)) from None
     for given, where in ((db_flag, "--db"), (doc.warehouse.path, None)):  # an empty DORA_DB is unset
@@ -91,6 +97,8 @@ def load_config(
         eventlog_bounds=eventlog_bounds,
         github=github,
         file=doc,
+        teams=teams,
+        goals=goals,
     )
 
 

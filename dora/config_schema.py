@@ -15,12 +15,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, create_model,
+                      field_validator)
 
 from core.errors import ConfigError
 from ingest.eventlog import TimeBounds
 from ingest.github import DEPLOYMENT_SOURCES, ClientSettings, GitHubSettings, RepoSettings, ServiceRule
 from metrics.build import MetricSettings
+from metrics.filters import NO_TEAM, Team
+from metrics.goals import EXAMPLES, GOAL_METRICS, Goals, parse_goal
 from metrics.registry import LEVEL_REPORTS
 
 Loc = tuple[str | int, ...]  # a key's path in the file: ("github", "repositories", 0, "name")
@@ -180,6 +183,37 @@ class GitHubSection(RepositoryDefaults):
         return value
 
 
+def _check_goal(cls, value: str | None, info: ValidationInfo) -> str | None:
+    """A goal must parse (metrics.goals.parse_goal says what a valid one is)."""
+    if value is not None:
+        parse_goal(info.field_name, value)
+    return value
+
+
+# [goals] and [teams.goals]: one optional key per metric a goal may name (metrics.goals.GOAL_METRICS).
+GoalsSection = create_model(
+    "GoalsSection", __base__=Section,
+    __validators__={"check_goal": field_validator(*GOAL_METRICS)(_check_goal)},
+    **{m.id: (str | None, setting(f"a goal such as {EXAMPLES[m.unit]}")) for m in GOAL_METRICS.values()},
+)
+
+
+class TeamTable(Section):
+    """[[teams]]: a team, the services it owns (directly or by their GitHub repositories), its goals."""
+
+    name: Name = Field(description="a name")
+    services: list[Name] = Field([], description=NAMES)
+    repositories: list[str] = Field([], description="a list of `owner/name` repositories listed under [github]")
+    goals: GoalsSection = Field(default_factory=GoalsSection, description="a table of goals")
+
+    @field_validator("name")
+    @classmethod
+    def check_name(cls, value: str) -> str:
+        if value.strip().lower() in ("all", NO_TEAM):
+            raise ValueError(f"{value!r} is reserved (all: the organisation, {NO_TEAM}: services no team owns)")
+        return value
+
+
 class DoraToml(Section):
     """The whole file: its sections."""
 
@@ -188,6 +222,18 @@ class DoraToml(Section):
     eventlog: EventlogSection = Field(default_factory=EventlogSection, description="a table")
     levels: LevelsSection = Field(default_factory=LevelsSection, description="a table")
     github: GitHubSection = Field(default_factory=GitHubSection, description="a table")
+    teams: list[TeamTable] = Field([], description="a list of tables ([[teams]]), each with a name and services")
+    goals: GoalsSection = Field(default_factory=GoalsSection, description="a table of goals")
+
+    @field_validator("teams")
+    @classmethod
+    def check_unique(cls, value: list[TeamTable]) -> list[TeamTable]:
+        seen = set()
+        for team in value:
+            if team.name.strip() in seen:
+                raise ValueError(f"lists the team {team.name.strip()!r} twice")
+            seen.add(team.name.strip())
+        return value
 
 
 CLIENT_KEYS = tuple(k for k in GitHubSection.model_fields if k in ClientSettings.__dataclass_fields__)
@@ -321,3 +367,41 @@ def name_repository(name: str, github: GitHubSection, metrics: MetricSettings) -
     except ValidationError:
         raise ConfigError(f"repository {name!r} is not `owner/name`") from None
     return to_repository(repo, github, metrics, ("github",))
+
+
+def _repository_services(repo: RepoSettings) -> tuple[str, ...]:
+    """The services a repository's deployments are counted under (docs/github.md)."""
+    return tuple(([repo.service] if repo.service else []) + [s.name for s in repo.services])
+
+
+def to_teams(doc: DoraToml, github: GitHubSettings) -> tuple[Team, ...]:
+    """[[teams]] as Teams: their services, and the services of their repositories as [github] maps them."""
+    repositories = {r.name.lower(): r for r in github.repositories}
+    teams, problems = [], []
+    for i, table in enumerate(doc.teams):
+        services = [s.strip() for s in table.services]
+        for name in table.repositories:
+            repo = repositories.get(name.strip().lower())
+            if repo is None:
+                problems.append(Problem(("teams", i, "repositories"),
+                                        f"{{key}} names {name!r}, which is not under [[github.repositories]]: "
+                                        "list it there, or name the team's services instead"))
+                continue
+            services += _repository_services(repo)
+        if not table.services and not table.repositories:
+            problems.append(Problem(("teams", i), "{key} owns no services: give services = [\"…\"] "
+                                                  "or repositories = [\"owner/name\"]"))
+        teams.append(Team(table.name.strip(), tuple(dict.fromkeys(services))))
+    if problems:
+        raise InvalidSettings(problems)
+    return tuple(teams)
+
+
+def _goals_of(table: BaseModel) -> tuple:
+    return tuple(parse_goal(metric, text) for metric, text in table if text is not None)
+
+
+def to_goals(doc: DoraToml) -> Goals:
+    """[goals] and each team's [teams.goals] as Goals (already valid: the schema parsed them)."""
+    return Goals(organisation=_goals_of(doc.goals),
+                 teams={t.name.strip(): _goals_of(t.goals) for t in doc.teams if _goals_of(t.goals)})

@@ -11,7 +11,7 @@ import pandas as pd
 from core.errors import DoraError
 from core.sql import run_sql
 from core.text import neutralise_cell
-from metrics import compare, insight_tables, levels
+from metrics import compare, insight_tables, levels, teams
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 # Readers (the CLI, the dashboard) have always found these here; their home is metrics.filters.
 from metrics.filters import (GRAINS, Filters, check_grain, choose_services, describe_empty_scope, environment_group,
@@ -31,7 +31,10 @@ REQUIRED_COLUMNS = [
 
 
 def query_summary(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
-    """The summary rows for `filters`: contract §3 columns first, then the extra ones."""
+    """The summary rows for `filters`: contract §3 columns first, then the extra ones (team rows,
+    computed from the team's facts, when the filters ask for teams: metrics.teams)."""
+    if teams.wants_team_figures(filters):
+        return teams.query_team_summary(con, filters, settings)
     check_grain(filters.grain)
     filters = replace(filters, environment=environment_group(filters.environment, settings))
     return run_sql(con, "metrics", "export_summary", {

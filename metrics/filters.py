@@ -16,13 +16,31 @@ from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import GRAINS, MetricSettings
 
-__all__ = ["GRAINS", "Filters", "check_grain", "check_service", "choose_services", "describe_empty_scope",
-           "environment_group", "list_environments", "list_services", "period_days", "period_start_of"]
+__all__ = ["GRAINS", "NO_TEAM", "Filters", "Team", "check_grain", "check_service", "choose_services", "describe_empty_scope",
+           "environment_group", "list_environments", "list_services", "period_days", "period_start_of",
+           "team_services"]
+
+
+# The group of the services no configured team owns: listed under this name, never dropped.
+NO_TEAM = "no team"
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team of dora.toml ([[teams]]): its name and the services it owns (repositories resolved)."""
+
+    name: str
+    services: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What a reader asked for: one grain, an optional date range, services, one environment."""
+    """What a reader asked for: one grain, an optional date range, services or a team, one environment.
+
+    `teams` are the configured teams (the CLI passes them from dora.toml); `team` names one of them
+    (or NO_TEAM), `by_team` asks for one row per team. Team figures are computed from the facts of
+    the team's services (metrics.teams), never by adding service rows up.
+    """
 
     grain: str = "month"
     from_date: date | None = None
@@ -30,6 +48,9 @@ class Filters:
     service: str | None = None
     by_service: bool = False
     environment: str = "production"
+    team: str | None = None
+    by_team: bool = False
+    teams: tuple[Team, ...] = ()
 
 
 def check_grain(grain: str) -> None:
@@ -88,8 +109,31 @@ def check_service(con: duckdb.DuckDBPyConnection, service: str, environment: str
         raise DoraError(f"no data for service {service!r} in {environment}; known: {', '.join(known[:10])}")
 
 
+def team_services(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
+    """The services of `filters.team` that have data in the environment (NO_TEAM: those no team
+    owns); an error naming the teams there are when it is not one of them."""
+    known = list_services(con, filters.environment)
+    owned = {s for t in filters.teams for s in t.services}
+    if filters.team == NO_TEAM:
+        return [s for s in known if s not in owned]
+    team = next((t for t in filters.teams if t.name == filters.team), None)
+    if team is None:
+        names = ", ".join([t.name for t in filters.teams] + [NO_TEAM]) if filters.teams else "none ([[teams]] in dora.toml)"
+        raise DoraError(f"no team {filters.team!r}; teams: {names}")
+    return [s for s in known if s in team.services]
+
+
 def choose_services(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str] | None:
-    """The services to list, or None for the organisation as a whole ('all')."""
+    """The services to list, or None for the organisation as a whole ('all').
+
+    With a team: its services one by one when `by_service` is set; a reader that cannot compute a
+    team's own figures is refused rather than shown one service or a sum (medians do not add up).
+    """
+    if filters.team and filters.by_service:
+        return team_services(con, filters)
+    if filters.team or filters.by_team:
+        raise DoraError("this table has no team figures (medians do not add up across services): "
+                        "try --team NAME --by service for the team's services one by one, or the summary")
     if not filters.service and not filters.by_service:
         return None
     if filters.service:

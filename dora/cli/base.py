@@ -30,7 +30,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REJECTS = 3
+EXIT_GOALS_MISSED = 4  # `dora check`: some goal was missed
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+CONFIG_KEY = "dora.config"  # where common_options keeps the command's Config (click context meta)
 
 EXIT_CODES_HELP = """
 \b
@@ -39,6 +41,7 @@ Exit codes:
   1  failed: nothing was written (the message says why)
   2  wrong usage (unknown option, bad value)
   3  loaded, but some records were rejected: see `dora rejects`
+  4  dora check: a goal was missed
   130 interrupted (Ctrl-C): one line says what was kept
 """
 
@@ -96,6 +99,7 @@ def common_options(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, db_path, config_path, quiet, **kwargs):
         config = load_config(config_path, db_path)
+        click.get_current_context().meta[CONFIG_KEY] = config  # make_filters takes the teams from it
         return func(*args, config=config, quiet=quiet, **kwargs)
 
     return wrapper
@@ -110,7 +114,9 @@ def filter_options(func: Callable) -> Callable:
                      help="First day to include (its period is included whole)."),
         click.option("--to", "to_date", type=click.DateTime(["%Y-%m-%d"]), help="Last day to include."),
         click.option("--service", help="Only this service."),
-        click.option("--by", "by", type=click.Choice(["service"]), help="One row per service and period."),
+        click.option("--team", help='Only this team of dora.toml ([[teams]]; "no team": services no team owns).'),
+        click.option("--by", "by", type=click.Choice(["service", "team"]),
+                     help="One row per service (with --team: of that team) or per team, and period."),
         click.option("--environment", default="production", show_default=True,
                      help="Environment (any configured production name means production)."),
     ]
@@ -119,12 +125,21 @@ def filter_options(func: Callable) -> Callable:
     return func
 
 
-def make_filters(grain, from_date, to_date, service, by, environment) -> Filters:
-    """The values of filter_options as the export's Filters; a reversed date range is a usage error."""
+def make_filters(grain, from_date, to_date, service, by, environment, team=None) -> Filters:
+    """The values of filter_options as the export's Filters, with the teams of dora.toml; a reversed
+    date range, or a service with a team, is a usage error."""
     if from_date and to_date and from_date > to_date:
         raise click.BadParameter(f"--from {from_date:%Y-%m-%d} is after --to {to_date:%Y-%m-%d}",
                                  param_hint="--from/--to")
+    if service and (team or by == "team"):
+        raise click.UsageError("--service and --team (or --by team) choose two scopes: give one of them")
+    if team and by == "team":
+        raise click.UsageError("--team NAME is one team; --by team lists every team: give one of them")
+    config = click.get_current_context().meta.get(CONFIG_KEY)
     return Filters(
+        team=team.strip() if team else None,
+        by_team=by == "team",
+        teams=config.teams if config else (),
         grain=grain,
         from_date=from_date.date() if from_date else None,
         to_date=to_date.date() if to_date else None,

@@ -42,7 +42,8 @@ def metrics(config: Config, quiet: bool, **filters) -> None:
 
 def format_summary(frame: pd.DataFrame) -> str:
     """The summary as a fixed-width table: period, service, then counts and metrics, numbers right-aligned."""
-    headers = ["period", "service"]
+    scope = "team" if "team" in frame.columns else "service"  # team rows (--by team, --team): the team
+    headers = ["period", scope]
     formatters = []
     for column in SUMMARY_COLUMNS:
         if column in COUNT_HEADERS:
@@ -52,6 +53,6 @@ def format_summary(frame: pd.DataFrame) -> str:
             metric = get_metric(column)
             headers.append(metric_header(metric))
             formatters.append((metric.column, metric.format_terminal))
-    rows = [[f"{r['period_start']:%Y-%m-%d}", str(r["service"])] + [fmt(r[col]) for col, fmt in formatters]
+    rows = [[f"{r['period_start']:%Y-%m-%d}", str(r[scope])] + [fmt(r[col]) for col, fmt in formatters]
             for r in frame.to_dict("records")]
     return format_rows(headers, rows, right=set(range(2, len(headers))))
