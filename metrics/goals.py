@@ -109,7 +109,7 @@ def parse_goal(metric_id: str, text: str) -> Goal:
         target = number
     wanted = ("<=", "<") if metric.better == "lower" else (">=", ">")
     if op not in wanted:
-        raise ValueError(f"must be an {'upper' if metric.better == 'lower' else 'lower'} bound: "
+        raise ValueError(f"must be {'an upper' if metric.better == 'lower' else 'a lower'} bound: "
                          f"{metric.better} is better for {metric.name.lower()}, e.g. {example} (got {text!r})")
     return Goal(metric_id, op, target, f"{op} {found.group(2)}{'' if unit in ('', '%') else ' '}{unit}".strip())
 

@@ -3,7 +3,8 @@
 This module only assembles it: the group and what every command shares are in dora/cli/base.py,
 each command (or group of subcommands) in the module named after it. Exit codes (also in
 `dora --help`): 0 all good; 1 failed, nothing written; 2 wrong usage; 3 loaded, but some records
-were rejected (they are kept in the `rejects` table with the reason); 130 interrupted (Ctrl-C).
+were rejected (they are kept in the `rejects` table with the reason); 4 `dora check`: a goal was
+missed; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import click
 from dora.cli.annotate import annotate
 from dora.cli.base import EXIT_CODES_HELP, EXIT_INTERRUPTED, DoraGroup
 from dora.cli.build import build
+from dora.cli.check import check
 from dora.cli.compare import compare_command
 from dora.cli.dashboard import dashboard
 from dora.cli.explain import explain
@@ -31,7 +33,7 @@ from dora.jobs import describe_interrupt
 
 @click.group(cls=DoraGroup, epilog=EXIT_CODES_HELP,
              commands=[ingest, metrics, export, rejects, explain, quality, dashboard, annotate, survey,
-                       compare_command, levels, nightly, build, report])
+                       compare_command, levels, nightly, build, report, check])
 @click.version_option(package_name="dora-pipeline")
 def main() -> None:
     """DORA metrics from your CD event log and GitHub, in one DuckDB file.
