@@ -247,6 +247,21 @@ def read_failures(snap: Snapshot, view: View) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_incident_periods(snap: Snapshot, view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per period of the view's grain and severity: incidents (by their start) and failed deployments
+    (by their finish, under their most severe incident's severity)."""
+    extra = {"grain": view.grain}
+    return (_view_query(snap, view, "incidents_by_period", extra),
+            _view_query(snap, view, "incidents_failures_by_period", extra))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_impossible_recoveries(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Incidents and failed deployments of the view with a negative recovery time (data errors)."""
+    return _view_query(snap, view, "incidents_impossible")
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_finding_counts(snap: Snapshot, view: View) -> pd.DataFrame:
     """Data-quality findings (dq_findings) in the view, counted per finding, most frequent first."""
     return _view_query(snap, view, "finding_counts")

@@ -11,7 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.catalog import axis_title, format_change, format_value, plot_value
+from dashboard.catalog import format_change, format_value, plot_value
+from dashboard.charts import metric_axis_title
 from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
@@ -123,7 +124,7 @@ def test_trend_charts_plot_the_metrics_layers_values(fixture_db, monkeypatch, sp
     overall, per_service = figures(app)
     expected = plotted(spec, summary(fixture_db, grain="week")[spec.column])
     assert values(overall.data[0].y) == pytest.approx(expected, nan_ok=True)
-    assert overall.layout.yaxis.title.text == axis_title(spec)
+    assert overall.layout.yaxis.title.text == metric_axis_title(spec, expected)  # durations: the data's unit
     assert overall.layout.xaxis.title.text == "week (starting Monday)"
     by_service = summary(fixture_db, grain="week", by_service=True)
     for trace in per_service.data:

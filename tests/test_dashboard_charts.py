@@ -10,9 +10,10 @@ import pytest
 
 from dashboard import charts
 from dashboard.catalog import (
-    COLOURS, OKABE_ITO, format_change, format_duration_minutes, format_value, judge_change,
+    COLOURS, NEUTRAL, OKABE_ITO, format_change, format_duration_minutes, format_value, judge_change,
 )
 from dashboard.ui import label_frame, to_csv
+from metrics.build import DEFINITIONS_VERSION
 from metrics.registry import METRICS_BY_ID, PERIOD_METRICS
 
 NAN = float("nan")
@@ -44,8 +45,9 @@ def test_trend_figure_plots_rates_as_percent_in_period_order_with_gaps_for_undef
     spec = METRICS_BY_ID["change_failure_rate"]
     fig = charts.trend_figure(FRAME, spec, "month")
     trace = fig.data[0]
-    assert list(pd.to_datetime(trace.x)) == [pd.Timestamp("2026-04-01"), pd.Timestamp("2026-05-01"),
-                                            pd.Timestamp("2026-06-01")]
+    # each period's point at its middle: April's 30 days, May's 31, June's 30
+    assert list(pd.to_datetime(trace.x)) == [pd.Timestamp("2026-04-16"), pd.Timestamp("2026-05-16 12:00"),
+                                            pd.Timestamp("2026-06-16")]
     assert list(trace.y) == [25.0, 20.0, None]  # June had no deployments: a gap, not 0 %
     assert trace.line.color == COLOURS[spec.id] and trace.connectgaps is False
     assert fig.layout.yaxis.title.text == "Change fail rate (%)"
@@ -58,7 +60,9 @@ def test_trend_figure_log_scale_and_annotations_as_labelled_markers():
     notes = pd.DataFrame({"starts_on": [date(2026, 5, 25)], "name": ["Phase 1: remove manual gates"]})
     fig = charts.trend_figure(FRAME, METRICS_BY_ID["lead_time"], "month", annotations=notes, log_y=True)
     assert fig.layout.yaxis.type == "log"
-    assert fig.layout.yaxis.title.text == "Change lead time (hours)"
+    assert fig.layout.yaxis.title.text == "Change lead time (log scale)"
+    ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext))
+    assert ticks[4.0] == "4 h" and ticks[24.0] == "1 day"  # hours stored, labelled as people say them
     assert [s.x0 for s in fig.layout.shapes] == [pd.Timestamp("2026-05-25")]
     assert [a.text for a in fig.layout.annotations] == ["Phase 1: remove manual gates"]
 
@@ -110,6 +114,7 @@ def test_incidents_figure_plots_resolved_incidents_with_a_shape_per_severity():
     assert list(fig.data[0].y) == [60.0, 30.0]
     assert list(fig.data[0].customdata[1]) == ["INC-3", "no service", "30 min", "none"]
     assert fig.layout.yaxis.title.text == "recovery time (minutes)"
+    assert fig.layout.showlegend is False  # one severity plotted: a one-entry legend says nothing
 
 
 def test_findings_figure_sorts_bars_and_carries_the_finding_code():
@@ -167,8 +172,8 @@ def test_csv_follows_the_export_conventions():
     text = to_csv(frame)
     assert text.splitlines() == [
         "period_start,finished_at,change_failure_rate,incident_ids,definitions_version",
-        "2026-05-01,2026-05-04T10:00:00Z,0.25,INC-1; INC-2,1.0",
-        "2026-06-01,2026-06-01T08:30:05Z,,,1.0",
+        f"2026-05-01,2026-05-04T10:00:00Z,0.25,INC-1; INC-2,{DEFINITIONS_VERSION}",
+        f"2026-06-01,2026-06-01T08:30:05Z,,,{DEFINITIONS_VERSION}",
     ]
     assert pd.read_csv(io.StringIO(text))["change_failure_rate"].isna().tolist() == [False, True]
 
@@ -205,3 +210,238 @@ def test_a_distribution_of_many_values_is_drawn_from_its_statistics():
     assert after.y is None and after.boxpoints is False
     assert list(after.median) == [many.median()] and list(after.q1) == [many.quantile(0.25)]
     assert list(after.lowerfence) == [1.0] and list(after.upperfence) == [float(len(many))]
+
+
+# --- Time charts: marks at the period's middle, bars across the whole period, markers on the left edge
+
+NOTE_ON_FIRST_DAY = pd.DataFrame({"starts_on": [date(2026, 5, 1)], "name": ["Phase 1: remove manual gates"]})
+
+
+def left_edges(bar) -> list[pd.Timestamp]:
+    """Where each bar of a trace starts, from the figure's own data: its x (the middle) less half its width."""
+    return [pd.Timestamp(x) - pd.Timedelta(milliseconds=w / 2) for x, w in zip(bar.x, bar.width)]
+
+
+def marker_xs(fig) -> list[pd.Timestamp]:
+    return [pd.Timestamp(s.x0) for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1]
+
+
+@pytest.mark.parametrize("grain, starts", [
+    ("day", ["2026-04-30", "2026-05-01"]),
+    ("week", ["2026-04-27", "2026-05-04"]),
+    ("month", ["2026-04-01", "2026-05-01", "2026-06-01"]),
+    ("quarter", ["2026-04-01", "2026-07-01"]),
+])
+def test_a_period_bar_spans_its_period_exactly(grain, starts):
+    middles, widths = charts.period_geometry(pd.to_datetime(starts), grain)
+    edges = [m - pd.Timedelta(milliseconds=w / 2) for m, w in zip(middles, widths)]
+    ends = [m + pd.Timedelta(milliseconds=w / 2) for m, w in zip(middles, widths)]
+    assert edges == list(pd.to_datetime(starts))
+    assert ends == list(charts.period_ends(pd.to_datetime(starts), grain))
+    if grain == "month":
+        assert [w / 86_400_000 for w in widths] == [30, 31, 30]
+
+
+def test_deployment_bars_start_where_a_marker_on_the_periods_first_day_stands():
+    fig = charts.deployments_figure(FRAME, "month", annotations=NOTE_ON_FIRST_DAY)
+    ok, failed = fig.data
+    assert left_edges(ok) == left_edges(failed) == [pd.Timestamp("2026-04-01"), pd.Timestamp("2026-05-01"),
+                                                    pd.Timestamp("2026-06-01")]
+    (marker,) = marker_xs(fig)
+    assert marker == left_edges(ok)[1]  # on May's left edge, not half a month off
+    assert fig.layout.xaxis.ticklabelmode == "period"  # "May 2026" centred on May, as its bar is
+
+
+def series_rows() -> pd.DataFrame:
+    return pd.DataFrame({
+        "period_start": pd.to_datetime(["2026-05-04", "2026-05-11", "2026-05-04", "2026-05-11"]),
+        "service": "all", "outcome": ["a", "a", "b", "b"], "stops": [1, 2, 3, 4],
+    })
+
+
+def test_stacked_series_bars_are_aligned_with_markers_too():
+    fig = charts.series_figure(series_rows(), series="outcome", series_labels={"a": "A", "b": "B"}, value="stops",
+                               count=None, count_label="", grain="week", unit="runs", kind="bar",
+                               colours={"a": "#000000", "b": "#FFFFFF"},
+                               annotations=pd.DataFrame({"starts_on": [date(2026, 5, 11)], "name": ["x"]}))
+    assert marker_xs(fig) == [left_edges(fig.data[0])[1]] == [pd.Timestamp("2026-05-11")]
+
+
+def test_every_time_chart_carries_the_annotations():
+    per_service = summary([
+        (pd.Timestamp("2026-04-01"), "payments", 3, 1, 1 / 3, 0.1, 40.0, 4),
+        (pd.Timestamp("2026-05-01"), "search", 2, 1, 0.5, 2 / 31, 10.0, 2),
+    ])
+    multiples = charts.small_multiples_figure(per_service, METRICS_BY_ID["lead_time"], "month", ["payments", "search"],
+                                              columns=2, annotations=NOTE_ON_FIRST_DAY)
+    assert sorted(s.xref for s in multiples.layout.shapes) == ["x", "x2"]  # a marker on every panel
+    assert {s.yref for s in multiples.layout.shapes} == {"y domain", "y2 domain"}
+    assert [a.text for a in multiples.layout.annotations if a.hovertext] == ["Phase 1", "Phase 1"]
+    panels = charts.panels_figure(series_rows(), panel="outcome", panels=["a", "b"], value="stops", count=None,
+                                  count_label="", grain="week", unit="runs", colour="#000000",
+                                  value_format=str, annotations=NOTE_ON_FIRST_DAY)
+    assert len(marker_xs(panels)) == 2
+    incidents = incident_rows()
+    scatter = charts.incidents_figure(incidents, annotations=NOTE_ON_FIRST_DAY)
+    stacked = charts.incident_periods_figure(*severity_rows(), "month", annotations=NOTE_ON_FIRST_DAY)
+    assert marker_xs(scatter) == [pd.Timestamp("2026-05-01")]
+    assert marker_xs(stacked) == [pd.Timestamp("2026-05-01")] * 2  # both panels
+
+
+def test_the_legend_sits_above_the_plot_and_above_the_annotation_labels():
+    fig = charts.deployments_figure(FRAME, "month", annotations=NOTE_ON_FIRST_DAY)
+    assert fig.layout.showlegend and fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y > 1.02
+    assert fig.layout.xaxis.title.text == "month"  # nothing below the plot but the axis and its title
+
+
+def test_a_one_entry_legend_is_removed():
+    survey = pd.DataFrame({"period_start": pd.to_datetime(["2026-05-01", "2026-06-01"]), "service": "all",
+                           "scale": "1–5", "satisfaction_mean": [3.5, 3.9], "responses": [10, 12]})
+    one = charts.series_figure(survey, series="scale", series_labels={"1–5": "scale 1–5"}, value="satisfaction_mean",
+                               count="responses", count_label="answers", grain="month", unit="satisfaction",
+                               colours={"1–5": "#56B4E9"})
+    assert one.layout.showlegend is False
+    two = charts.series_figure(series_rows(), series="outcome", series_labels={"a": "A", "b": "B"}, value="stops",
+                               count=None, count_label="", grain="week", unit="runs", colours={"a": "#000000", "b": "#FFFFFF"})
+    assert two.layout.showlegend is True
+
+
+# --- Durations in human units
+
+@pytest.mark.parametrize("minutes, unit", [
+    ([0.2, 0.5, 1.5], "seconds"), ([3.0, 5.0], "minutes"), ([3.0, 100.0], "minutes"), ([3.0, 150.0], "hours"),
+    ([60.0, 47 * 60.0], "hours"), ([60.0, 5 * 1440.0], "days"), ([NAN, 3.0], "minutes"), ([], "seconds"),
+])
+def test_an_axis_takes_its_unit_from_the_datas_range(minutes, unit):
+    assert charts.duration_unit(minutes)[0] == unit
+
+
+def test_a_duration_axis_keeps_the_data_and_labels_ticks_in_the_chosen_unit():
+    lead = METRICS_BY_ID["lead_time"]  # stored in hours
+    frame = summary([(pd.Timestamp("2026-05-01"), "all", 3, 0, 0.0, 0.1, 0.05, 1),
+                     (pd.Timestamp("2026-06-01"), "all", 3, 0, 0.0, 0.1, 0.08, 1)])
+    fig = charts.trend_figure(frame, lead, "month")
+    assert list(fig.data[0].y) == [0.05, 0.08]  # 3 and 4.8 minutes, stored as hours
+    assert fig.layout.yaxis.title.text == "Change lead time (minutes)"  # never "0.05 h"
+    assert dict(zip(fig.layout.yaxis.ticktext, fig.layout.yaxis.tickvals))["5"] == pytest.approx(5 / 60)
+    assert fig.data[0].customdata[0][3] == "3.0 min"  # the hover too
+    days = summary([(pd.Timestamp("2026-05-01"), "all", 3, 0, 0.0, 0.1, 120.0, 1)])
+    assert charts.trend_figure(days, lead, "month").layout.yaxis.title.text == "Change lead time (days)"
+
+
+def test_a_distribution_of_durations_is_drawn_in_the_unit_of_its_range():
+    fig = charts.distribution_figure({"Review": pd.Series([0.05, 0.1, 0.2])}, unit="time in stage",
+                                     colours={"Review": "#009E73"}, log_y=False, per_minute=60)
+    assert list(fig.data[0].y) == pytest.approx([3.0, 6.0, 12.0])
+    assert fig.layout.yaxis.title.text == "time in stage (minutes)"
+    assert "minutes" in fig.data[0].hovertemplate
+
+
+# --- Incidents: counts by severity, impossible values flagged, not plotted
+
+def incident_rows() -> pd.DataFrame:
+    return pd.DataFrame({
+        "incident_id": ["INC-1", "INC-2", "INC-3"], "service": ["payments", "search", "payments"],
+        "severity": ["sev1", "sev2", "sev2"],
+        "started_at": pd.to_datetime(["2026-05-04 11:00", "2026-05-21 09:00", "2026-06-02 10:00"], utc=True),
+        "recovery_minutes": [60.0, -4.0, 30.0], "attributed_to": ["pay-4", None, None],
+    })
+
+
+def severity_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    incidents = pd.DataFrame({"period_start": pd.to_datetime(["2026-05-01", "2026-05-01", "2026-06-01"]),
+                              "severity": ["sev1", "sev2", "sev2"], "incidents": [1, 1, 1]})
+    failures = pd.DataFrame({"period_start": pd.to_datetime(["2026-05-01", "2026-06-01"]),
+                             "severity": ["sev1", charts.NO_INCIDENT], "failed_deployments": [1, 2]})
+    return incidents, failures
+
+
+def test_an_impossible_recovery_is_flagged_and_never_plotted():
+    incidents = incident_rows()
+    assert charts.impossible_recoveries(incidents).tolist() == [False, True, False]
+    fig = charts.incidents_figure(incidents)
+    plotted = [(c[0], y) for t in fig.data for c, y in zip(t.customdata, t.y)]
+    assert sorted(plotted) == [("INC-1", 60.0), ("INC-3", 30.0)]  # INC-2's −4.0 min is not on the chart
+    assert min(fig.layout.yaxis.tickvals) == 0
+
+
+def test_incidents_and_failed_deployments_stack_by_severity_per_period():
+    fig = charts.incident_periods_figure(*severity_rows(), "month")
+    assert fig.layout.barmode == "stack"
+    top = {t.name: list(t.y) for t in fig.data if t.yaxis == "y"}
+    bottom = {t.name: list(t.y) for t in fig.data if t.yaxis == "y2"}
+    assert top == {"severity sev1": [1], "severity sev2": [1, 1]}
+    assert bottom == {"severity sev1": [1], charts.NO_INCIDENT: [2]}
+    colours = {t.name: t.marker.color for t in fig.data}
+    assert colours[charts.NO_INCIDENT] == NEUTRAL
+    first, second = (sum(int(colours[f"severity {s}"][i:i + 2], 16) for i in (1, 3, 5)) for s in ("sev1", "sev2"))
+    assert first < second  # sev1 the darker
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["severity sev1", "severity sev2",
+                                                                       charts.NO_INCIDENT]  # each named once
+    may = [t for t in fig.data if t.yaxis == "y"][0]
+    assert left_edges(may) == [pd.Timestamp("2026-05-01")]
+
+
+# --- Batch size: one pooled comparison with Wilson intervals, small buckets grey
+
+def batch_rows() -> pd.DataFrame:
+    """metric_batch_size rows for one service and dimension: two months, four buckets."""
+    rows = [("2026-05-01", "1", 30, 1), ("2026-05-01", "2–5", 8, 1), ("2026-05-01", "16+", 10, 3),
+            ("2026-05-01", "6–15", 2, 1),
+            ("2026-06-01", "1", 50, 1), ("2026-06-01", "2–5", 4, 0), ("2026-06-01", "16+", 10, 2),
+            ("2026-06-01", "6–15", 0, 0)]
+    frame = pd.DataFrame(rows, columns=["period_start", "bucket", "deployments", "failed_deployments"])
+    return frame.assign(period_start=pd.to_datetime(frame["period_start"]), service="all", dimension="changes")
+
+
+def test_pooling_sums_counts_over_periods_with_wilson_intervals_and_a_minimum_n():
+    pooled = charts.pool_buckets(batch_rows(), min_deployments=20)
+    assert pooled["bucket"].tolist() == ["1", "2–5", "16+", "6–15"]  # the order given
+    assert pooled["deployments"].tolist() == [80, 12, 20, 2]
+    assert pooled["failed_deployments"].tolist() == [2, 1, 5, 1]
+    assert pooled["change_failure_rate"].tolist() == [0.025, 1 / 12, 0.25, 0.5]  # never a mean of rates
+    assert pooled["enough"].tolist() == [True, False, True, False]
+    # Wilson 95% for 2 of 80 and 5 of 20 (z = 1.959964)
+    assert pooled["low"].tolist()[0] == pytest.approx(0.006883, abs=1e-5)
+    assert pooled["high"].tolist()[0] == pytest.approx(0.086644, abs=1e-5)
+    assert (pooled["low"][2], pooled["high"][2]) == pytest.approx((0.111862, 0.468706), abs=1e-5)
+    assert pooled["share_of_deployments"].tolist() == pytest.approx([80 / 114, 12 / 114, 20 / 114, 2 / 114])
+
+
+def test_the_headline_compares_the_smallest_and_largest_readable_size():
+    pooled = charts.pool_buckets(batch_rows(), min_deployments=20)
+    phrase = {"1": "of 1 change", "2–5": "of 2–5 changes", "6–15": "of 6–15 changes", "16+": "of 16+ changes"}
+    assert charts.pooled_sentence(pooled, phrase, list(phrase)) == (
+        "Deployments of 1 change fail 2.5% (95% interval 0.7%–8.7%, 80 deployments); "
+        "of 16+ changes fail 25.0% (95% interval 11.2%–46.9%, 20 deployments).")
+    assert charts.pooled_sentence(charts.pool_buckets(batch_rows(), min_deployments=81), phrase, list(phrase)) is None
+
+
+def test_the_pooled_figure_greys_buckets_below_the_minimum_and_draws_intervals():
+    pooled = charts.pool_buckets(batch_rows(), min_deployments=20)
+    fig = charts.pooled_figure(pooled, {}, colour=OKABE_ITO["vermillion"], min_deployments=20)
+    assert [t.name for t in fig.data] == ["1", "2–5", "16+", "6–15"]
+    assert [t.marker.line.color for t in fig.data] == [OKABE_ITO["vermillion"], NEUTRAL, OKABE_ITO["vermillion"],
+                                                       NEUTRAL]
+    assert [t.marker.color for t in fig.data][1] == "white"  # hollow: too few to read, but shown
+    one = fig.data[0]
+    assert list(one.y) == [2.5]
+    assert one.error_y.array[0] == pytest.approx(8.6644 - 2.5, abs=1e-3)
+    assert one.error_y.arrayminus[0] == pytest.approx(2.5 - 0.6883, abs=1e-3)
+    assert list(one.x) == ["1<br>80 (70%)"]
+    assert "too few to read" in fig.data[1].hovertemplate and "too few" not in one.hovertemplate
+    assert fig.layout.showlegend is False
+
+
+def test_over_time_panels_grey_points_below_the_minimum():
+    rows = batch_rows().assign(change_failure_rate=lambda f: f["failed_deployments"] / f["deployments"])
+    fig = charts.panels_figure(rows, panel="bucket", panels=["1", "16+"], value="change_failure_rate",
+                               count="deployments", count_label="deployments", grain="month",
+                               unit="change fail rate (%)", colour=OKABE_ITO["vermillion"],
+                               value_format=lambda v: f"{v:.1%}", percent=True, min_count=20)
+    one, big = fig.data
+    assert list(one.y) == pytest.approx([100 / 30, 2.0]) and list(big.y) == pytest.approx([30.0, 20.0])
+    assert list(one.marker.line.color) == [OKABE_ITO["vermillion"]] * 2  # 30 and 50 deployments
+    assert list(big.marker.line.color) == [NEUTRAL, NEUTRAL]  # 10 and 10: grey, hollow, still there
+    assert list(big.marker.color) == ["white", "white"]
+    assert big.customdata[0][4] == "10 deployments (too few to read)"

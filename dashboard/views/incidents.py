@@ -1,17 +1,20 @@
-"""Incidents: each incident's recovery time and the deployment it is attributed to (and why);
-failed deployments with why they count as failed, how they recovered, their blast radius, and the
-share caught before their rollout reached 100% over time."""
+"""Incidents: incidents and failed deployments per period by severity; each incident's recovery time
+and the deployment it is attributed to (and why); failed deployments with why they count as failed,
+how they recovered, their blast radius, and the share caught before their rollout reached 100% over
+time. Impossible recovery times (negative) are listed beside the charts, never plotted."""
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.catalog import COLOURS
+from dashboard.catalog import COLOURS, format_duration_minutes
 
 st.title("Incidents and failed deployments")
 snap, status, view = ui.load_context()
 counts, incidents = data.load_incidents(snap, view)
 failed_total, failures = data.load_failures(snap, view)
+annotations = data.load_annotations(snap, view)
+impossible = data.load_impossible_recoveries(snap, view)
 
 a, b, c, d = st.columns(4)
 a.metric("Incidents", f"{counts['incidents']:,}", border=True, help="Incidents that started in the selected dates.")
@@ -29,6 +32,26 @@ def shown_note(shown: int, total: int, what: str) -> None:
         st.caption(f"The newest {shown:,} of {total:,} {what}; the CSV download has them all.")
 
 
+def list_impossible(rows) -> None:
+    """The impossible recovery times left out of the charts, with the way to Data quality."""
+    st.markdown(f"**Not plotted: {len(rows):,} impossible recovery time{'s' if len(rows) != 1 else ''}**")
+    st.caption("A recovery before the start (an incident resolved before it started, a failed deployment "
+               "recovered before it was exposed) is a data error: it is left out of every recovery time.")
+    ui.show_table(rows.assign(recovery=rows["recovery_minutes"].map(format_duration_minutes)),
+                  ["kind", "id", "service", "recovery"], key="impossible-table", file_name="impossible-recoveries")
+    st.page_link("views/quality.py", label="See them in Data quality", icon=":material/fact_check:")
+
+
+if counts["incidents"] or failed_total:
+    st.subheader(f"Incidents and failed deployments per {view.grain}")
+    st.caption("By severity: a failed deployment takes its most severe incident's (the first in sort order, "
+               "sev1 before sev2); one that only a rollback made fail is grey.")
+    by_period, failed_by_period = data.load_incident_periods(snap, view)
+    st.plotly_chart(charts.incident_periods_figure(by_period, failed_by_period, view.grain, annotations=annotations),
+                    key="incident-periods", config=ui.PLOTLY_CONFIG)
+    ui.download_csv(by_period, f"incidents-{view.grain}", key="incident-periods-csv", label="Download chart data")
+
+
 incident_tab, failure_tab = st.tabs([f"Incidents ({counts['incidents']:,})", f"Failed deployments ({failed_total:,})"])
 with incident_tab:
     if incidents.empty:
@@ -36,10 +59,14 @@ with incident_tab:
     else:
         st.caption("Recovery time of each resolved incident. Click a point for its details.")
         shown_note(len(incidents), counts["incidents"], "incidents")
-        event = st.plotly_chart(
-            charts.incidents_figure(incidents, colour=COLOURS["incident_recovery_time"]),
+        chart, beside = st.columns([3, 1]) if not impossible.empty else (st.container(), None)
+        event = chart.plotly_chart(
+            charts.incidents_figure(incidents, colour=COLOURS["incident_recovery_time"], annotations=annotations),
             on_select="rerun", selection_mode="points", key="incidents-chart", config=ui.PLOTLY_CONFIG,
         )
+        if beside is not None:
+            with beside:
+                list_impossible(impossible)
         columns = ["incident_id", "service", "severity", "started_at", "recovery_minutes", "attributed_to"]
         ui.download_csv(lambda: data.read_incidents(snap, view)[columns], "incident-recovery",
                         key="incidents-chart-csv", label="Download chart data")
@@ -79,7 +106,7 @@ with failure_tab:
                                  count="failed_deployments", count_label="failed deployments", grain=view.grain,
                                  unit="% of failed deployments", percent=True,
                                  colours=dict(zip(scopes, charts.shades(COLOURS["change_failure_rate"],
-                                                                        len(scopes))))),
+                                                                        len(scopes)))), annotations=annotations),
             key="caught-chart", config=ui.PLOTLY_CONFIG)
         ui.download_csv(caught, f"caught-in-rollout-{view.grain}", key="caught-chart-csv",
                         label="Download chart data")
@@ -89,6 +116,11 @@ with failure_tab:
                    "the last incident attributed to it, whichever comes first. Blast radius: the highest share "
                    "of traffic it served before it recovered.")
         shown_note(len(failures), failed_total, "failed deployments")
+        negative = impossible[impossible["kind"] == "failed deployment"]
+        if not negative.empty:
+            st.warning(f"{len(negative):,} failed deployments recovered before they were exposed: an impossible "
+                       "recovery time, left out of recovery times (listed on the Incidents tab and in Data quality).",
+                       icon=":material/report:")
         ui.show_table(failures, ["deployment_id", "service", "exposed_at", "finished_at", "unplanned", "reason",
                                  "incident_ids", "rolled_back_at", "recovered_at", "recovery_minutes",
                                  "recovery_rule", "recovery_from", "blast_radius_percent", "caught_in_rollout"],

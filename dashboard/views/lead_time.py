@@ -23,7 +23,7 @@ snap, status, view = ui.load_context()
 if "metric_lead_time_breakdown" not in status.tables:
     ui.explain_and_stop("The lead-time breakdown is not built in this warehouse yet",
                         "Rebuild the metrics with `dora metrics`; the dashboard picks them up on its next refresh.")
-st.caption("Median hours per stage of the changes first deployed to production in each period. "
+st.caption("Median time per stage of the changes first deployed to production in each period. "
            + " · ".join(f"**{label}**: {span}" for label, span in STAGES.values())
            + ". A change missing a timestamp counts only in the stages it has. Click a point for its changes.")
 log_y = st.toggle("Logarithmic scale", value=True, key="lead-log",
@@ -47,7 +47,8 @@ for scope, tab in zip(scopes, tabs):
         event = st.plotly_chart(
             charts.series_figure(long, series="stage", series_labels={k: v[0] for k, v in STAGES.items()},
                                  value="median_hours", count="changes", count_label="changes", grain=view.grain,
-                                 unit="hours (median)", colours=STAGE_COLOURS, log_y=log_y, annotations=annotations,
+                                 unit="time in stage, median", per_minute=60, colours=STAGE_COLOURS, log_y=log_y,
+                                 annotations=annotations,
                                  value_format=lambda h: format_duration_minutes(h * 60)),
             on_select="rerun", selection_mode="points", key=f"stages-{scope}", config=ui.PLOTLY_CONFIG,
         )
@@ -68,7 +69,7 @@ else:
     st.caption(f"{note} Boxes: quartiles and median; whiskers: 1.5 × the interquartile range; dots: outliers. "
                "Zero-length and negative spans have no place on a log scale and are left out of the boxes.")
     samples = {STAGES[stage][0]: spans[f"{stage}_hours"] for stage in STAGES}
-    st.plotly_chart(charts.distribution_figure(samples, unit="hours", log_y=log_y,
+    st.plotly_chart(charts.distribution_figure(samples, unit="time in stage", per_minute=60, log_y=log_y,
                                                colours={STAGES[k][0]: c for k, c in STAGE_COLOURS.items()}),
                     key="stage-distribution", config=ui.PLOTLY_CONFIG)
     ui.download_csv(spans, "lead-time-stages-per-change", key="stage-distribution-csv", label="Download chart data")

@@ -21,6 +21,7 @@ STOPS = {
 st.title("Pipeline health")
 st.caption("Is the pipeline fast enough, and do its gates stop the builds that would have failed?")
 snap, status, view = ui.load_context()
+annotations = data.load_annotations(snap, view)
 try:
     pipeline = data.load_pipeline(snap, view)
 except DoraError as exc:
@@ -50,9 +51,9 @@ for scope, tab in zip(scopes, tabs):
         figure = charts.series_figure(long, series="series", value="minutes", count="runs",
                                       series_labels={"p50": "CI time, median", "p90": "CI time, 90th percentile",
                                                      "run": "whole run to production, median"},
-                                      count_label="runs timed", grain=view.grain,
-                                      unit="minutes", colours={"p50": PIPELINE, "p90": PIPELINE, "run": NEUTRAL},
-                                      value_format=format_duration_minutes)
+                                      count_label="runs timed", grain=view.grain, unit="run time", per_minute=1,
+                                      colours={"p50": PIPELINE, "p90": PIPELINE, "run": NEUTRAL},
+                                      value_format=format_duration_minutes, annotations=annotations)
         charts.budget_line(figure, budget, f"CI budget {budget:g} min")
         event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key=f"ci-{scope}",
                                 config=ui.PLOTLY_CONFIG)
@@ -64,8 +65,9 @@ for scope, tab in zip(scopes, tabs):
         order = list(dict.fromkeys(stages["stage"]))  # the export lists stages in the order they run
         st.plotly_chart(
             charts.panels_figure(stages, panel="stage", panels=order, value="duration_p50_minutes", count="timed",
-                                 count_label="stage runs timed", grain=view.grain, unit="minutes",
-                                 colour=PIPELINE, value_format=format_duration_minutes, log_y=True),
+                                 count_label="stage runs timed", grain=view.grain, unit="median", per_minute=1,
+                                 colour=PIPELINE, value_format=format_duration_minutes, log_y=True,
+                                 annotations=annotations),
             key=f"stages-{scope}", config=ui.PLOTLY_CONFIG)
         ui.download_csv(stages, f"pipeline-stages-{view.grain}", key=f"stages-{scope}-csv", label="Download chart data")
 
@@ -79,7 +81,8 @@ for scope, tab in zip(scopes, tabs):
             charts.series_figure(stops, series="outcome", series_labels={k: v[0] for k, v in STOPS.items()},
                                  value="stops", count=None, count_label="", grain=view.grain,
                                  unit=f"stopped runs per {view.grain}", kind="bar",
-                                 colours={k: v[1] for k, v in STOPS.items()}, value_format=lambda v: f"{v:,.0f} runs"),
+                                 colours={k: v[1] for k, v in STOPS.items()}, value_format=lambda v: f"{v:,.0f} runs",
+                                 annotations=annotations),
             on_select="rerun", selection_mode="points", key=f"stops-{scope}", config=ui.PLOTLY_CONFIG)
         ui.download_csv(runs[["period_start", "service", "stops", *STOPS, "stops_prevented_share"]],
                         f"pipeline-gate-stops-{view.grain}", key=f"stops-{scope}-csv", label="Download chart data")

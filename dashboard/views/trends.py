@@ -48,7 +48,7 @@ if len(services) > 1 or not view.services:
         st.caption(f"The {MAX_SERVICES} services with the most deployments of {len(services)}; "
                    "pick services in the sidebar to see others.")
     event = st.plotly_chart(
-        charts.small_multiples_figure(per_service, metric, view.grain, shown, log_y=log_y),
+        charts.small_multiples_figure(per_service, metric, view.grain, shown, log_y=log_y, annotations=annotations),
         on_select="rerun", selection_mode="points", key=f"multiples-{metric.id}", config=ui.PLOTLY_CONFIG,
     )
     selections += ui.selected_points(event)
@@ -70,10 +70,12 @@ if not satisfaction.empty:
     survey["scale"] = [f"{lo:g}–{hi:g}" for lo, hi in zip(survey["scale_min"], survey["scale_max"])]
     scales = list(dict.fromkeys(survey["scale"]))
     shades = charts.shades(COLOURS["developer_satisfaction"], len(scales))[::-1]
+    # one scale needs no legend: the axis names it
+    unit = f"satisfaction (mean, scale {scales[0]})" if len(scales) == 1 else "satisfaction (mean score)"
     st.plotly_chart(
         charts.series_figure(survey, series="scale", series_labels={s: f"scale {s}" for s in scales},
                              value="satisfaction_mean", count="responses", count_label="answers", grain=view.grain,
-                             unit="satisfaction (mean score)", annotations=annotations,
+                             unit=unit, annotations=annotations,
                              colours=dict(zip(scales, shades)),
                              value_format=lambda v: f"{v:.2f}"),
         key="satisfaction", config=ui.PLOTLY_CONFIG)
