@@ -9,6 +9,7 @@ minutes, deploys per day). A goal points the way the metric improves: lower-is-b
 """
 from __future__ import annotations
 
+import json
 import operator
 import re
 from dataclasses import dataclass, field, replace
@@ -20,12 +21,12 @@ import pandas as pd
 from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import MetricSettings
-from metrics.filters import NO_TEAM, Filters, check_grain, period_days
+from metrics.filters import NO_TEAM, Filters, Team, check_grain, period_days
 from metrics.registry import METRICS
 from metrics.teams import query_team_figures, team_mapping
 
 __all__ = ["GOAL_METRICS", "Goal", "GoalMetric", "Goals", "MET", "MISSED", "NO_DATA", "evaluate_goals",
-           "format_amount", "last_complete_period", "parse_goal", "scope_filters"]
+           "dump_scopes", "format_amount", "last_complete_period", "load_scopes", "parse_goal", "scope_filters"]
 
 MET, MISSED, NO_DATA = "met", "missed", "no data"
 
@@ -212,3 +213,25 @@ def _extra_values(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Me
 def scope_filters(filters: Filters) -> Filters:
     """The filters for goals: per team when teams are configured (unless one is asked for)."""
     return replace(filters, by_team=bool(filters.teams) and not filters.team, service=None, by_service=False)
+
+
+def dump_scopes(teams: tuple[Team, ...], goals: Goals) -> str:
+    """The teams and goals as one line of JSON, for a process that reads no dora.toml (`dora
+    dashboard` passes it to the dashboard as `--teams`)."""
+    return json.dumps({
+        "teams": [{"name": t.name, "services": list(t.services)} for t in teams],
+        "goals": {g.metric: g.text for g in goals.organisation},
+        "team_goals": {team: {g.metric: g.text for g in own} for team, own in goals.teams.items()},
+    }, ensure_ascii=False)
+
+
+def load_scopes(text: str | None) -> tuple[tuple[Team, ...], Goals]:
+    """dump_scopes' JSON back as teams and goals (none for None or an empty text)."""
+    if not text:
+        return (), Goals()
+    data = json.loads(text)
+    teams = tuple(Team(t["name"], tuple(t["services"])) for t in data.get("teams", ()))
+    goals = Goals(organisation=tuple(parse_goal(m, v) for m, v in data.get("goals", {}).items()),
+                  teams={team: tuple(parse_goal(m, v) for m, v in own.items())
+                         for team, own in data.get("team_goals", {}).items()})
+    return teams, goals

@@ -147,3 +147,19 @@ def test_check_says_when_there_is_nothing_to_check(check):
     assert month.exit_code == 0 and month.output == "No complete month in the data yet: nothing to check.\n"
     unknown = check(GOALS + TEAMS, "--team", "nobody")
     assert unknown.exit_code == 1 and "no team 'nobody'; teams: checkout, no team" in unknown.output
+
+
+def test_the_dashboard_gets_the_teams_and_goals_on_its_command_line(tmp_path):
+    from dora.cli.dashboard import build_streamlit_command
+    from metrics.filters import Team
+    from metrics.goals import dump_scopes, load_scopes
+
+    path = tmp_path / "dora.toml"
+    path.write_text(GOALS + TEAMS)
+    config = load_config(path, env={})
+    scopes = dump_scopes(config.teams, config.goals)
+    assert load_scopes(scopes) == ((Team("checkout", ("payments", "cart")),), config.goals)
+    assert load_scopes(None) == ((), Goals())
+    command = build_streamlit_command(tmp_path / "w.duckdb", port=8501, host="127.0.0.1", open_browser=False,
+                                      scopes=scopes)
+    assert command[-4:] == ["--db", str(tmp_path / "w.duckdb"), "--teams", scopes]

@@ -13,6 +13,7 @@ from dora.cli.base import common_options
 from dora.config import Config
 from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
 from metrics.build import ensure_built
+from metrics.goals import dump_scopes
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -31,8 +32,10 @@ STREAMLIT_SETTINGS = {
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def build_streamlit_command(db_path: Path, *, port: int, host: str, open_browser: bool) -> list[str]:
-    """The `streamlit run` command line for the dashboard on `db_path`.
+def build_streamlit_command(db_path: Path, *, port: int, host: str, open_browser: bool,
+                            scopes: str | None = None) -> list[str]:
+    """The `streamlit run` command line for the dashboard on `db_path`; `scopes`: the teams and goals
+    of dora.toml as JSON (metrics.goals.dump_scopes), passed as `--teams` (the dashboard reads no config).
 
     The address people use is given (browser.serverAddress), so Streamlit never asks a web service
     for the machine's external IP address.
@@ -44,7 +47,7 @@ def build_streamlit_command(db_path: Path, *, port: int, host: str, open_browser
         command += [f"--{key}", value]
     if not open_browser:
         command += ["--server.headless", "true"]
-    return command + ["--", "--db", str(db_path)]
+    return command + ["--", "--db", str(db_path)] + (["--teams", scopes] if scopes else [])
 
 
 def refresh_snapshot(config: Config) -> str | None:
@@ -110,7 +113,8 @@ def dashboard(config: Config, quiet: bool, port: int, host: str, open_browser: b
     db_path = config.db_path.resolve()
     if not quiet:
         click.echo(f"Dashboard for {db_path} on http://{host}:{port} (Ctrl-C stops it)", err=True)
-    command = build_streamlit_command(db_path, port=port, host=host, open_browser=open_browser)
+    scopes = dump_scopes(config.teams, config.goals) if config.teams or config.goals else None
+    command = build_streamlit_command(db_path, port=port, host=host, open_browser=open_browser, scopes=scopes)
     sys.stdout.flush()
     sys.stderr.flush()
     # Streamlit becomes this process: Ctrl-C and service managers' signals reach it directly.
