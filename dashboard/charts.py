@@ -564,6 +564,19 @@ def budget_line(fig: go.Figure, minutes: float, label: str) -> go.Figure:
     return fig
 
 
+def goal_line(fig: go.Figure, metric: Metric, target: float, text: str) -> go.Figure:
+    """A metric's goal (metrics.goals.Goal: `target` in the metric's unit, `text` as written) as a
+    dotted horizontal target line on a chart of that metric, labelled "goal <= 1 day"; on every
+    panel of small multiples, and in log space on a log axis."""
+    y = plot_value(metric, target)
+    if y is None or (fig.layout.yaxis.type == "log" and y <= 0):
+        return fig  # a goal of 0 has no place on a log axis
+    fig.add_hline(y=math.log10(y) if fig.layout.yaxis.type == "log" else y,
+                  line=dict(color=NEUTRAL, width=1.5, dash="dot"), row="all", col="all",
+                  annotation_text=f"goal {text}", annotation_position="top right", annotation_font_size=12)
+    return fig
+
+
 def distribution_figure(samples: dict[str, pd.Series], *, unit: str, colours: dict[str, str],
                         log_y: bool = True, height: int = 360, per_minute: float | None = None) -> go.Figure:
     """Box plots side by side (one per sample), outliers shown, on one axis with its unit.

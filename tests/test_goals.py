@@ -163,3 +163,23 @@ def test_the_dashboard_gets_the_teams_and_goals_on_its_command_line(tmp_path):
     command = build_streamlit_command(tmp_path / "w.duckdb", port=8501, host="127.0.0.1", open_browser=False,
                                       scopes=scopes)
     assert command[-4:] == ["--db", str(tmp_path / "w.duckdb"), "--teams", scopes]
+
+
+def test_a_goal_is_a_dotted_target_line_in_the_charts_unit():
+    import pandas as pd
+
+    from dashboard import charts
+    from metrics.registry import get_metric
+
+    lead_time, fail_rate = get_metric("lead_time"), get_metric("change_failure_rate")
+    frame = pd.DataFrame({"period_start": pd.to_datetime(["2026-01-01", "2026-02-01"]), "service": ["a", "b"],
+                          "lead_time_median_hours": [30.0, 10.0], "changes_deployed": [3, 4],
+                          "change_failure_rate": [0.1, 0.2], "deployments": [3, 4]})
+    goal = parse_goal("lead_time", "<= 1 day")
+    fig = charts.goal_line(charts.trend_figure(frame, lead_time, "month"), lead_time, goal.target, goal.text)
+    assert [(s.y0, s.line.dash) for s in fig.layout.shapes] == [(24.0, "dot")]  # hours, as the line is plotted
+    assert [a.text for a in fig.layout.annotations] == ["goal <= 1 day"]
+    # rates are plotted in %; small multiples get the line on every panel
+    multiples = charts.small_multiples_figure(frame, fail_rate, "month", ["a", "b"])
+    charts.goal_line(multiples, fail_rate, 0.05, "<= 5%")
+    assert [(s.y0, s.yref) for s in multiples.layout.shapes] == [(5.0, "y"), (5.0, "y2")]
