@@ -15,7 +15,7 @@ import duckdb
 
 from ingest import eventlog
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
-from metrics.build import MetricSettings, build_metrics
+from metrics.build import MetricSettings, update_metrics
 
 T = TypeVar("T")
 
@@ -70,9 +70,16 @@ def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseExcepti
         pass
 
 
+def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str]:
+    """A job's metric build: the models the job's data changed and those reading them, nothing more
+    (metrics.build.update_metrics); the models rebuilt."""
+    return update_metrics(con, settings)
+
+
 def run_job(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings, origin: str,
             target: str, work: Callable[[Run], T]) -> tuple[Run, T]:
-    """Run `work(run)` in one transaction with its run row and a rebuild; publish the snapshot."""
+    """Run `work(run)` in one transaction with its run row and the build of what it changed; publish
+    the snapshot."""
     run = start_run(con, origin, target)
     published = False
     try:
@@ -120,7 +127,7 @@ def run_eventlog_ingest(
     con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
     on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES,
 ) -> Run:
-    """Load event-log files and rebuild the metrics in one transaction, then publish the snapshot."""
+    """Load event-log files and update the metrics in one transaction, then publish the snapshot."""
     run, _ = run_job(con, db_path, settings, eventlog.ORIGIN, ", ".join(paths),
                      lambda run: eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes))
     return run

@@ -31,7 +31,7 @@ from dora.jobs import Interrupted, deferred_interrupts, is_interrupt, publish_un
 from ingest import eventlog
 from ingest import github as gh
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
-from metrics.build import MetricSettings, build_metrics
+from metrics.build import MetricSettings, update_metrics
 
 Event = Callable[[dict[str, Any]], None]
 
@@ -457,10 +457,11 @@ def _reset_text(api: gh.GitHubApi) -> str | None:
 
 
 def build_and_publish(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings) -> str | None:
-    """Rebuild the facts and metrics in one transaction and publish the snapshot; an error message or None."""
+    """Update the facts and metrics in one transaction (only the models the sources' new data changed:
+    metrics.build.update_metrics) and publish the snapshot; an error message or None."""
     try:
         with transaction(con):
-            build_metrics(con, settings)
+            update_metrics(con, settings)
     except Exception as exc:
         if is_interrupt(exc):
             raise

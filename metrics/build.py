@@ -1,16 +1,19 @@
 """Build the facts and metric tables from stg_events, in SQL, in dependency order.
 
-The models live in metrics/sql, one per file. A build is a full rebuild (CREATE OR REPLACE), so it is
-idempotent; callers run it inside the ingest's transaction so readers never see half a build.
+The models live in metrics/sql, one per file. Each model is a full rebuild of its table (CREATE OR
+REPLACE), so it is idempotent; callers run a build inside the ingest's transaction so readers never see
+half a build. `build_metrics` rebuilds every model; `update_metrics` (what jobs run) rebuilds only the
+models whose inputs changed since the last build (MODEL_INPUTS), and nothing when nothing changed.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 
 import duckdb
 
-from core.sql import run_sql
+from core.sql import read_sql, run_sql
 from metrics.registry import LEVEL_TIERS
 
 # The version of the definitions (docs/metrics.md, contract): every export row names it, and a build
@@ -55,6 +58,39 @@ MODELS = [
     "dq_findings",
 ]
 
+# What each model reads besides the macros: staged rows of a kind ("stg:<kind>"; "stg:*" any kind),
+# the models before it, and the other inputs build_changed_inputs.sql names (survey_responses,
+# rejects). A run rebuilds the models whose inputs it changed and every model reading those
+# (plan_models); tests/test_incremental.py checks these against the tables and kinds each model's
+# SQL names. Sources synced from an API (GitHub replaces rows it reads again) mean a full rebuild.
+MODEL_INPUTS: dict[str, tuple[str, ...]] = {
+    "fct_deployments": ("stg:deployment",),
+    "fct_changes": ("stg:change_merged",),
+    "fct_deployment_changes": ("fct_deployments", "fct_changes"),
+    "fct_rollbacks": ("stg:rollback", "fct_deployments"),
+    "fct_incidents": ("stg:incident_started", "stg:incident_resolved", "stg:deployment",
+                      "fct_deployments", "fct_deployment_changes", "fct_changes"),
+    "fct_lead_times": ("fct_deployment_changes", "fct_deployments", "fct_changes"),
+    "fct_failures": ("fct_rollbacks", "fct_incidents", "fct_deployments", "stg:deployment"),
+    "fct_change_stages": ("fct_lead_times", "fct_changes"),
+    "fct_deployment_batches": ("fct_deployment_changes", "fct_changes", "fct_deployments", "fct_failures"),
+    "fct_stage_runs": ("stg:taskrun",),
+    "fct_pipeline_runs": ("stg:pipelinerun", "fct_stage_runs", "fct_deployments", "fct_failures"),
+    "fct_coverage": ("stg:*",),
+    "metric_periods": ("fct_deployments", "fct_failures", "fct_lead_times", "fct_incidents", "fct_coverage"),
+    "metric_survey": ("survey_responses",),
+    "metric_levels": ("metric_periods",),
+    "metric_lead_time_breakdown": ("fct_change_stages",),
+    "metric_batch_size": ("fct_deployment_batches", "fct_lead_times"),
+    "metric_pipeline": ("fct_pipeline_runs", "fct_stage_runs"),
+    "dq_findings": ("fct_changes", "fct_lead_times", "fct_deployment_changes", "fct_deployments",
+                    "fct_incidents", "fct_rollbacks", "fct_failures", "fct_change_stages",
+                    "fct_pipeline_runs", "fct_stage_runs", "rejects"),
+}
+# Origins whose runs only add staged rows (or stage none): their changes can be told from the rows
+# a run added. Any other origin's run since the last build means a full rebuild.
+ADDING_ORIGINS = ("eventlog", "survey", "annotations")
+
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -82,7 +118,17 @@ class MetricSettings:
 
     def fingerprint(self) -> str:
         """What a build records of its settings: equal fingerprints build equal tables."""
-        return json.dumps({"definitions_version": DEFINITIONS_VERSION, **asdict(self)}, sort_keys=True)
+        return json.dumps({"definitions_version": DEFINITIONS_VERSION, "models": models_digest(),
+                           **asdict(self)}, sort_keys=True)
+
+
+def models_digest() -> str:
+    """A digest of every macro's and model's SQL: a build by other code is not current, so an upgrade
+    rebuilds every model rather than only those whose inputs changed."""
+    digest = hashlib.sha256()
+    for name in [f"macro_{m}" for m in MACROS] + MODELS:
+        digest.update(read_sql("metrics", name).encode())
+    return digest.hexdigest()[:16]
 
 
 def run_model(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict) -> None:
@@ -102,11 +148,60 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
     """Rebuild the macros and every fact and metric table, and record what they were built from."""
     create_macros(con)
+    build_models(con, settings, MODELS)
+
+
+def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str]) -> None:
+    """Rebuild the named models (in MODELS order) and record the build: its settings, the last run it
+    saw and the staged rows it read (what the next update_metrics compares against)."""
     params = settings.as_params()
-    for name in MODELS:
+    for name in names:
         run_model(con, "metrics", name, params)
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
+    run_sql(con, "metrics", "build_inputs_create")
+    run_sql(con, "metrics", "build_inputs_clear")
+    run_sql(con, "metrics", "build_inputs_record")
+
+
+def plan_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str] | None:
+    """The models a build must run now, in MODELS order: None when the tables are current (no run
+    since the last build), all of them when they were built under other settings or code (or never),
+    else the models whose inputs changed since the last build and every model reading those —
+    possibly none (a run that added nothing the models read)."""
+    rows = run_sql(con, "metrics", "build_info_current", {"macros": MACROS}).fetchall()
+    if not rows or not rows[0][2] or json.loads(rows[0][0]) != json.loads(settings.fingerprint()):
+        return list(MODELS)
+    if rows[0][1]:
+        return None
+    run_sql(con, "metrics", "build_inputs_create")
+    changed = {r[0] for r in run_sql(con, "metrics", "build_changed_inputs",
+                                     {"known_origins": list(ADDING_ORIGINS)}).fetchall()}
+    if "everything" in changed:
+        return list(MODELS)
+    if any(c.startswith("stg:") for c in changed):
+        changed.add("stg:*")
+    planned: list[str] = []
+    for name in MODELS:
+        if changed.intersection(MODEL_INPUTS[name]):
+            planned.append(name)
+            changed.add(name)
+    return planned
+
+
+def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str]:
+    """Bring the facts and metrics up to date with the data, rebuilding only what changed since the
+    last build (plan_models), and record the build; returns the models rebuilt (none when the tables
+    were current or the runs since added nothing they read). Run inside the caller's transaction,
+    like build_metrics."""
+    planned = plan_models(con, settings)
+    if planned is None:
+        return []
+    if planned == MODELS:
+        build_metrics(con, settings)
+    else:
+        build_models(con, settings, planned)
+    return planned
 
 
 def is_current(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:
@@ -122,7 +217,7 @@ def ensure_built(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bo
         return False
     con.execute("BEGIN TRANSACTION")
     try:
-        build_metrics(con, settings)
+        update_metrics(con, settings)
     except BaseException:
         con.execute("ROLLBACK")
         raise
