@@ -34,7 +34,7 @@ from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics.export import Filters, environment_group, query_table, write_csv
 from metrics.registry import PERIOD_METRICS, get_metric
 
-__all__ = ["Quarter", "build_review", "default_quarter", "parse_quarter", "review_file_name"]
+__all__ = ["Quarter", "build_review", "default_quarter", "last_complete_quarter", "parse_quarter", "review_file_name"]
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 MIN_BUCKET_DEPLOYMENTS = 20  # a batch-size bucket with fewer deployments is drawn grey: its rate says little
@@ -99,6 +99,11 @@ def default_quarter(today: date, last_day: date | None) -> Quarter:
     if last_day is not None and last_day < complete.start:
         return quarter_of(last_day)
     return complete
+
+
+def last_complete_quarter(settings: MetricSettings, last_day: date | None) -> Quarter:
+    """default_quarter as of today in the configured time zone."""
+    return default_quarter(datetime.now(ZoneInfo(settings.timezone)).date(), last_day)
 
 
 def review_file_name(quarter: Quarter, service: str | None = None) -> str:
@@ -485,7 +490,7 @@ ul.lines { font-size: 0.82rem; color: #333; } pre { font-size: 0.75rem; overflow
 
 
 def build_review(con: duckdb.DuckDBPyConnection, settings: MetricSettings, quarter: Quarter | None = None,
-                 service: str | None = None, environment: str = "production", today: date | None = None) -> str:
+                 service: str | None = None, environment: str = "production") -> str:
     """The quarterly review of `quarter` (default: the last complete one) as one self-contained HTML page.
 
     `con` reads a built warehouse (the read snapshot); `service` None reviews the organisation. An
@@ -494,8 +499,7 @@ def build_review(con: duckdb.DuckDBPyConnection, settings: MetricSettings, quart
     """
     coverage = read_coverage(con)
     if quarter is None:
-        today = today or datetime.now(ZoneInfo(settings.timezone)).date()
-        quarter = default_quarter(today, coverage[1] if coverage else None)
+        quarter = last_complete_quarter(settings, coverage[1] if coverage else None)
     scope = Scope(quarter, service, environment_group(environment, settings), settings)
     files, missing = export_files(con, scope)
     summary = files[0][2]

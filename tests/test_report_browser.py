@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from dora.cli import main
-from tests.test_dashboard_fixture import ROOT, build_warehouse, dashboard_events, later_events
+from tests.test_dashboard_fixture import ROOT, build_warehouse, dashboard_events, later_events, serve_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -111,3 +111,19 @@ def test_the_review_reads_at_800_px(browser, review_file):
         assert attempted == [] and errors == []
     finally:
         context.close()
+
+
+def test_the_dashboard_button_downloads_the_same_file(browser, db, review_file):
+    with serve_dashboard(db) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        try:
+            page = context.new_page()
+            page.goto(url)
+            button = page.get_by_role("button", name="Download the quarterly review (2026 Q3)")
+            button.wait_for(timeout=60_000)
+            with page.expect_download(timeout=60_000) as download:
+                button.click()
+            assert download.value.suggested_filename == "dora-review-2026Q3.html"
+            assert Path(download.value.path()).read_text(encoding="utf-8") == review_file.read_text(encoding="utf-8")
+        finally:
+            context.close()

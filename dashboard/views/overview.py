@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.text import escape_markdown
 from dashboard import charts, data, ui
+from dashboard.review import render_review_button
 from dashboard.catalog import CARD_COLOURS, COLOURS, LEVEL_BADGES, format_change, format_value, judge_change
 from metrics.explain import period_start_of
 from metrics.registry import PERIOD_METRICS
@@ -120,4 +121,5 @@ if not levels.empty:
                "(docs/metrics.md, \"DORA levels\").")
 st.caption(f"Metrics built {status.built_at:%Y-%m-%d %H:%M} UTC. Definitions: docs/metrics.md."
            if status.built_at is not None else "Definitions: docs/metrics.md.")
+render_review_button(snap, status, view)
 data.prefetch_grains(snap, view)  # after drawing: the other periods are ready before the next click
