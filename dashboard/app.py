@@ -15,7 +15,9 @@ import streamlit as st  # noqa: E402
 
 from dashboard import ui  # noqa: E402
 
-st.set_page_config(page_title="DORA metrics", page_icon=":material/monitoring:", layout="wide")
+# "auto": Streamlit folds the sidebar on phones; ui.COLLAPSE_WHEN_NARROW folds it up to 1000 px.
+st.set_page_config(page_title="DORA metrics", page_icon=":material/monitoring:", layout="wide",
+                   initial_sidebar_state="auto")
 
 PAGES = {
     "Delivery": [
@@ -39,6 +41,8 @@ PAGES = {
 
 ui.require_login()  # only when Streamlit's OIDC login is configured (docs/dashboard.md)
 page = st.navigation(PAGES)
+url_notes = st.container()  # above the page: what a link asked for that the page does not understand
 # The filters belong to the app, not to a page, so the URL keeps them when the page changes.
 ui.prepare_context()
 page.run()
+ui.show_url_notes(url_notes)

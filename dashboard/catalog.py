@@ -35,12 +35,11 @@ COLOURS = {
     "incident_recovery_time": OKABE_ITO["black"],
     "developer_satisfaction": OKABE_ITO["sky"],
 }
-# st.metric's nearest named colour to each card's metric colour (cards take only named ones).
-CARD_COLOURS = {
-    "deployment_frequency": "blue", "lead_time": "green", "change_failure_rate": "red",
-    "failed_deployment_recovery_time": "violet", "deployment_rework_rate": "orange",
-    "incident_recovery_time": "gray",
-}
+# A change's badge takes the colour of what the change means, never the metric's own colour: blue
+# when it went the metric's good way (registry `better`), vermillion when it went the bad way, grey
+# when there is nothing to judge. Blue against vermillion is the Okabe–Ito pair that stays apart in
+# every common colour-vision deficiency; the arrow and the word say it again without colour.
+VERDICT_COLOURS = {"better": OKABE_ITO["blue"], "worse": OKABE_ITO["vermillion"]}
 # A badge colour per level; the level is always written out too, so colour is never the only cue.
 LEVEL_BADGES = {"elite": "blue", "high": "green", "medium": "orange", "low": "red"}
 
@@ -111,6 +110,39 @@ def format_change(metric: Metric, current, previous) -> str | None:
     if previous == 0:
         return None
     return f"{(current - previous) / previous:+.0%}"
+
+
+def change_arrow(current, previous) -> str:
+    """Which way the value moved: ↑, ↓ or → (unchanged), whatever that means for the metric."""
+    if is_missing(current) or is_missing(previous) or current == previous:
+        return "→"
+    return "↑" if current > previous else "↓"
+
+
+def change_badge(text: str, verdict: str | None) -> str:
+    """A change as an HTML badge coloured by its verdict (VERDICT_COLOURS; grey without one).
+
+    `text` is built from numbers and fixed words only (never from the data's text), so it is safe
+    to show as HTML."""
+    colour = VERDICT_COLOURS.get(verdict or "", NEUTRAL)
+    return (f'<span class="dora-badge" style="color:{colour};background:{colour}1a;border:1px solid {colour}66;'
+            f'border-radius:0.5rem;padding:0 0.4rem;white-space:nowrap">{text}</span>')
+
+
+# When a card says "too early to tell" instead of judging a change against the previous period: a
+# period with less than half its calendar days inside the data (the current one, or the first one
+# partly covered), or fewer than MIN_RECORDS records behind either value (deployments, changes
+# deployed, recoveries). Few records swing a median or a rate by chance. docs/dashboard.md.
+MIN_OBSERVED_SHARE = 0.5
+MIN_RECORDS = 5
+
+
+def judge_period_change(metric: Metric, current, previous, *, enough: bool) -> str | None:
+    """The verdict a card shows against the previous period: judge_change's word, 'too early to
+    tell' when either period is too thin to judge (`enough` is False), None without two values."""
+    if is_missing(current) or is_missing(previous):
+        return None
+    return judge_change(metric, current, previous) if enough else "too early to tell"
 
 
 def judge_change(metric: Metric, current, previous) -> str | None:

@@ -195,11 +195,21 @@ def load_records(snap: Snapshot, figure: str, grain: str, period_start: date, se
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
         frame = explain.explain_figure(con, figure, grain, period_start, service, environment, settings)
-    about = dict(frame.attrs)
+        about = dict(frame.attrs)
+        if "deployment_key" in frame.columns:  # changes, commit, exposure: their own columns for the CSV
+            extra = run_sql(con, "dashboard", "record_deployments",
+                            {"keys": frame["deployment_key"].astype("int64").tolist()}).df()
+            frame = frame.merge(extra, on="deployment_key", how="left")
+            # explain names a rule only for failed deployments: say why the others count
+            frame["rule"] = frame["rule"].where(frame["rule"].fillna("") != "", DEPLOYMENT_COUNTED)
+            frame.attrs = dict(about)
     about["recomputed"] = explain.compute_figure(frame)
     about["how"] = explain.describe_stat(frame)
     frame.attrs = {}
     return frame, about
+
+
+DEPLOYMENT_COUNTED = "finished in production in this period; not rolled back, no incident attributed"
 
 
 def _range_params(view: View, settings: MetricSettings) -> dict:
@@ -436,6 +446,56 @@ def load_annotation_windows(snap: Snapshot, before_ref: str, after_ref: str,
         before = compare.window_before_annotation(con, before_ref, settings, service)
         after = compare.window_after_annotation(con, after_ref, settings, service)
     return (before.start, before.end), (after.start, after.end)
+
+
+class Baseline(NamedTuple):
+    """A window the Overview's cards are compared with: what it is called, and its days."""
+
+    label: str
+    start: date
+    end: date
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_baselines(snap: Snapshot, service: str | None) -> dict[str, Baseline]:
+    """The windows a card can be compared with, by the id a URL names them (metrics.compare's
+    annotation windows): 'before' — the days with data before the first annotation — and each
+    annotation's id — its start to the day before the next one. Annotations of `service` (None: the
+    organisation's); windows without a day of data are left out."""
+    settings = load_status(snap).settings
+    windows: dict[str, Baseline] = {}
+    with read_snapshot(snap) as con:
+        notes = compare.query_annotations(con, service, every_service=False)
+        for position, note in enumerate(notes.itertuples()):  # a handful of annotations
+            try:
+                if position == 0:
+                    before = compare.window_before_annotation(con, str(note.id), settings, service)
+                    windows["before"] = Baseline(f"before {note.name}", before.start, before.end)
+                after = compare.window_after_annotation(con, str(note.id), settings, service)
+                windows[str(note.id)] = Baseline(note.name, after.start, after.end)
+            except DoraError:  # no day of data in that window
+                continue
+    return windows
+
+
+# The cards' metrics as metrics.compare compares them (the survey is not on a card).
+CARD_COMPARISONS = tuple(spec for spec in compare.METRICS if spec.metric != "developer_satisfaction")
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_baseline_comparison(snap: Snapshot, baseline: tuple[date, date], current: tuple[date, date],
+                             service: str | None, environment: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The cards' metrics in `baseline` against `current` (metrics.compare.compare_windows: values,
+    change and the verdict that respects the data's own variation); or None and the reason there is
+    no comparison (the windows overlap, no data)."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        try:
+            return compare.compare_windows(con, compare.Window(*baseline, "baseline"),
+                                           compare.Window(*current, "current"), settings, service, environment,
+                                           specs=CARD_COMPARISONS), None
+        except DoraError as exc:
+            return None, str(exc)
 
 
 _prefetched: set[tuple] = set()

@@ -8,7 +8,8 @@ a view can be shared as a link. The bound keys are the query parameter names: `g
 from __future__ import annotations
 
 import io
-from typing import Callable, Sequence
+from datetime import date
+from typing import Callable, Mapping, Sequence
 
 import duckdb
 import pandas as pd
@@ -16,7 +17,7 @@ import streamlit as st
 
 from core.text import escape_markdown
 from dashboard import data
-from dashboard.catalog import GRAIN_LABELS
+from dashboard.catalog import GRAIN_LABELS, format_duration_minutes
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
 from metrics.registry import PERIOD_METRICS
@@ -44,13 +45,17 @@ COLUMN_LABELS = {
     "failed_deployment_recovery_median_minutes": "Failed deployment recovery, median (min)",
     "rework_rate": "Rework rate", "changes_deployed": "Changes deployed", "incidents": "Incidents",
     "last_success_at": "Last successful load (UTC)", "last_outcome": "Last run", "last_run_at": "Last run (UTC)",
-    "newest_event_at": "Newest event (UTC)", "events": "Events stored", "runs": "Runs",
+    "newest_event_at": "Newest record (UTC)", "events": "Records stored", "runs": "Runs",
     "last_message": "Last message",
     "record_type": "Record type", "record_id": "Record", "at": "When (UTC)", "counted": "Counted",
     "run_id": "Pipeline run", "pipeline_name": "Pipeline", "outcome": "Outcome",
     "duration_minutes": "Duration (min)", "ci_minutes": "CI time (min)", "stopped_stage": "Stopped at stage",
     "stop_outcome": "What became of the stopped build",
-    "rule": "Rule that linked it", "value_hours": "Value (hours)", "value_minutes": "Value (minutes)", "lines_changed": "Lines changed", "deploys_that_week": "Deploys that week",
+    "rule": "Rule that linked it", "value_hours": "Value (hours)", "value_minutes": "Value (minutes)",
+    "value_text": "Value", "lines_changed": "Lines changed", "deploys_that_week": "Deploys that week",
+    "exposed_at": "Exposed (UTC)", "recovery_from": "Recovery counted from", "blast_radius_percent": "Blast radius (%)",
+    "caught_in_rollout": "Caught in rollout", "caused_by_change": "Names change", "cause_rule": "Cause read by",
+    "change_link_rule": "Changes linked by", "max_traffic_percent": "Rollout reached (% of traffic)",
 }
 
 # The columns that hold shares (rates), shown as percentages: the registry's rate metrics.
@@ -61,7 +66,11 @@ RULE_WORDS = {
     "caused_by_deployment": "named by the incident (caused_by_deployment)",
     "caused_by_deployment_unmatched": "names a deployment that does not exist: not attributed",
     "caused_by_commit": "first deployment of the commit it names (caused_by_commit)",
-    "caused_by_commit_unmatched": "names a commit no earlier deployment shipped: not attributed",
+    "caused_by_commit_unmatched": "names a commit no deployment exposed before it shipped: not attributed",
+    "caused_by_change": "first deployment that shipped the change it names (caused_by_change)",
+    "caused_by_change_unmatched": "names a change no deployment exposed before it shipped: not attributed",
+    "latest_deployment_in_rollout": "latest deployment of its service, still rolling out when it started",
+    "exposure": "first exposure (recovered before the rollout finished)", "finish": "the deployment's finish",
     "never_started": "no start event: not attributed",
     "no_service": "names no service: not attributed",
     "no_deployment_before": "no deployment of its service before it: not attributed",
@@ -76,7 +85,7 @@ RULE_WORDS = {
     "deployed_later_failed": "deployed later, and failed", "commit_unknown": "unknown (the run names no commit)",
 }
 _WORDED = {"attribution_rule", "recovery_rule", "failure_reason", "reason", "link_rule", "lead_start_field",
-           "last_outcome", "stop_outcome"}
+           "last_outcome", "stop_outcome", "recovery_from", "change_link_rule"}
 
 
 class NoData(Exception):
@@ -177,6 +186,7 @@ def load_context() -> tuple[data.Snapshot, data.Status, data.View]:
 def render_filters(status: data.Status) -> data.View:
     """The sidebar's filters, each bound to the URL so the view can be shared as a link."""
     view = data.View(environment=status.environments[0])
+    check_bound_parameters(status)
     with st.sidebar:
         st.markdown("#### Filters")
         full = (status.first_day, status.last_day)
@@ -205,14 +215,133 @@ def render_filters(status: data.Status) -> data.View:
             help="Empty: the whole organisation. Several: each service on its own (medians do not add up).",
         )
         view = view._replace(services=tuple(services))
-        grain = st.segmented_control(
-            "Period", list(data.GRAINS), default="month", key="grain", bind="query-params",
-            format_func=GRAIN_LABELS.get, required=True,
-        )
-        view = view._replace(grain=grain or "month")
+        grain = choose_in_url(st.segmented_control, "Period", {g: GRAIN_LABELS[g] for g in data.GRAINS},
+                              key="grain", default="month", required=True)
+        view = view._replace(grain=grain)
         st.caption(f"Data: {status.first_day:%Y-%m-%d} to {status.last_day:%Y-%m-%d}; "
                    f"time zone {status.settings.timezone}. Share this view by copying the address.")
+        st.html(COLLAPSE_WHEN_NARROW, unsafe_allow_javascript=True)
     return view
+
+
+# --- the URL ---------------------------------------------------------------------------------------
+# Links use the CLI's ids (`?grain=week&metric=lead_time`) and accept the labels the page shows
+# (`?grain=Week&metric=Change+lead+time`), in any case. A value the page does not understand is never
+# dropped in silence: the page says so above its title (show_url_notes) and shows its default.
+
+URL_NOTES_KEY = "_dora_url_notes"
+URL_SEEN_KEY = "_dora_url_seen"
+URL_IGNORED_KEY = "_dora_url_ignored"  # unknown parameter names already reported in this session
+# Parameters Streamlit itself reads (embedding) and the keys the filters bind: never "not understood".
+STREAMLIT_PARAMETERS = frozenset({"embed", "embed_options"})
+
+
+def note_url(text: str) -> None:
+    """Remember, for this run, that the link asked for something the page does not understand."""
+    st.session_state.setdefault(URL_NOTES_KEY, []).append(text)
+
+
+def resolve_choice(asked: str, options: Mapping[str, str], names: Mapping[str, str] | None = None) -> str | None:
+    """The option id a URL value names: an id, a label or one of `names` (id → another spelling),
+    ignoring case, spaces and punctuation."""
+    def norm(text: str) -> str:
+        return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+    wanted = norm(asked)
+    for option_id, label in options.items():
+        if wanted in (norm(option_id), norm(label), norm((names or {}).get(option_id, option_id))):
+            return option_id
+    return None
+
+
+def choose_in_url(widget: Callable, label: str, options: Mapping[str, str], *, key: str, default: str,
+                  names: Mapping[str, str] | None = None, **kwargs) -> str:
+    """A one-of choice (st.segmented_control, st.selectbox, …) kept in the URL by its id, shown by its label.
+
+    Streamlit's own binding (`bind="query-params"`) writes the shown label into the URL and drops a
+    value it does not know; this writes the id — the CLI's spelling — accepts the label too, and says
+    when a link names neither (the view then shows `default`). The value lives in session state
+    under `key`, so it survives page switches; the URL is written again whenever it differs.
+    """
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    asked = st.query_params.get(key)
+    confused = False
+    if asked is not None and asked != seen.get(key):  # a link (or an edited address) names it
+        seen[key] = asked
+        found = resolve_choice(asked, options, names)
+        if found is None:
+            confused = True
+            known = ", ".join(f"`{i}`" for i in options)
+            note_url(f"The link's `{key}={escape_markdown(asked)}` is not understood (expected one of {known} "
+                     f"or their names); showing {options[default]}.")
+        else:
+            st.session_state[key] = found
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    value = widget(label, list(options), key=key, format_func=options.get, **kwargs) or default
+    wanted = None if value == default else value  # the default stays out of the address, as Streamlit does
+    if not confused and st.query_params.get(key) != wanted:
+        if wanted is None:
+            del st.query_params[key]
+        else:
+            st.query_params[key] = wanted
+        seen[key] = wanted
+    return value
+
+
+def check_bound_parameters(status: data.Status) -> None:
+    """Say when a link's environment, services or dates are not in the data (Streamlit's binding
+    would drop them without a word). Called before the filters bind them."""
+    environments = status.environments
+    asked_env = st.query_params.get("env")
+    if asked_env is not None and asked_env not in environments:
+        note_url(f"The link's `env={escape_markdown(asked_env)}` is not an environment with data "
+                 f"({', '.join(environments)}); showing {environments[0]}.")
+    environment = asked_env if asked_env in environments else environments[0]
+    known = status.services.get(environment, ())
+    unknown = [s for s in st.query_params.get_all("services") if s not in known]
+    if unknown:
+        note_url(f"The link's services {', '.join(f'`{escape_markdown(s)}`' for s in unknown)} have no data in "
+                 f"{escape_markdown(environment)}; they are left out.")
+    for text in st.query_params.get_all("dates"):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            note_url(f"The link's `dates={escape_markdown(text)}` is not a date (YYYY-MM-DD); "
+                     "showing all the data's days.")
+
+
+def show_url_notes(where) -> None:
+    """Show, in `where` (a container above the page), what the link asked for that the page does
+    not understand: values noted while the widgets were drawn, and parameters no widget reads."""
+    notes = st.session_state.pop(URL_NOTES_KEY, [])
+    widgets = {k for k in st.session_state.keys() if isinstance(k, str) and not k.startswith("_")}
+    reported = st.session_state.setdefault(URL_IGNORED_KEY, set())
+    for name in st.query_params.keys():
+        if name not in widgets and name not in STREAMLIT_PARAMETERS and name not in reported:
+            notes.append(f"The link's parameter `{escape_markdown(name)}` is not one this page reads; it is ignored.")
+            reported.add(name)
+    for text in notes:
+        where.warning(text, icon=":material/link_off:")
+
+
+# At 800 px and below, the sidebar would take a third of the screen: fold it away once, on the first
+# page a browser opens, unless the reader has opened or closed it before (Streamlit remembers that in
+# localStorage as stSidebarCollapsed-*; its own "auto" folds it only below 768 px).
+COLLAPSE_WHEN_NARROW = """<script>
+(() => {
+  if (window.innerWidth > 1000 || sessionStorage.getItem("dora-sidebar-folded")) return;
+  sessionStorage.setItem("dora-sidebar-folded", "1");
+  for (let i = 0; i < localStorage.length; i++) {
+    if (localStorage.key(i).startsWith("stSidebarCollapsed-")) return;
+  }
+  const fold = () => {
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (button) { button.click(); } else { setTimeout(fold, 100); }
+  };
+  fold();
+})();
+</script>"""
 
 
 def label_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -300,13 +429,21 @@ def show_records(snap: data.Snapshot, figure: str, grain: str, period_start, ser
         st.caption(f"The figure is {about['how']}; recomputed from these rows it is {_number(about['recomputed'])}, "
                    f"as stored ({_number(about['figure'])}).")
     columns = ["record_id", "service", "at", "counted"]
-    shown = frame.copy()
-    if about.get("unit") in ("hours", "minutes"):
+    exported = frame.copy()
+    if about.get("unit") in ("hours", "minutes"):  # the table in human units, the CSV in the stated one
         value_name = f"value_{about['unit']}"
-        shown[value_name] = shown["value"]
+        exported[value_name] = exported["value"]
         columns.append(value_name)
-    columns += [c for c in ("failed", "unplanned") if c in shown.columns] + ["rule", "detail"]
-    show_table(shown, columns, key=key, file_name=f"{figure}-{start}-{service}")
+    columns += [c for c in ("failed", "unplanned", "changes", "change_link_rule", "commit", "exposed_at")
+                if c in exported.columns] + ["rule", "detail"]
+    shown = exported
+    shown_columns = columns
+    if about.get("unit") in ("hours", "minutes"):
+        minutes = exported["value"] * (60 if about["unit"] == "hours" else 1)
+        shown = exported.assign(value_text=minutes.map(format_duration_minutes))
+        shown_columns = [("value_text" if c == value_name else c) for c in columns]
+    show_table(shown, shown_columns, key=key, file_name=f"{figure}-{start}-{service}",
+               everything=lambda: exported[columns])
 
 
 def _number(value) -> str:

@@ -1,5 +1,7 @@
--- Data freshness per source (ingest origin): its last successful load, its last run and its newest event.
--- Grain: one row per origin with any ingest run.
+-- Data freshness per source (ingest origin): its last successful load, its last run, its newest record
+-- and how many records it holds. Grain: one row per origin with any ingest run.
+-- Records: the event log's and GitHub's raw events; annotations (dated process changes, newest by
+-- start date) and survey answers (newest by response date) live in their own tables, not raw_events.
 WITH runs AS (
     SELECT origin,
         max(finished_at) FILTER (WHERE outcome <> 'failed')         AS last_success_at,
@@ -9,12 +11,16 @@ WITH runs AS (
         count(*)                                                    AS runs
     FROM ingest_runs GROUP BY origin
 ),
-newest AS (
+stored AS (
     SELECT origin, max(occurred_at) AS newest_event_at, count(*) AS events
     FROM raw_events GROUP BY origin
+    UNION ALL
+    SELECT 'annotations', max(starts_on)::TIMESTAMPTZ, count(*) FROM annotations
+    UNION ALL
+    SELECT 'survey', max(response_date)::TIMESTAMPTZ, count(*) FROM survey_responses
 )
 SELECT r.origin, r.last_success_at, r.last_outcome, r.last_run_at, r.last_message, r.runs,
-       n.newest_event_at,
-       coalesce(n.events, 0) AS events  -- a source whose every record was rejected has none
-FROM runs r LEFT JOIN newest n USING (origin)
+       s.newest_event_at,
+       coalesce(s.events, 0) AS events  -- a source whose every record was rejected has none
+FROM runs r LEFT JOIN stored s USING (origin)
 ORDER BY r.origin
