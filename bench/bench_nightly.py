@@ -1,0 +1,101 @@
+"""Benchmark the nightly job on a big warehouse: a day of new events, and a night with nothing new.
+
+Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its last --day-events
+lines back as "the day", then runs the real `dora nightly` three times over one [eventlog] glob, each
+in its own process with its peak RSS (wait4) and timers around its phases (the event-log load, the
+metric build, publishing the read snapshot):
+  1. backfill: every line but the day's (the base warehouse; a full build);
+  2. the day: the held-back lines as a new file (what the build rebuilds: the models it reached);
+  3. no change: nothing new anywhere.
+Prints one JSON object per run and writes them to OUT/nightly-results.json (docs/performance.md).
+
+    .venv/bin/python bench/bench_nightly.py --scale 0.1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# One nightly run with timers around its phases (the real code path, patched in this process only).
+RUN = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from dora import cli, nightly
+times, models = {}, []
+def timed(name, func):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            times[name] = times.get(name, 0.0) + time.perf_counter() - start
+        if name == "build":
+            models.extend(result)
+        return result
+    return wrapper
+nightly.ingest_eventlog_source = timed("load", nightly.ingest_eventlog_source)
+nightly.update_metrics = timed("build", nightly.update_metrics)
+nightly.publish_snapshot = timed("publish", nightly.publish_snapshot)
+start = time.perf_counter()
+try:
+    cli.main(["nightly", "--config", sys.argv[2], "-q"], standalone_mode=False)
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+times["total"] = time.perf_counter() - start
+print(json.dumps({"times": times, "models_rebuilt": models, "exit_code": code}))
+"""
+
+
+def run_nightly(config: Path) -> dict:
+    """One `dora nightly` in its own process: phases, models rebuilt, wall time, peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", RUN, str(ROOT), str(config)], stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read()
+    result = json.loads(out.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - start
+    result["peak_rss_gb"] = usage.ru_maxrss / 1024 / 1024
+    result["load_average"] = os.getloadavg()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", type=float, default=0.1)
+    p.add_argument("--day-events", type=int, default=6000)
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "nightly")
+    args = p.parse_args(argv)
+    out = args.out / f"scale-{args.scale}"
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "make_dataset.py"), "--scale", str(args.scale),
+                    "--out", str(out), "--no-warehouse"], check=True)
+    lines = (out / "events.jsonl").read_bytes().splitlines(keepends=True)
+    base, day = lines[:-args.day_events], lines[-args.day_events:]
+    for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot.duckdb*")]:
+        stale.unlink()
+    (logs / "1-base.jsonl").write_bytes(b"".join(base))
+    config = out / "dora.toml"
+    config.write_text(f'[warehouse]\npath = "{out / "nightly.duckdb"}"\n\n[eventlog]\npaths = ["{logs}/*.jsonl"]\n',
+                      encoding="utf-8")
+    results = {"scale": args.scale, "base_lines": len(base), "day_lines": len(day)}
+    results["backfill"] = run_nightly(config)
+    (logs / "2-day.jsonl").write_bytes(b"".join(day))
+    results["day"] = run_nightly(config)
+    results["no_change"] = run_nightly(config)
+    results["warehouse_gb"] = (out / "nightly.duckdb").stat().st_size / 1e9
+    print(json.dumps(results, indent=1))
+    (out / "nightly-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
