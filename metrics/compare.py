@@ -47,7 +47,11 @@ IMPROVED, WORSE, NOISE, NOT_ENOUGH = "improved", "worse", "not distinguishable f
 BLOCK_DAYS = 7  # counts and rates: 7-day blocks from a window's first day are the independent units
 MIN_BLOCKS = 2  # a spread needs two blocks on each side
 MIN_DEPLOYMENTS = 5  # fewer deployments on a side: a rate or a per-deployment mean says little
-MIN_UNITS = 5  # fewer deployments (lead times), runs or resolved recoveries on a side: a median says little
+MIN_UNITS = 5  # fewer deployments (lead times) or runs on a side: a quantile says little
+# fewer resolved recoveries on a side: no verdict. Three suffice for a rank test to see a large
+# change (three recoveries all faster than a dozen before: exact one-sided p 1/455), and the
+# no-change calibration stays within 5% (docs/metrics.md, "Before/after: calibration")
+MIN_RECOVERIES = 3
 MIN_RESPONDENTS = 3  # fewer people answering on a side: a mean of their answers says little
 
 _RANGE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$")
@@ -75,7 +79,8 @@ class MetricSpec:
 
     kind: 'rate' (numerator per day, 7-day blocks), 'proportion' (numerator / denominator per
     block), 'per_deployment' (a mean per deployment, blocks), 'quantile' (of `measure`, clustered
-    by unit), 'recovery' (Kaplan-Meier median of `measure`, open ones censored), 'survey'."""
+    by unit), 'recovery' (Kaplan-Meier medians of `measure`, compared by the rank-based time ratio,
+    open ones censored), 'survey'."""
 
     metric: str
     label: str
@@ -105,9 +110,9 @@ METRICS = (
                   numerator="failed_deployments", denominator="deployments", counts="deployments"),
     registry_spec("deployment_rework_rate", "difference in proportions", "proportion",
                   numerator="unplanned_deployments", denominator="deployments", counts="deployments"),
-    registry_spec("failed_deployment_recovery_time", "ratio of medians", "recovery",
+    registry_spec("failed_deployment_recovery_time", "time ratio", "recovery",
                   measure="failed_deployment_recovery_minutes", counts="failed deployments"),
-    registry_spec("incident_recovery_time", "ratio of medians", "recovery",
+    registry_spec("incident_recovery_time", "time ratio", "recovery",
                   measure="incident_recovery_minutes", counts="incidents"),
     registry_spec("developer_satisfaction", "difference in means", "survey", counts="answers"),
 )
@@ -374,17 +379,16 @@ def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, 
                         f"{interval.df:.0f} df)")
     if spec.kind == "recovery":
         sides = [measure_values(s, spec.measure) for s in (before, after)]
-        estimates = [stats.km_median(v, o) for v, _, o in sides]
-        interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
+        medians = [stats.km_median(v, o) for v, _, o in sides]
+        interval = stats.time_ratio_interval(sides[0][0], sides[0][2], sides[1][0], sides[1][2], confidence)
         still_open = [int((~o.astype(bool)).sum()) for _, _, o in sides]
         resolved = [len(v) - k for (v, _, _), k in zip(sides, still_open)]
         note = (f"{still_open[0]} before and {still_open[1]} after still open, censored"
                 if any(still_open) else "")
-        enough = min(resolved) >= MIN_UNITS and all(math.isfinite(e.value) for e in estimates)
-        return Compared(estimates[0].value, estimates[1].value, resolved[0], resolved[1], len(sides[0][0]),
-                        len(sides[1][0]), interval, 1.0, enough,
-                        f"ratio of Kaplan-Meier medians, Brookmeyer-Crowley intervals (log scale, t with "
-                        f"{interval.df:.0f} df)", note)
+        return Compared(medians[0].value, medians[1].value, resolved[0], resolved[1], len(sides[0][0]),
+                        len(sides[1][0]), interval, 1.0, min(resolved) >= MIN_RECOVERIES,
+                        "time ratio from the log-rank test inverted over scale changes (every recovery "
+                        "a unit, open ones censored; medians by Kaplan-Meier)", note)
     # survey: answers on several scales are each put on 0..1
     scales = pd.concat([before.survey, after.survey])[["scale_min", "scale_max"]].drop_duplicates()
     column = "score" if len(scales) <= 1 else "score_share"
@@ -478,8 +482,11 @@ def explain_verdict(row: dict, spec: MetricSpec, c: Compared, family: int) -> st
         units = "deployments" if spec.measure == "lead_time_hours" else "runs"
     else:
         units = UNIT_NAMES[spec.kind]
-    sides = (f"{c.before_n:,} {spec.counts} ({c.before_units:,} {units}) before, "
-             f"{c.after_n:,} ({c.after_units:,}) after")
+    if spec.kind == "recovery":  # the open ones are counted in the note
+        sides = f"{c.before_n:,} resolved {spec.counts} before, {c.after_n:,} after"
+    else:
+        sides = (f"{c.before_n:,} {spec.counts} ({c.before_units:,} {units}) before, "
+                 f"{c.after_n:,} ({c.after_units:,}) after")
     figures = f"{format_amount(c.before_value, spec.unit)} → {format_amount(c.after_value, spec.unit)}"
     if row["verdict"] == NOT_ENOUGH:
         return f"{spec.label}: {figures}; {sides}: too little data for a verdict"

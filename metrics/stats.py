@@ -395,3 +395,113 @@ def holm_adjust(p_values: np.ndarray) -> np.ndarray:
     scaled = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
     out[order] = scaled
     return out
+
+
+class LogrankShift:
+    """The log-rank test of two samples of durations (open ones censored) with the after sample
+    moved by `shift`, prepared once and evaluated cheaply for many shifts (time_ratio_interval
+    evaluates it a few dozen times): each sample is sorted once, and a shift only moves the query
+    points of the binary searches, so a comparison of 25,000 incidents a side costs milliseconds
+    per evaluation."""
+
+    def __init__(self, before: np.ndarray, before_observed: np.ndarray, after: np.ndarray,
+                 after_observed: np.ndarray):
+        self.before = np.sort(np.asarray(before, dtype=float))
+        self.after = np.sort(np.asarray(after, dtype=float))
+        before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+        # distinct event times of each sample and how many end at each
+        self.before_times, self.before_deaths = np.unique(before[np.asarray(before_observed, bool)],
+                                                          return_counts=True)
+        self.after_times, self.after_deaths = np.unique(after[np.asarray(after_observed, bool)],
+                                                        return_counts=True)
+        self.before_at_risk = len(self.before) - np.searchsorted(self.before, self.before_times, side="left")
+        self.after_at_risk = len(self.after) - np.searchsorted(self.after, self.after_times, side="left")
+
+    def statistic(self, shift: float = 0.0) -> tuple[float, float]:
+        """(U, its variance under no difference) with every after duration moved by -`shift`.
+        U = sum over event times of (events after - events x share of the at-risk who are after);
+        the variance is the hypergeometric one, exact for tied times. U > 0: the after sample ends
+        sooner than the before one would."""
+        after_times = self.after_times - shift
+        # event times of both samples, merged: an after time equal to a before time is one time
+        at = np.searchsorted(self.before_times, after_times)
+        tied = at < len(self.before_times)
+        tied[tied] = self.before_times[at[tied]] == after_times[tied]
+        d_after = np.zeros(len(self.before_times))
+        np.add.at(d_after, at[tied], self.after_deaths[tied])
+        # at risk at t: durations >= t (the after ones moved by the shift); each count is taken on
+        # its own sample's unshifted scale, so rounding in the shift never loses anyone at risk
+        n_after = len(self.after) - np.searchsorted(self.after, self.before_times + shift, side="left")
+        n_after[at[tied]] = self.after_at_risk[tied]
+        times = np.concatenate([self.before_times, after_times[~tied]])
+        d_before = np.concatenate([self.before_deaths, np.zeros(int((~tied).sum()))])
+        d_after = np.concatenate([d_after, self.after_deaths[~tied]])
+        n_before = np.concatenate([self.before_at_risk,
+                                   len(self.before) - np.searchsorted(self.before, after_times[~tied], side="left")])
+        n_after = np.concatenate([n_after, self.after_at_risk[~tied]])
+        d, n = d_before + d_after, (n_before + n_after).astype(float)
+        share = n_after / n
+        u = float(np.sum(d_after - d * share))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ties = np.where(n > 1, (n - d) / (n - 1), 0.0)
+        return u, float(np.sum(d * share * (1 - share) * ties))
+
+    def z(self, shift: float = 0.0) -> float:
+        """The standardised statistic U / sqrt(variance) (0 where there is no variance)."""
+        u, variance = self.statistic(shift)
+        return u / math.sqrt(variance) if variance > 0 else 0.0
+
+
+def logrank_statistic(before: np.ndarray, before_observed: np.ndarray, after: np.ndarray,
+                      after_observed: np.ndarray) -> tuple[float, float]:
+    """The log-rank (Mantel-Haenszel) statistic of two samples, open ones censored, and its
+    variance under no difference (LogrankShift.statistic at no shift); U / sqrt(variance) is
+    SciPy's `logrank` statistic with the sign turned: positive when the after sample ends sooner."""
+    return LogrankShift(before, before_observed, after, after_observed).statistic()
+
+
+def time_ratio_interval(before: np.ndarray, before_observed: np.ndarray, after: np.ndarray,
+                        after_observed: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """How many times longer (after / before) the after sample's durations are, open ones censored:
+    the log-rank test inverted over scale changes (the rank estimator of the accelerated failure
+    time model, Tsiatis 1990). For a candidate ratio r the after durations are divided by r and the
+    log-rank test is run (on log durations: the ranks are the same): the estimate is the r at which
+    the statistic changes sign, the interval every r the test does not reject, the p-value that of
+    the plain log-rank test (r = 1). It uses every recovery — not only the two middle ones, as a
+    ratio of medians does — so a dozen recoveries a side are enough to see a ten-fold change; when
+    the change is one of scale (every recovery n times faster) r is also the ratio of the medians.
+    Normal reference; fewer than two events in all: undefined."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    before_observed, after_observed = np.asarray(before_observed, bool), np.asarray(after_observed, bool)
+    if before_observed.sum() + after_observed.sum() < 2 or not len(before) or not len(after):
+        return Interval(math.nan, math.nan, math.nan)
+    with np.errstate(divide="ignore"):  # a zero duration (a rollback in the same second) is log -inf:
+        log_before, log_after = np.log(before), np.log(after)  # it stays first whatever the ratio
+    test = LogrankShift(log_before, before_observed, log_after, after_observed)
+    finite = np.concatenate([log_before, log_after])
+    finite = finite[np.isfinite(finite)]
+    # Z rises (step-wise, almost always monotonically) with the log ratio: at the lower end of the
+    # bracket every after duration is longer than every before one, at the upper end shorter
+    spread = float(finite.max() - finite.min()) if len(finite) else 0.0
+    low_end, high_end = -spread - 1.0, spread + 1.0
+    z_low, z_high = test.z(low_end), test.z(high_end)
+
+    def crossing(level: float) -> float:
+        """The log ratio where Z passes `level` (to 0.01% of the ratio); NaN: not in the bracket."""
+        if z_low >= level or z_high <= level:
+            return math.nan
+        return float(brentq(lambda shift: test.z(shift) - level, low_end, high_end, xtol=1e-4))
+
+    z = z_value(confidence)
+    # the estimate: where Z changes sign (the middle of the flat stretch at zero, if there is one)
+    estimate = (crossing(-1e-9) + crossing(1e-9)) / 2
+    # below the interval the after durations divided by r are still too long (Z < -z); above it,
+    # too short (Z > z)
+    low, high = crossing(-z), crossing(z)
+    p = float(2 * norm.sf(abs(test.z(0.0))))
+    return Interval(math.exp(estimate) if math.isfinite(estimate) else math.nan,
+                    math.exp(low) if math.isfinite(low) else 0.0,
+                    math.exp(high) if math.isfinite(high) else math.inf, p)

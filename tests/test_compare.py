@@ -171,6 +171,14 @@ def test_an_open_incident_is_censored_not_dropped(wh):
     assert (row["before_value"], row["after_value"], row["before_n"], row["after_n"]) == (10.0, 60.0, 6, 5)
     assert (row["before_units"], row["after_units"]) == (6, 6)
     assert "0 before and 1 after still open, censored" in row["explanation"]
+    # the verdict: the log-rank test with the open one censored (as SciPy's), and the time ratio at
+    # which the after recoveries divided by it stop being longer than the before ones: 60 / 10
+    # (the data end at the open one's start, so it is censored at 0 minutes)
+    reference = sp.logrank(sp.CensoredData(uncensored=[10.0] * 6),
+                           sp.CensoredData(uncensored=[60.0] * 5, right=[0.0]))
+    assert row["estimate_kind"] == "time ratio" and row["estimate"] == pytest.approx(6, rel=1e-3)
+    assert row["p_value"] == pytest.approx(reference.pvalue)
+    assert row["verdict"] == "worse" and row["ci_low"] > 1
 
 
 def test_windows_follow_the_time_zone(loaded):
