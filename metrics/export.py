@@ -11,7 +11,7 @@ import pandas as pd
 from core.errors import DoraError
 from core.sql import run_sql
 from core.text import neutralise_cell
-from metrics import compare, insight_tables, levels, teams
+from metrics import compare, insight_tables, levels, story, teams
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 # Readers (the CLI, the dashboard) have always found these here; their home is metrics.filters.
 from metrics.filters import (GRAINS, Filters, check_grain, choose_services, describe_empty_scope, environment_group,
@@ -58,6 +58,7 @@ TABLES: dict[str, TableQuery] = {
     "pipeline": insight_tables.query_pipeline,
     "quality": insight_tables.query_quality,
     "before-after": compare.query_before_after,
+    "story": story.query_story,
     "levels": levels.query_levels,
 }
 

@@ -27,13 +27,14 @@ from dora.cli.nightly import nightly
 from dora.cli.quality import quality
 from dora.cli.rejects import rejects
 from dora.cli.report import report
+from dora.cli.story import story_command
 from dora.cli.survey import survey
 from dora.jobs import describe_interrupt
 
 
 @click.group(cls=DoraGroup, epilog=EXIT_CODES_HELP,
              commands=[ingest, metrics, export, rejects, explain, quality, dashboard, annotate, survey,
-                       compare_command, levels, nightly, build, report, check])
+                       compare_command, story_command, levels, nightly, build, report, check])
 @click.version_option(package_name="dora-pipeline")
 def main() -> None:
     """DORA metrics from your CD event log and GitHub, in one DuckDB file.

@@ -1,0 +1,187 @@
+"""The phase story table: one row per window between annotations, every metric in each, and each
+phase's change against the baseline with its verdict.
+
+Windows come from a set of annotations in date order (by default every annotation that applies to
+the scope: the organisation's, plus the service's own with a service):
+
+- the **baseline** runs from the first day with data to the day before the first annotation;
+- each **phase** runs from its annotation's date to the day before the next annotation of the set
+  (the last one to the last day with data).
+
+Windows are limited to the days with data: an annotation dated after the last day with data starts
+no phase, and annotations sharing a date start one phase (their names joined with " + "). Each phase
+is compared with the baseline by metrics.compare (compare_windows with the story's specs), so the
+verdicts use the same units, censoring and minimum samples as `dora compare`, and are adjusted with
+Holm across the metrics of that phase's comparison. docs/metrics.md, "The phase story table",
+describes the columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+from core.errors import DoraError
+from metrics import compare
+from metrics.build import MetricSettings
+from metrics.filters import Filters, environment_group, list_services
+
+BASELINE = "baseline"
+
+# The story's metrics in the order its table lists them, each with the column its value is written
+# under (named with its unit, as the export's summary columns are).
+STORY_COLUMNS = {
+    "deployment_frequency": "deploys_per_day",
+    "lead_time": "lead_time_median_hours",
+    "lead_time_p90": "lead_time_p90_hours",
+    "change_failure_rate": "change_failure_rate",
+    "failed_deployment_recovery_time": "failed_deployment_recovery_median_minutes",
+    "incident_recovery_time": "incident_recovery_median_minutes",
+    "deployment_rework_rate": "rework_rate",
+    "changes_per_deployment": "changes_per_deployment",
+    "lines_per_deployment": "lines_per_deployment",
+    "ci_time": "ci_median_minutes",
+    "caught_in_rollout_share": "caught_in_rollout_share",
+    "developer_satisfaction": "satisfaction_score",
+}
+_SPECS = {spec.metric: spec for spec in compare.METRICS + compare.STORY_METRICS}
+STORY_SPECS = tuple(_SPECS[metric] for metric in STORY_COLUMNS)
+
+# The long frame (query_story_long): one row per window and metric.
+LONG_COLUMNS = ["service", "environment", "window", "start", "end", "days", "metric", "label", "unit",
+                "better", "value", "estimate_kind", "vs_baseline", "ci_low", "ci_high", "verdict", "explanation"]
+
+
+@dataclass(frozen=True)
+class StoryWindows:
+    """The baseline and the phases of one scope, each a compare.Window labelled with its name."""
+
+    baseline: compare.Window
+    phases: tuple[compare.Window, ...]
+
+
+def choose_annotations(con: duckdb.DuckDBPyConnection, service: str | None,
+                       refs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The annotations that bound the story's windows, in date order: those named by `refs` (ids or
+    names; each must apply to the scope), or every annotation that applies to it."""
+    if refs:
+        chosen = pd.DataFrame([compare.find_annotation(con, ref, service) for ref in refs])
+        chosen = chosen.drop_duplicates(subset="id")
+    else:
+        chosen = compare.query_annotations(con, service, every_service=False)
+    return chosen.sort_values(["starts_on", "id"], kind="stable").reset_index(drop=True)
+
+
+def split_windows(annotations: pd.DataFrame, span: tuple[date, date]) -> StoryWindows:
+    """The baseline and phase windows that `annotations` (date order) cut the data's `span` into.
+
+    Annotations dated after the last day with data start no phase; those sharing a date start one
+    phase named after all of them. An annotation dated on or before the first day with data leaves
+    no day for a baseline: an error naming it."""
+    first_day, last_day = span
+    inside = annotations[annotations["starts_on"] <= last_day]
+    if inside.empty:
+        raise DoraError(f"no annotation falls within the data ({first_day}..{last_day}): nothing splits it into "
+                        "a baseline and phases; add one with `dora annotate add NAME --date D`")
+    starts = inside.groupby("starts_on", sort=True)["name"].agg(" + ".join)
+    if starts.index[0] <= first_day:
+        raise DoraError(f"annotation {starts.iloc[0]!r} ({starts.index[0]}) is not after the first day with data "
+                        f"({first_day}): no days are left for a baseline; choose later annotations with "
+                        "--annotation")
+    days = list(starts.index)
+    ends = [d - timedelta(days=1) for d in days[1:]] + [last_day]
+    phases = tuple(compare.Window(start, end, name) for start, end, name in zip(days, ends, starts))
+    return StoryWindows(compare.Window(first_day, days[0] - timedelta(days=1), BASELINE), phases)
+
+
+def story_windows(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: str | None = None,
+                  refs: tuple[str, ...] = (), limits: tuple[date | None, date | None] = (None, None)) -> StoryWindows:
+    """The story's windows for one scope (None: the organisation), from the data's span (narrowed
+    to `limits`, --from/--to, where given) and the chosen annotations."""
+    span = compare.data_span(con, settings, service)
+    if span is None:
+        raise DoraError(f"no data for service {service!r}: check the name (`dora metrics --by service`)" if service
+                        else "no events loaded yet: nothing to tell")
+    low, high = limits
+    span = (max(low or span[0], span[0]), min(high or span[1], span[1]))
+    if span[1] < span[0]:
+        raise DoraError(f"--from/--to leave no day with data ({span[0]} > {span[1]})")
+    annotations = choose_annotations(con, service, refs)
+    return split_windows(annotations, span)
+
+
+def query_story_long(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: str | None = None,
+                     environment: str = "production", refs: tuple[str, ...] = (),
+                     limits: tuple[date | None, date | None] = (None, None)) -> pd.DataFrame:
+    """The story in long form: one row per window and metric (LONG_COLUMNS). The baseline's rows
+    carry its values only; each phase's carry its value, its change against the baseline
+    (`vs_baseline`: after ÷ baseline for rates and durations, after − baseline for shares, means
+    and the survey; `estimate_kind` says which), the interval, the verdict and its one-line
+    explanation. Verdicts are Holm-adjusted across the metrics of each phase's comparison."""
+    environment = environment_group(environment, settings)
+    windows = story_windows(con, settings, service, refs, limits)
+    frames = []
+    for phase in windows.phases:
+        compared = compare.compare_windows(con, windows.baseline, phase, settings, service, environment,
+                                           clip=False, specs=STORY_SPECS)
+        if not frames:  # the baseline's own row: its values, nothing to compare with
+            frames.append(pd.DataFrame({
+                "window": BASELINE, "start": windows.baseline.start, "end": windows.baseline.end,
+                "days": windows.baseline.days, "metric": compared["metric"], "label": compared["label"],
+                "unit": compared["unit"], "better": compared["better"], "value": compared["before_value"],
+                "estimate_kind": compared["estimate_kind"]}))
+        frames.append(pd.DataFrame({
+            "window": phase.label, "start": phase.start, "end": phase.end, "days": phase.days,
+            "metric": compared["metric"], "label": compared["label"], "unit": compared["unit"],
+            "better": compared["better"], "value": compared["after_value"],
+            "estimate_kind": compared["estimate_kind"], "vs_baseline": compared["estimate"],
+            "ci_low": compared["ci_low"], "ci_high": compared["ci_high"], "verdict": compared["verdict"],
+            "explanation": compared["explanation"]}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame.insert(0, "service", service or "all")
+    frame.insert(1, "environment", environment)
+    return frame.reindex(columns=LONG_COLUMNS)
+
+
+def pivot_story(long: pd.DataFrame) -> pd.DataFrame:
+    """The long story as its table: one row per window, and per metric three columns — its value
+    (STORY_COLUMNS names it with its unit), `<column>_vs_baseline` and `<column>_verdict`."""
+    keys = ["service", "environment", "window", "start", "end", "days"]
+    rows = long.drop_duplicates(subset=keys)[keys].reset_index(drop=True)
+    for metric, column in STORY_COLUMNS.items():
+        part = long.loc[long["metric"] == metric, keys + ["value", "vs_baseline", "verdict"]]
+        part = part.rename(columns={"value": column, "vs_baseline": f"{column}_vs_baseline",
+                                    "verdict": f"{column}_verdict"})
+        rows = rows.merge(part, on=keys, how="left", sort=False)
+    return rows
+
+
+def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
+    """`dora export --table story`: the story table (pivot_story) for the organisation, or --service,
+    or each service with --by service (its own annotations with the organisation's; a service no
+    annotation splits is left out); --from/--to narrow the data's span. Every annotation that
+    applies bounds a window."""
+    if filters.team or filters.by_team:
+        raise DoraError("the story table is told for the organisation or per service: --team and --by team "
+                        "are not supported for it (use --service or --by service)")
+    filters = replace(filters, environment=environment_group(filters.environment, settings))
+    if filters.service:
+        scopes: list[str | None] = [filters.service]
+    elif filters.by_service:
+        scopes = list_services(con, filters.environment)
+    else:
+        scopes = [None]
+    frames, reasons = [], []
+    for service in scopes:
+        try:
+            frames.append(pivot_story(query_story_long(con, settings, service, filters.environment,
+                                                       limits=(filters.from_date, filters.to_date))))
+        except DoraError as exc:
+            if not filters.by_service:
+                raise
+            reasons.append(f"{service}: {exc}")  # a service no annotation splits has no story to tell
+    if not frames:
+        raise DoraError("no service has a story to tell: " + "; ".join(reasons))
+    return pd.concat(frames, ignore_index=True)
