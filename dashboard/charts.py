@@ -714,9 +714,9 @@ def pooled_sentence(pooled: pd.DataFrame, phrase: dict[str, str], sizes: Sequenc
 def pooled_figure(pooled: pd.DataFrame, labels: dict[str, str], *, colour: str, min_deployments: int,
                   height: int = 320) -> go.Figure:
     """The pooled change fail rate per bucket as a dot with its 95% Wilson interval; the bucket's
-    deployments (and share) under its name. A bucket below `min_deployments` is grey and hollow,
-    its interval still drawn: too few to read, but not hidden. One trace per bucket, named by its
-    label (customdata: [bucket])."""
+    deployments (and share) under its name. A bucket below `min_deployments` is a hollow grey mark on
+    the baseline saying "too few" (its rate in the hover): shown, but neither read as a rate nor
+    setting the scale. One trace per bucket, named by its label (customdata: [bucket])."""
     fig = go.Figure()
     for row in pooled.itertuples():  # one trace per bucket (a handful), each with its own colour
         name = labels.get(row.bucket, row.bucket)
@@ -726,9 +726,15 @@ def pooled_figure(pooled: pd.DataFrame, labels: dict[str, str], *, colour: str, 
         hover = (f"<b>{name}</b><br>{row.failed_deployments:,} of {row.deployments:,} deployments failed: "
                  + (f"{row.change_failure_rate:.1%} (95% interval {row.low:.1%}–{row.high:.1%})" if defined else "–")
                  + ("" if row.enough else f"<br>fewer than {min_deployments} deployments: too few to read"))
+        if not row.enough:  # a hollow grey mark on the baseline: it neither reads as a rate nor sets the scale
+            fig.add_trace(go.Scatter(
+                x=[tick], y=[0], name=name, mode="markers+text", text=["too few"], textposition="top center",
+                textfont=dict(color=NEUTRAL, size=11), marker=dict(color="white", size=10, line=dict(color=NEUTRAL, width=2)),
+                customdata=[[row.bucket]], hovertemplate=hover + "<extra></extra>"))
+            continue
         fig.add_trace(go.Scatter(
             x=[tick], y=[row.change_failure_rate * 100 if defined else None], name=name, mode="markers",
-            marker=dict(color=shown if row.enough else "white", size=12, line=dict(color=shown, width=2)),
+            marker=dict(color=shown, size=12, line=dict(color=shown, width=2)),
             error_y=dict(type="data", symmetric=False, color=shown, thickness=2, width=8,
                          array=[(row.high - row.change_failure_rate) * 100 if defined else None],
                          arrayminus=[(row.change_failure_rate - row.low) * 100 if defined else None]),

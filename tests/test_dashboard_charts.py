@@ -424,6 +424,7 @@ def test_the_pooled_figure_greys_buckets_below_the_minimum_and_draws_intervals()
     assert [t.marker.line.color for t in fig.data] == [OKABE_ITO["vermillion"], NEUTRAL, OKABE_ITO["vermillion"],
                                                        NEUTRAL]
     assert [t.marker.color for t in fig.data][1] == "white"  # hollow: too few to read, but shown
+    assert list(fig.data[1].y) == [0] and fig.data[1].error_y.array is None  # on the baseline: sets no scale
     one = fig.data[0]
     assert list(one.y) == [2.5]
     assert one.error_y.array[0] == pytest.approx(8.6644 - 2.5, abs=1e-3)
