@@ -138,7 +138,8 @@ def expand_paths(pattern: str) -> list[str]:
     return [pattern]
 
 
-def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) -> int:
+def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run,
+                         bounds: eventlog.TimeBounds = eventlog.TimeBounds()) -> int:
     """Load the lines of `path` not read before; returns the physical lines read. Caller commits.
 
     A file is read again from the start when it is a different file (other inode or first line) or
@@ -174,7 +175,7 @@ def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) ->
         else:
             source = stream
         for chunk, _ in eventlog.read_line_chunks(source, path, first_line=first_line):
-            run.counts.add(eventlog.load_chunk(con, chunk, run))
+            run.counts.add(eventlog.load_chunk(con, chunk, run, bounds))
             lines += chunk.num_rows
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc}") from exc
@@ -189,7 +190,8 @@ def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run) ->
     return lines
 
 
-def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_event: Event) -> SourceResult:
+def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_event: Event,
+                           bounds: eventlog.TimeBounds = eventlog.TimeBounds()) -> SourceResult:
     """One [eventlog] path or glob: its new lines in one transaction, with the file offsets."""
     started = time.monotonic()
     result = SourceResult("eventlog", pattern)
@@ -199,8 +201,9 @@ def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_even
     on_event({"event": "source_start", "kind": "eventlog", "source": pattern, "total": len(files)})
     try:
         with transaction(con):
+            eventlog.restage_event_log(con, run, bounds)  # stored events staged by older rules, as `dora ingest events` does
             for i, path in enumerate(files, 1):
-                ingest_eventlog_file(con, path, run)
+                ingest_eventlog_file(con, path, run, bounds)
                 on_event({"event": "progress", "source": pattern, "done": i, "total": len(files)})
             finish_run(con, run)
     except Exception as exc:  # one source's failure never stops the others; it is reported
@@ -476,6 +479,7 @@ def run_nightly(
     github: gh.GitHubSettings | None, token: str | None, settings: MetricSettings,
     options: RunOptions = RunOptions(), on_event: Event = lambda e: None,
     api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
+    bounds: eventlog.TimeBounds = eventlog.TimeBounds(),
 ) -> NightlyResult:
     """Every source, then the metric build and the snapshot. Never raises for a source's failure;
     Ctrl-C raises Interrupted, saying what was kept (each source commits on its own)."""
@@ -484,7 +488,7 @@ def run_nightly(
     results: list[SourceResult] = []
     try:
         for pattern in eventlog_paths:
-            result = ingest_eventlog_source(con, pattern, on_event)
+            result = ingest_eventlog_source(con, pattern, on_event, bounds)
             results.append(result)
             on_event({"event": "source_done", "result": result})
         if github and github.repositories:

@@ -39,7 +39,7 @@ def nightly(since, full_refresh: bool, fmt: str, config: Config, quiet: bool) ->
     try:
         result = run_nightly(con, config.db_path, eventlog_paths=config.eventlog_paths, github=config.github,
                              token=token, settings=config.metrics, options=options,
-                             on_event=Reporter(fmt, quiet))
+                             on_event=Reporter(fmt, quiet), bounds=config.eventlog_bounds)
     finally:
         con.close()
     finish(result)
