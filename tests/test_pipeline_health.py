@@ -100,6 +100,27 @@ def test_stage_failure_rates_and_which_stage_stopped_the_run(wh):
         ("a", True, "canary"), ("b", False, None), ("c", False, None)]
 
 
+def test_a_gate_stop_whose_rollout_was_rolled_back_before_100_percent_was_caught_in_rollout(wh):
+    wh.load(
+        # the canary gate stopped the run after the rollout took 5% of traffic; rolled back in minutes
+        run("gated", t("10:00"), t("10:20"), "failure", commit="bad",
+            stages=[("canary-5", t("10:00"), t("10:20"), "failure")])
+        + [c.deployed(id="e1", at=t("10:05"), service="payments", commit="bad", deployment_id="rollout",
+                      traffic_percent=5),
+           c.rolledback(id="rb", at=t("10:20"), service="payments", rolled_back_deployment="rollout")]
+        # the same shape at full traffic: the failure escaped
+        + run("late", t("12:00"), t("12:20"), "failure", commit="bad2",
+              stages=[("canary-5", t("12:00"), t("12:20"), "failure")])
+        + [c.deployed(id="e2", at=t("12:05"), service="payments", commit="bad2", deployment_id="full"),
+           c.rolledback(id="rb2", at=t("12:30"), service="payments", rolled_back_deployment="full")]
+    )
+    assert wh.rows("SELECT run_id, stop_outcome FROM fct_pipeline_runs ORDER BY started_at") == [
+        ("gated", "caught_in_rollout"), ("late", "deployed_later_failed")]
+    [r] = pipeline(wh, columns="stops, stops_caught_in_rollout, stops_deployed_later_failed, stops_prevented_share")
+    assert r == {"stops": 2, "stops_caught_in_rollout": 1, "stops_deployed_later_failed": 1,
+                 "stops_prevented_share": 0.0}
+
+
 def test_what_became_of_the_build_a_gate_stopped(wh):
     wh.load(
         # stopped at the canary; its commit never reaches production (a revert ships instead)

@@ -9,8 +9,10 @@
 --   stop_outcome   for a failed run: 'commit_unknown' (the run names no commit, customData.commit);
 --                  'deployed_later_failed' / 'deployed_later_ok' (a production deployment of that
 --                  commit, of the run's service if it names one, finished after the run started;
---                  the first such deployment failed / did not fail); else 'never_deployed': the
---                  build the gate stopped never ran in production (a prevented failure)
+--                  the first such deployment failed / did not fail; 'caught_in_rollout' when it
+--                  failed but was recovered before its rollout reached 100%: the later gate caught
+--                  it); else 'never_deployed': the build the gate stopped never ran in production
+--                  (a prevented failure)
 CREATE OR REPLACE TABLE fct_pipeline_runs AS
 WITH runs AS (
     SELECT
@@ -35,7 +37,8 @@ stages AS (
     GROUP BY run_id
 ),
 later_deployment AS (
-    SELECT r.run_id, d.deployment_key, f.deployment_key IS NOT NULL AS failed
+    SELECT r.run_id, d.deployment_key, f.deployment_key IS NOT NULL AS failed,
+           coalesce(f.caught_in_rollout, false) AS caught_in_rollout
     FROM runs r
     JOIN fct_deployments d
       ON d.commit_sha = r.commit_sha AND d.environment = 'production'
@@ -54,6 +57,7 @@ SELECT
     CASE WHEN r.outcome IN ('failure', 'error') THEN s.stopped_stage END        AS stopped_stage,
     CASE WHEN r.outcome NOT IN ('failure', 'error') OR r.outcome IS NULL THEN NULL
          WHEN r.commit_sha IS NULL THEN 'commit_unknown'
+         WHEN ld.failed AND ld.caught_in_rollout THEN 'caught_in_rollout'
          WHEN ld.failed THEN 'deployed_later_failed'
          WHEN ld.deployment_key IS NOT NULL THEN 'deployed_later_ok'
          ELSE 'never_deployed' END                                              AS stop_outcome,

@@ -35,6 +35,7 @@ run_stats AS (
         count(*) FILTER (WHERE stop_outcome = 'never_deployed')           AS stops_never_deployed,
         count(*) FILTER (WHERE stop_outcome = 'deployed_later_ok')        AS stops_deployed_later_ok,
         count(*) FILTER (WHERE stop_outcome = 'deployed_later_failed')    AS stops_deployed_later_failed,
+        count(*) FILTER (WHERE stop_outcome = 'caught_in_rollout')        AS stops_caught_in_rollout,
         count(*) FILTER (WHERE stop_outcome = 'commit_unknown')           AS stops_commit_unknown
     FROM runs
     WHERE service IS NOT NULL
@@ -63,6 +64,7 @@ stage_stats AS (
         count(*) FILTER (WHERE stopped_here AND stop_outcome = 'never_deployed')        AS stops_never_deployed,
         count(*) FILTER (WHERE stopped_here AND stop_outcome = 'deployed_later_ok')     AS stops_deployed_later_ok,
         count(*) FILTER (WHERE stopped_here AND stop_outcome = 'deployed_later_failed') AS stops_deployed_later_failed,
+        count(*) FILTER (WHERE stopped_here AND stop_outcome = 'caught_in_rollout')     AS stops_caught_in_rollout,
         count(*) FILTER (WHERE stopped_here AND stop_outcome = 'commit_unknown')        AS stops_commit_unknown
     FROM stages
     GROUP BY ALL
@@ -102,6 +104,7 @@ SELECT
     c.stops_never_deployed,                                    -- … whose commit never reached production
     c.stops_deployed_later_ok,
     c.stops_deployed_later_failed,
+    c.stops_caught_in_rollout,                                 -- … deployed, failed, caught before 100%
     c.stops_commit_unknown,
     c.stops_never_deployed / nullif(c.stops - c.stops_commit_unknown, 0) AS stops_prevented_share
 FROM combined c
