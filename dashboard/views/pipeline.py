@@ -14,6 +14,7 @@ PIPELINE = OKABE_ITO["sky"]  # pipelines are not a DORA metric: the one Okabe–
 STOPS = {
     "stops_never_deployed": ("never deployed: a failure prevented", OKABE_ITO["green"]),
     "stops_deployed_later_ok": ("deployed later, did not fail", NEUTRAL),
+    "stops_caught_in_rollout": ("deployed later, failed, caught in rollout", OKABE_ITO["orange"]),
     "stops_deployed_later_failed": ("deployed later, and failed", OKABE_ITO["vermillion"]),
     "stops_commit_unknown": ("unknown: the run names no commit", "#D9D9D9"),
 }
