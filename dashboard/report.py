@@ -29,7 +29,7 @@ from core.errors import DoraError
 from core.sql import run_sql
 from dashboard import charts
 from dashboard.catalog import COLOURS, NEUTRAL, OKABE_ITO, format_value
-from metrics import compare, stats
+from metrics import compare, stats, story
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics.export import Filters, environment_group, query_table, write_csv
 from metrics.registry import PERIOD_METRICS, get_metric
@@ -175,9 +175,12 @@ def note(text: str) -> str:
     return f'<p class="note">{esc(text)}</p>'
 
 
-def verdict_cell(verdict: str) -> str:
-    """A verdict as a word with a mark and a class for its colour: never colour alone."""
-    return f'<span class="verdict {VERDICT_CLASSES.get(verdict, "unknown")}">{VERDICT_MARKS.get(verdict, "")}{esc(verdict)}</span>'
+def verdict_cell(verdict: str, short: str | None = None) -> str:
+    """A verdict as a word with a mark and a class for its colour: never colour alone. `short`: the
+    word shown where space is tight, the whole verdict then on hover."""
+    title = f' title="{esc(verdict)}"' if short else ""
+    return (f'<span class="verdict {VERDICT_CLASSES.get(verdict, "unknown")}"{title}>'
+            f'{VERDICT_MARKS.get(verdict, "")}{esc(short or verdict)}</span>')
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -304,18 +307,52 @@ def section_comparisons(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[s
     return "".join(parts), frames
 
 
+def format_versus(value, estimate_kind: str, unit: str) -> str:
+    """A phase's change against the baseline as the story states it: × for ratios, points for shares."""
+    if value is None or pd.isna(value):
+        return ""
+    if "ratio" in estimate_kind:
+        return f"×{value:.2g}"
+    if unit == "share":
+        return f"{value * 100:+.1f} pts"
+    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+
+
+# A story cell holds a value and its verdict: the verdict in a short word (the whole one on hover).
+SHORT_VERDICTS = {compare.NOISE: "noise", compare.NOT_ENOUGH: "too little data"}
+
+
 def section_story(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, list[tuple[str, str, pd.DataFrame]]]:
-    """The phase story: the baseline against the quarter for the delivery metrics and the figures
-    that explain them (p90 lead time, batch size, CI time, failures caught in rollout)."""
+    """The phase story up to the quarter's end (metrics.story): the baseline and every phase the
+    annotations start, each metric's value in each, and each phase against the baseline."""
+    heading = "<h2 id=story>The story so far</h2>"
     try:
-        baseline = find_baseline(con, scope)
-        frame = compare_quarter(con, scope, baseline, specs=compare.METRICS + compare.STORY_METRICS)
+        long = story.query_story_long(con, scope.settings, scope.service, scope.environment,
+                                      limits=(None, scope.quarter.end))
     except DoraError as exc:
-        return "<h2 id=story>The story so far</h2>" + note(str(exc)), []
-    table = comparison_table(frame, baseline.label, scope.quarter.label,
-                             f"The {esc(baseline.label)} against {esc(scope.quarter.label)}, "
-                             f"{esc(scope.name)}: the delivery metrics and the figures behind them.")
-    return "<h2 id=story>The story so far</h2>" + table, [("story", "the story table", frame)]
+        return heading + note(f"No story table: {exc}"), []
+    windows = long.drop_duplicates("window")[["window", "start", "end", "days"]].to_dict("records")
+    headers = ["Metric"] + [f"{esc(w['window'])}<br><small>{w['start']:%Y-%m-%d}..{w['end']:%Y-%m-%d}</small>"
+                            for w in windows]
+    rows = []
+    for metric, part in long.groupby("metric", sort=False):
+        cells = [esc(part["label"].iloc[0])]
+        for row in part.to_dict("records"):
+            cell = esc(format_compared(metric, row["unit"], row["value"]))
+            if row["window"] != story.BASELINE:
+                versus = format_versus(row["vs_baseline"], row["estimate_kind"], row["unit"])
+                cell += f"<br>{verdict_cell(row['verdict'], SHORT_VERDICTS.get(row['verdict']))} <small>{esc(versus)}</small>"
+            cells.append(cell)
+        rows.append(cells)
+    table = html_table(headers, rows, (
+        f"{esc(scope.name)}, {esc(scope.environment)}: the baseline (the days with data before the first "
+        "annotation) and each phase an annotation starts, up to the end of "
+        f"{esc(scope.quarter.label)}; each phase against the baseline with its verdict (Holm-adjusted across "
+        "that phase's metrics). Source: <code>dora story</code>, <code>dora export --table story</code>."),
+        numeric=set(range(1, len(headers))))
+    lines = "".join(f"<li>{esc(line)}</li>" for line in long["explanation"].dropna())
+    return (heading + table + f"<details><summary>Each verdict in one line</summary><ul class=lines>{lines}</ul>"
+            "</details>", [("story", "the story table up to the quarter's end", story.pivot_story(long))])
 
 
 def quarter_band(fig: go.Figure, quarter: Quarter) -> go.Figure:
@@ -401,14 +438,12 @@ def section_batch_size(batches: pd.DataFrame, scope: Scope, figures: Figures) ->
         part = rows[rows["dimension"] == dimension]
         if part.empty or part["deployments"].sum() == 0:
             continue
-        known = part[part["deployments"] > 0]
-        smallest, largest = known.iloc[0], known.iloc[-1]
-        lead = (f"Deployments with {esc(smallest['bucket'])} ({esc(title.lower())}) failed "
-                f"{smallest['change_failure_rate']:.1%} of the time ({int(smallest['failed_deployments'])} of "
-                f"{int(smallest['deployments']):,}); with {esc(largest['bucket'])}, "
-                f"{largest['change_failure_rate']:.1%} ({int(largest['failed_deployments'])} of "
-                f"{int(largest['deployments']):,}).")
-        parts.append(f"<p>{lead}</p>")
+        enough = part[part["deployments"] >= MIN_BUCKET_DEPLOYMENTS]
+        if len(enough) >= 2:  # the pooled comparison leads: the smallest against the largest batches
+            parts.append("<p>" + " ".join(
+                f"{esc(title)} {esc(r['bucket'])}: {r['change_failure_rate']:.1%} failed "
+                f"({int(r['failed_deployments'])} of {int(r['deployments']):,})."
+                for r in (enough.iloc[0], enough.iloc[-1])) + "</p>")
         parts.append(figures.render(batch_figure(part, title), (
             f"Change fail rate by {esc(title.lower())}, {esc(scope.quarter.label)}, {esc(scope.name)}, with 95% "
             f"Wilson intervals (deployments counted as independent); buckets with fewer than "
@@ -443,8 +478,9 @@ def section_attachments(files: list[tuple[str, str, pd.DataFrame]], scope: Scope
 def export_files(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[list[tuple[str, str, pd.DataFrame]], list[str]]:
     """The quarter's export tables; a table the metrics layer cannot give for this scope is named
     with its reason instead."""
+    # the summary first and unguarded: a scope without it (an unknown service) is the command's error
+    files = [("summary", "the quarter's summary", query_table(con, "summary", scope.filters(), scope.settings))]
     wanted: list[tuple[str, str, Callable[[], pd.DataFrame]]] = [
-        ("summary", "the quarter's summary", lambda: query_table(con, "summary", scope.filters(), scope.settings)),
         ("summary-by-month", "the summary by month",
          lambda: query_table(con, "summary", scope.filters("month"), scope.settings)),
     ]
@@ -454,7 +490,7 @@ def export_files(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[list[tup
     for table in ("levels", "batch-size", "lead-time-breakdown", "pipeline", "quality"):
         wanted.append((table, f"the quarter's {table.replace('-', ' ')} table",
                        lambda table=table: query_table(con, table, scope.filters(), scope.settings)))
-    files, missing = [], []
+    missing = []
     for name, about, read in wanted:
         try:
             files.append((name, about, read()))

@@ -81,6 +81,9 @@ def test_the_review_has_every_section(review):
         assert f">{heading}</h2>" in review
     assert "<h1>Delivery review 2026 Q3</h1>" in review
     assert "2026-07-01 to 2026-09-30" in review
+    story = review.split("id=story", 1)[1].split("</table>", 1)[0]
+    assert "<th>Metric</th><th class=num>baseline<br><small>2026-04-03..2026-04-19</small></th>" in story
+    assert "Phase 2<br><small>2026-06-15..2026-07-07</small>" in story
     assert "2026 Q3 against 2026 Q2" in review and "baseline (before Phase 1: &lt;b&gt;gates&lt;/b&gt; removed)" in review
 
 
@@ -118,8 +121,10 @@ def test_the_attached_csvs_are_what_dora_export_writes(db, review):
                        "--db", str(db), "-q")
         assert exported.exit_code == 0, exported.output
         assert files[f"dora-2026Q3-{name}.csv"] == exported.stdout, name
-    assert {"dora-2026Q3-compare-previous-quarter.csv", "dora-2026Q3-compare-baseline.csv",
-            "dora-2026Q3-story.csv"} <= set(files)
+    story = run("export", "--table", "story", "--to", "2026-09-30", "--db", str(db), "-q")
+    assert story.exit_code == 0, story.output
+    assert files["dora-2026Q3-story.csv"] == story.stdout  # the story up to the quarter's end
+    assert {"dora-2026Q3-compare-previous-quarter.csv", "dora-2026Q3-compare-baseline.csv"} <= set(files)
     assert all(text.splitlines()[0].endswith("definitions_version") for text in files.values())
 
 
@@ -207,3 +212,28 @@ def test_default_quarter_is_the_last_complete_one(today, last_day, expected):
 def test_review_file_name():
     assert review_file_name(Quarter(2026, 3)) == "dora-review-2026Q3.html"
     assert review_file_name(Quarter(2026, 3), "../<b> pay") == "dora-review-2026Q3-b-pay.html"
+
+
+def test_batch_size_greys_small_buckets_and_draws_wilson_intervals():
+    import pandas as pd
+
+    from dashboard.catalog import COLOURS, NEUTRAL
+    from dashboard.report import batch_figure
+    from metrics.stats import wilson_interval
+
+    part = pd.DataFrame({"bucket": ["1", "2–5", "16+"], "deployments": [100, 19, 0],
+                         "failed_deployments": [5, 3, 0]})
+    bar = batch_figure(part, "Changes per deployment").data[0]
+    assert list(bar.x) == ["1", "2–5"]  # an empty bucket has no rate to draw
+    assert list(bar.marker.color) == [COLOURS["change_failure_rate"], NEUTRAL]  # 19 < 20 deployments: grey
+    interval = wilson_interval(5, 100)
+    assert bar.y[0] == pytest.approx(5.0)
+    assert bar.error_y.array[0] == pytest.approx((interval.high - 0.05) * 100)
+    assert bar.error_y.arrayminus[0] == pytest.approx((0.05 - interval.low) * 100)
+    assert list(bar.text) == ["5 of 100", "3 of 19"]
+
+
+def test_an_unknown_service_is_named(db):
+    result = run("report", "--quarter", "2026Q3", "--service", "nope", "--db", str(db))
+    assert result.exit_code == 1
+    assert "no data for service 'nope' in production; known: payments, search" in result.output
