@@ -21,8 +21,8 @@ def report(config: Config, quiet: bool, quarter: str | None, service: str | None
            output: str | None) -> None:
     """Write the quarterly review: one HTML file that opens offline, anywhere.
 
-    It holds the quarter's numbers, the phase story (the baseline before the first annotation
-    against the quarter), the quarter against the previous one and against the baseline with
+    It holds the quarter's numbers, the phase story table up to the quarter's end (`dora story`),
+    the quarter against the previous one and against the baseline with
     verdicts, monthly trends with the annotations, DORA levels, batch size and risk, and the
     quarter's CSVs (as `dora export` writes them) attached. Plotly's script is inside the file: no
     network is needed to open it. Every figure and table names its definitions version.
