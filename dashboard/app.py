@@ -25,6 +25,7 @@ PAGES = {
         st.Page("views/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
         st.Page("views/before_after.py", title="Before/after", icon=":material/compare_arrows:",
                 url_path="before-after"),
+        st.Page("views/story.py", title="Phase story", icon=":material/timeline:", url_path="story"),
     ],
     "Why": [
         st.Page("views/lead_time.py", title="Lead time", icon=":material/timer:", url_path="lead-time"),

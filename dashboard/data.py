@@ -36,7 +36,7 @@ from core.db import connect
 from core.errors import DoraError
 from core.sql import run_sql
 from ingest.warehouse import snapshot_path
-from metrics import compare, explain, insight_tables, levels, survey
+from metrics import compare, explain, insight_tables, levels, story, survey
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 
@@ -413,6 +413,15 @@ def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date
         used_after = compare.Window(table["after_start"].iloc[0], table["after_end"].iloc[0])
         samples = compare.query_window_samples(con, used_before, used_after, settings, service, environment)
     return table, samples
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_story(snap: Snapshot, service: str | None, environment: str) -> pd.DataFrame:
+    """The phase story (metrics.story) in long form: one row per window (the baseline, then each
+    phase between annotations) and metric, with each phase's change against the baseline."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        return story.query_story_long(con, settings, service, environment)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

@@ -17,6 +17,7 @@ describes the columns.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -49,6 +50,9 @@ STORY_COLUMNS = {
 _SPECS = {spec.metric: spec for spec in compare.METRICS + compare.STORY_METRICS}
 STORY_SPECS = tuple(_SPECS[metric] for metric in STORY_COLUMNS)
 
+# How a verdict is marked in a cell of the table (the CLI and the dashboard).
+VERDICT_MARKS = {compare.IMPROVED: "▲", compare.WORSE: "▼", compare.NOISE: "≈", compare.NOT_ENOUGH: "?"}
+
 # The long frame (query_story_long): one row per window and metric.
 LONG_COLUMNS = ["service", "environment", "window", "start", "end", "days", "metric", "label", "unit",
                 "better", "value", "estimate_kind", "vs_baseline", "ci_low", "ci_high", "verdict", "explanation"]
@@ -78,7 +82,7 @@ def split_windows(annotations: pd.DataFrame, span: tuple[date, date]) -> StoryWi
     """The baseline and phase windows that `annotations` (date order) cut the data's `span` into.
 
     Annotations dated after the last day with data start no phase; those sharing a date start one
-    phase named after all of them. An annotation dated on or before the first day with data leaves
+    phase named after all of them; a name used on two dates is followed by the date. An annotation dated on or before the first day with data leaves
     no day for a baseline: an error naming it."""
     first_day, last_day = span
     inside = annotations[annotations["starts_on"] <= last_day]
@@ -91,6 +95,8 @@ def split_windows(annotations: pd.DataFrame, span: tuple[date, date]) -> StoryWi
                         f"({first_day}): no days are left for a baseline; choose later annotations with "
                         "--annotation")
     days = list(starts.index)
+    repeated = starts.duplicated(keep=False)  # one name on two dates: each phase says its date too
+    starts = starts.where(~repeated, [f"{name} ({day})" for day, name in starts.items()])
     ends = [d - timedelta(days=1) for d in days[1:]] + [last_day]
     phases = tuple(compare.Window(start, end, name) for start, end, name in zip(days, ends, starts))
     return StoryWindows(compare.Window(first_day, days[0] - timedelta(days=1), BASELINE), phases)
@@ -156,6 +162,37 @@ def pivot_story(long: pd.DataFrame) -> pd.DataFrame:
                                     "verdict": f"{column}_verdict"})
         rows = rows.merge(part, on=keys, how="left", sort=False)
     return rows
+
+
+def format_versus(value: float, estimate_kind: str, unit: str) -> str:
+    """A phase's change against the baseline: a ratio as ×, a difference in the metric's unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if "ratio" in estimate_kind:
+        return "×∞" if math.isinf(value) else f"×{value:.2g}" if value < 10 else f"×{value:.0f}"
+    if unit == "share":
+        return f"{value * 100:+.1f} pts"
+    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+
+
+def format_story_cell(row) -> str:
+    """One cell of the story table, as people read it: the window's value, and for a phase its change
+    against the baseline and its verdict's mark (VERDICT_MARKS). `row`: a row of the long frame."""
+    cell = compare.format_amount(row.value, row.unit)
+    if row.window == BASELINE:
+        return cell
+    return f"{cell} {format_versus(row.vs_baseline, row.estimate_kind, row.unit)} {VERDICT_MARKS.get(row.verdict, '')}"
+
+
+def tabulate_story(long: pd.DataFrame) -> pd.DataFrame:
+    """The long story as people read it: one row per metric (its label), one column per window,
+    each cell from format_story_cell."""
+    cells = long.assign(cell=[format_story_cell(r) for r in long.itertuples()])
+    table = cells.pivot(index="metric", columns="window", values="cell")
+    table = table.loc[list(dict.fromkeys(long["metric"])), list(dict.fromkeys(long["window"]))]
+    labels = long.drop_duplicates("metric").set_index("metric")["label"]
+    table.insert(0, "metric", labels.loc[table.index].to_numpy())
+    return table.reset_index(drop=True).rename_axis(columns=None)
 
 
 def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:

@@ -82,6 +82,10 @@ def test_split_windows_merges_a_shared_date_and_skips_annotations_after_the_data
     found = story.split_windows(annotations((1, "B", date(2026, 2, 1)), (2, "D", date(2026, 2, 1)),
                                             (3, "C", date(2026, 3, 1))), (date(2026, 1, 1), date(2026, 2, 5)))
     assert found.phases == (Window(date(2026, 2, 1), date(2026, 2, 5), "B + D"),)
+    # one name on two dates (an organisation's and a service's own): each phase says its date
+    twice = story.split_windows(annotations((1, "B", date(2026, 1, 20)), (2, "B", date(2026, 2, 1))),
+                                (date(2026, 1, 1), date(2026, 2, 5)))
+    assert [w.label for w in twice.phases] == ["B (2026-01-20)", "B (2026-02-01)"]
     # an annotation on the last day with data: a phase of one day
     last = story.split_windows(annotations((1, "E", date(2026, 2, 5))), (date(2026, 1, 1), date(2026, 2, 5)))
     assert last.phases == (Window(date(2026, 2, 5), date(2026, 2, 5), "E"),) and last.baseline.days == 35
@@ -234,3 +238,44 @@ def test_the_sample_tells_its_story(sample):
     assert 1 / 7 * 0.7 <= float(payments[0]["deploys_per_day"]) <= 1 / 7 * 1.5  # about once a week
     notifications = list(csv.DictReader(io.StringIO(sample("story", "--service", "notifications", "--format", "csv"))))
     assert "notifications joins the shared CD pipeline" in [r["window"] for r in notifications]
+
+
+# --- the dashboard's page ----------------------------------------------------------------------
+
+def open_story_page(db: Path, monkeypatch, **query):
+    """The dashboard (as `dora dashboard --db` starts it) on its Phase story page."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard_fixture import APP
+
+    st.cache_data.clear()
+    monkeypatch.setenv("DORA_DB", str(db))
+    monkeypatch.delenv("DORA_CONFIG", raising=False)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    app.switch_page("views/story.py")
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def test_the_dashboard_page_shows_the_table_and_a_metric_through_the_phases(told, monkeypatch):
+    import plotly.io as pio
+
+    app = open_story_page(told.path, monkeypatch, story_metric="deployment_frequency")
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["metric", "baseline", "A", "B + D"]
+    assert table.iloc[0].tolist() == ["Deployment frequency", "0.40/day", "0.14/day ×0.36 ≈", "0.80/day ×2 ?"]
+    assert len(table) == len(story.STORY_COLUMNS)
+    figure = pio.from_json(app.get("plotly_chart")[0].proto.spec)
+    assert list(figure.data[0].x) == ["baseline", "A", "B + D"]
+    assert app.download_button, "the table's CSV"
+
+
+def test_the_dashboard_page_explains_a_warehouse_without_annotations(wh, monkeypatch):
+    wh.load(EVENTS)
+    app = open_story_page(wh.path, monkeypatch)
+    assert "No story to tell yet" in app.info[0].value and "dora annotate add" in app.info[0].value

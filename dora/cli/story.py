@@ -2,31 +2,17 @@
 annotations, with each phase's change against the baseline and its verdict."""
 from __future__ import annotations
 
-import math
 import sys
 
 import click
 import pandas as pd
 
 from dora.cli.base import common_options, open_current
-from dora.cli.output import format_rows, is_missing
+from dora.cli.output import format_rows
 from dora.config import Config
-from metrics import compare, story
+from metrics import story
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
-
-VERDICT_MARKS = {compare.IMPROVED: "▲", compare.WORSE: "▼", compare.NOISE: "≈", compare.NOT_ENOUGH: "?"}
-
-
-def format_versus(value: float, estimate_kind: str, unit: str) -> str:
-    """A phase's change against the baseline: a ratio as ×, a difference in the metric's unit."""
-    if is_missing(value):
-        return "–"
-    if "ratio" in estimate_kind:
-        return "×∞" if math.isinf(value) else f"×{value:.2g}" if value < 10 else f"×{value:.0f}"
-    if unit == "share":
-        return f"{value * 100:+.1f} pts"
-    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
 
 
 def format_story(long: pd.DataFrame, tz: str, explain: bool) -> str:
@@ -38,16 +24,9 @@ def format_story(long: pd.DataFrame, tz: str, explain: bool) -> str:
     lines = [f"Story: service {first.service}, {first.environment} (days in {tz}, both ends included)"]
     lines += [f"  {w.window}: {w.start:%Y-%m-%d}..{w.end:%Y-%m-%d} ({w.days} days)" for w in windows.itertuples()]
     lines.append("")
-    headers = ["metric"] + list(windows["window"])
-    rows = []
-    for metric, part in long.groupby("metric", sort=False):
-        cells = [f"{part.iloc[0].label}"]
-        for r in part.itertuples():
-            cell = compare.format_amount(r.value, r.unit)
-            if r.window != story.BASELINE:
-                cell += f" {format_versus(r.vs_baseline, r.estimate_kind, r.unit)} {VERDICT_MARKS.get(r.verdict, '')}"
-            cells.append(cell)
-        rows.append(cells)
+    table = story.tabulate_story(long)
+    headers = list(table.columns)
+    rows = table.to_numpy().tolist()
     lines.append(format_rows(headers, rows, right=set(range(1, len(headers)))))
     lines += ["", "Each phase against the baseline: × a ratio (rates, durations), else a difference; "
                   "▲ improved, ▼ worse, ≈ not distinguishable from noise, ? not enough data",
