@@ -197,7 +197,8 @@ def open_snapshot(config: Config, *, metrics: bool = True) -> duckdb.DuckDBPyCon
     if metrics and not is_built(con, config):
         raise WarehouseError(
             f"the read snapshot of {config.db_path} is not built for the current metric settings "
-            "(dora.toml changed, or a load stopped before its build): run `dora build`, then try again")
+            "(dora.toml changed, dora was upgraded, or a load stopped before its build): "
+            "run `dora build`, then try again")
     if not ctx.params.get("quiet") and stderr_is_terminal():
         click.echo(describe_snapshot(snap), err=True)
     return con
