@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from dora.cli import main
 from dora.jobs import run_eventlog_ingest
-from ingest.warehouse import open_warehouse
+from ingest.warehouse import open_warehouse, snapshot_path
 from metrics.build import MetricSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,14 @@ def test_memory_limit_from_the_environment_and_a_clear_error_for_a_bad_one(tmp_p
     db = tmp_path / "dora.duckdb"
     open_warehouse(db).close()
     runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_MEMORY_LIMIT": "lots"})
-    result = runner.invoke(main, ["metrics", "--db", str(db)])
+    result = runner.invoke(main, ["build", "--db", str(db)])  # a writer
+    assert result.exit_code == 1
+    assert "DORA_MEMORY_LIMIT='lots' is not a memory size, e.g. 1.5GB" in result.output
+    assert not snapshot_path(db).exists()
+    runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_MEMORY_LIMIT": "512MB"})
+    assert runner.invoke(main, ["build", "--db", str(db)]).exit_code == 0  # publishes the read snapshot
+    runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_MEMORY_LIMIT": "lots"})
+    result = runner.invoke(main, ["metrics", "--db", str(db)])  # a reader of the snapshot
     assert result.exit_code == 1
     assert "DORA_MEMORY_LIMIT='lots' is not a memory size, e.g. 1.5GB" in result.output
     runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_MEMORY_LIMIT": "512MB"})

@@ -10,6 +10,7 @@ import click
 from core.errors import DoraError
 from dora.cli.base import EXIT_REJECTS, common_options, connect
 from dora.cli.output import echo_reject_samples, report_counts
+from dora.cli.progress import RunProgress, show_progress
 from dora.cli.sources import Reporter, choose_repositories, finish, read_token, run_options, source_options
 from dora.config import Config
 from dora.jobs import run_job
@@ -43,22 +44,31 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
         # a pipe such as <(zcat log.gz) (/dev/fd/63) or /dev/stdin is read as a stream, like `-`
         if f != "-" and not (Path(f).is_file() or Path(f).is_fifo() or Path(f).is_char_device()):
             raise click.BadParameter(f"{f} is not a file", param_hint="FILES")
-    total = sum(os.path.getsize(f) for f in files if f != "-" and Path(f).is_file() and not f.endswith(".gz"))
     con = connect(config)
-    show_bar = not quiet and sys.stderr.isatty() and total > 0
     notices: list[str] = []
-    with click.progressbar(length=total, label="Loading", file=sys.stderr,
-                           hidden=not show_bar) as bar:
-        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files),
-                         lambda run: eventlog.ingest_event_logs(
-                             con, list(files), run, bar.update, chunk_bytes_from_env(),
-                             bounds=config.eventlog_bounds, on_notice=notices.append))
+
+    def load_files(run):
+        counts = eventlog.ingest_event_logs(con, list(files), run, progress.on_bytes, chunk_bytes_from_env(),
+                                            bounds=config.eventlog_bounds, on_notice=notices.append)
+        progress.on_load_done()
+        return counts
+
+    with RunProgress(known_size(files), enabled=show_progress(quiet)) as progress:
+        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files), load_files)
     if not quiet:
         for notice in notices:
             click.echo(notice, err=True)
     report_run(run, quiet)
     if run.counts.rejected:
         sys.exit(EXIT_REJECTS)
+
+
+def known_size(files: tuple[str, ...]) -> int | None:
+    """The bytes the load will read, when known ahead: None when any input is a stream (stdin, a
+    pipe) or compressed (its size on disk is not what is read), so progress shows bytes read alone."""
+    if any(f == "-" or f.endswith(".gz") or not Path(f).is_file() for f in files):
+        return None
+    return sum(os.path.getsize(f) for f in files)
 
 
 def chunk_bytes_from_env() -> int:
