@@ -1,13 +1,17 @@
-"""The statistics behind before/after comparisons: intervals for rates, rate ratios, medians, means.
+"""The statistics behind before/after comparisons: intervals for rates, proportions, quantiles,
+censored durations and means, and the multiplicity adjustment of one comparison's verdicts.
 
-Pure functions of numbers and numpy arrays, deterministic (bootstraps take a seed), each checked in
-tests/test_stats.py against published values or SciPy. 95% two-sided intervals unless told otherwise.
+Pure functions of numbers and numpy arrays, deterministic (nothing is resampled at random), each
+checked in tests/test_stats.py against published values, SciPy, literal values worked by hand or
+exact enumeration. 95% two-sided intervals unless told otherwise.
 
 Delivery data are not independent draws: deployments cluster in busy weeks, changes shipped together
 share one wait, one person answers the survey month after month. The clustered estimators below
-(`clustered_*`, `km_median`) treat the independent *unit* — a week, a deployment, a respondent, an
-incident — as the thing that varies, and carry a t reference with (units - 1) degrees of freedom, so
-twelve weeks count as twelve observations and not as the 84 days or 300 changes inside them.
+(`clustered_*`) treat the independent *unit* — a week, a deployment, a respondent — as the thing
+that varies, and carry a t reference with (units - 1) degrees of freedom, so twelve weeks count as
+twelve observations and not as the 84 days or 300 changes inside them. Recovery times, one per
+failure or incident, are compared with a rank test that keeps the ones still open as censored
+(`time_ratio_interval`, `km_median`).
 docs/metrics.md, "Before/after", explains them in words; bench/bench_calibration.py proves them on
 simulated data with no real change.
 """
@@ -20,8 +24,6 @@ from typing import Callable
 import numpy as np
 
 CONFIDENCE = 0.95
-RESAMPLES = 10_000
-SEED = 20240101  # any fixed value: the same data always gives the same interval
 
 
 @dataclass(frozen=True)
@@ -67,94 +69,6 @@ def newcombe_difference(successes_1: int, n_1: int, successes_2: int, n_2: int,
     low = d - math.sqrt((one.estimate - one.low) ** 2 + (two.high - two.estimate) ** 2)
     high = d + math.sqrt((one.high - one.estimate) ** 2 + (two.estimate - two.low) ** 2)
     return Interval(d, low, high)
-
-
-def rate_ratio_interval(count_1: int, exposure_1: float, count_2: int, exposure_2: float,
-                        confidence: float = CONFIDENCE) -> Interval:
-    """Ratio of two Poisson rates (count_1/exposure_1) / (count_2/exposure_2) with the exact
-    conditional interval: given the total, count_1 is binomial with p = r E1 / (r E1 + E2), so the
-    Clopper-Pearson interval for p maps onto one for the ratio r (Armitage, Berry & Matthews,
-    Statistical Methods in Medical Research, 4th ed., §5.3). No counts at all: undefined (NaN)."""
-    from scipy.stats import beta
-
-    total = count_1 + count_2
-    if total == 0 or exposure_1 <= 0 or exposure_2 <= 0:
-        return Interval(math.nan, math.nan, math.nan)
-    alpha = 1 - confidence
-    p_low = 0.0 if count_1 == 0 else float(beta.ppf(alpha / 2, count_1, total - count_1 + 1))
-    p_high = 1.0 if count_1 == total else float(beta.ppf(1 - alpha / 2, count_1 + 1, total - count_1))
-    scale = exposure_2 / exposure_1
-
-    def ratio(p: float) -> float:
-        return math.inf if p >= 1 else p / (1 - p) * scale
-
-    estimate = math.inf if count_2 == 0 else (count_1 / exposure_1) / (count_2 / exposure_2)
-    return Interval(estimate, ratio(p_low), ratio(p_high))
-
-
-def median(values: np.ndarray) -> float:
-    """The interpolated median (the mean of the two middle values for an even count), as the metrics."""
-    return float(np.median(values)) if len(values) else math.nan
-
-
-def bootstrap_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """`resamples` draws of the median of a bootstrap resample of `values` (with replacement, same size).
-
-    Exact without building the resamples: the k-th smallest of n draws from the data is the data's
-    value at rank ceil(n U) where U is the k-th smallest of n uniforms, distributed Beta(k, n - k + 1).
-    For an even n the two middle order statistics are drawn jointly: given U_(k), the next one is
-    U_(k) + (1 - U_(k)) Beta(1, n - k). So memory and time are O(resamples) whatever n is — a
-    million lead times cost the same as a hundred — and tests/test_stats.py checks the result
-    against explicit resampling.
-    """
-    x = np.sort(np.asarray(values, dtype=float))
-    n = len(x)
-    if n == 0:
-        return np.full(resamples, np.nan)
-
-    def at(u: np.ndarray) -> np.ndarray:
-        return x[np.clip(np.ceil(n * u).astype(np.int64) - 1, 0, n - 1)]
-
-    k = (n + 1) // 2
-    u_k = rng.beta(k, n - k + 1, size=resamples)
-    if n % 2:
-        return at(u_k)
-    u_next = u_k + (1 - u_k) * rng.beta(1, n - k, size=resamples)
-    return (at(u_k) + at(u_next)) / 2
-
-
-def bootstrap_median_difference(before: np.ndarray, after: np.ndarray, resamples: int = RESAMPLES,
-                                seed: int = SEED, confidence: float = CONFIDENCE) -> Interval:
-    """median(after) - median(before) with a percentile bootstrap interval (the two samples resampled
-    independently, `resamples` times, from `seed`). Either sample empty: undefined (NaN)."""
-    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    if len(before) == 0 or len(after) == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    differences = bootstrap_medians(after, resamples, rng) - bootstrap_medians(before, resamples, rng)
-    alpha = 1 - confidence
-    low, high = np.quantile(differences, [alpha / 2, 1 - alpha / 2])
-    return Interval(median(after) - median(before), float(low), float(high))
-
-
-def welch_mean_difference(before: np.ndarray, after: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
-    """mean(after) - mean(before) with Welch's t interval (unequal variances, Welch-Satterthwaite
-    degrees of freedom). Needs two values on each side; with no spread at all the interval is the
-    point itself."""
-    from scipy.stats import t
-
-    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    n_1, n_2 = len(after), len(before)
-    if n_1 < 2 or n_2 < 2:
-        return Interval(math.nan, math.nan, math.nan)
-    d = float(after.mean() - before.mean())
-    v_1, v_2 = after.var(ddof=1) / n_1, before.var(ddof=1) / n_2
-    se = math.sqrt(v_1 + v_2)
-    if se == 0:
-        return Interval(d, d, d)
-    df = (v_1 + v_2) ** 2 / (v_1 ** 2 / (n_1 - 1) + v_2 ** 2 / (n_2 - 1))
-    half = float(t.ppf(0.5 + confidence / 2, df)) * se
-    return Interval(d, d - half, d + half)
 
 
 # --- clustered estimators: the unit that varies is a week, a deployment, a respondent, an incident ---

@@ -1,7 +1,7 @@
-"""The before/after statistics against published values, SciPy and exact enumeration on small inputs."""
+"""The before/after statistics against published values, SciPy, values worked by hand and exact
+enumeration on small inputs."""
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 
@@ -50,101 +50,179 @@ def test_wilson_interval_matches_scipy_and_is_undefined_without_trials():
     assert all(math.isnan(v) for v in (stats.wilson_interval(0, 0).low, stats.wilson_interval(0, 0).high))
 
 
-def test_rate_ratio_interval_is_the_exact_conditional_binomial_one():
-    # 10 deployments in 5 days against 5 in 5 days: R's poisson.test(c(10, 5), c(5, 5)) gives
-    # rate ratio 2, 95% CI 0.6228596 7.4572959
-    interval = stats.rate_ratio_interval(10, 5, 5, 5)
-    assert interval.estimate == 2
-    assert (interval.low, interval.high) == pytest.approx((0.6228596, 7.4572959), abs=1e-6)
-    # unequal exposures: the Clopper-Pearson interval of count_1 / total mapped onto the ratio
-    ci = sp.binomtest(30, 30 + 12).proportion_ci(0.95, method="exact")
-    interval = stats.rate_ratio_interval(30, 7, 12, 28)
-    scale = 28 / 7
-    assert interval.estimate == pytest.approx((30 / 7) / (12 / 28))
-    assert (interval.low, interval.high) == pytest.approx(
-        (ci.low / (1 - ci.low) * scale, ci.high / (1 - ci.high) * scale), rel=1e-9)
+# --- clustered estimators ---------------------------------------------------------------------
 
 
-def test_rate_ratio_interval_edge_cases():
-    # 4 against 0: the lower bound of p is the 2.5% point of Beta(4, 1), i.e. 0.025 ** (1/4), so
-    # the ratio's is p / (1 - p) = 0.66: four deployments against none is not yet evidence
-    p = 0.025 ** 0.25
-    none_before = stats.rate_ratio_interval(4, 10, 0, 10)
-    assert math.isinf(none_before.estimate) and math.isinf(none_before.high)
-    assert none_before.low == pytest.approx(p / (1 - p))
-    none_after = stats.rate_ratio_interval(0, 10, 4, 10)
-    assert none_after.estimate == 0 and none_after.low == 0
-    assert none_after.high == pytest.approx((1 - p) / p)
-    nothing = stats.rate_ratio_interval(0, 10, 0, 10)
-    assert all(math.isnan(v) for v in (nothing.estimate, nothing.low, nothing.high))
+def test_clustered_quantile_is_woodruffs_interval_worked_by_hand():
+    # 1..10, median 5.5; five values at or below it: the CDF's standard error is
+    # sqrt(10/9 * 10 * 0.5^2 / 10^2) = 1/6, so the interval runs between the quantiles at
+    # 0.5 -/+ 1.96/6 = 0.1733 and 0.8267: 2.56 and 8.44 (linear interpolation), se (8.44-2.56)/3.92 = 1.5
+    found = stats.clustered_quantile(np.arange(1.0, 11.0))
+    z = sp.norm.ppf(0.975)
+    assert found.value == 5.5 and (found.units, found.df) == (10, 9.0)
+    assert (found.low, found.high) == pytest.approx((1 + 9 * (0.5 - z / 6), 1 + 9 * (0.5 + z / 6)))
+    assert found.variance == pytest.approx(((found.high - found.low) / (2 * z)) ** 2)
+    assert found.variance == pytest.approx(2.25, rel=1e-3)
+    p90 = stats.clustered_quantile(np.arange(1.0, 11.0), q=0.9)
+    assert p90.value == pytest.approx(9.1)
 
 
-def exact_bootstrap_median_distribution(x: list[float]) -> dict[float, float]:
-    """Every one of the n**n equally likely resamples, enumerated."""
-    n = len(x)
-    counts = collections.Counter(float(np.median([x[i] for i in idx]))
-                                 for idx in itertools.product(range(n), repeat=n))
-    return {k: v / n ** n for k, v in counts.items()}
+def test_clustered_quantile_counts_clusters_not_values():
+    # three changes shipped by each deployment share its wait: as many units as deployments, and
+    # the same spread of the CDF as one value per deployment
+    waits = np.array([3.0, 8.0, 1.0, 12.0, 5.0, 7.0, 2.0])
+    shared = stats.clustered_quantile(np.repeat(waits, 3), np.repeat(np.arange(7), 3))
+    alone = stats.clustered_quantile(waits)
+    naive = stats.clustered_quantile(np.repeat(waits, 3))
+    assert (shared.units, shared.df, naive.units) == (7, 6.0, 21)
+    assert shared.value == alone.value == 5.0
+    assert shared.variance > naive.variance  # 21 changes are not 21 independent waits
+    assert math.isnan(stats.clustered_quantile(np.array([4.0, 4.0]), np.array([1, 1])).variance)
+    assert stats.clustered_quantile(np.array([])).units == 0
 
 
-@pytest.mark.parametrize("x", [[3.0, 1.0, 4.0, 1.0, 5.0], [2.0, 7.0, 1.0, 8.0], [6.0, 6.0, 2.0]])
-def test_bootstrap_medians_follow_the_exact_resampling_distribution(x):
-    exact = exact_bootstrap_median_distribution(x)
-    drawn = stats.bootstrap_medians(np.array(x), 200_000, np.random.default_rng(7))
-    values, counts = np.unique(drawn, return_counts=True)
-    observed = dict(zip(values.tolist(), (counts / len(drawn)).tolist()))
-    assert set(observed) <= set(exact)
-    assert max(abs(exact[k] - observed.get(k, 0.0)) for k in exact) < 0.005
+def test_km_median_without_censoring_is_the_interpolated_median():
+    for values in ([5.0, 1.0, 3.0], [10.0, 20.0, 30.0, 40.0], [2.0, 2.0, 7.0, 9.0, 9.0, 11.0]):
+        x = np.array(values)
+        assert stats.km_median(x, np.ones(len(x), bool)).value == np.median(x)
+    # 1..20: the curve sits at exactly 0.5 from 10 to 11 (the midpoint, 10.5); Greenwood's variance
+    # at the median is 0.25/20, so the Brookmeyer-Crowley interval runs between the curve's
+    # quantiles at 0.5 -/+ 1.96 * 0.5 / sqrt(20): 0.281 (the 6th value) and 0.719 (the 15th)
+    found = stats.km_median(np.arange(1.0, 21.0), np.ones(20, bool))
+    assert (found.value, found.low, found.high, found.units, found.df) == (10.5, 6.0, 15.0, 20, 19.0)
 
 
-def test_bootstrap_medians_agree_with_explicit_resampling_on_a_larger_sample():
+def test_km_median_with_open_recoveries_follows_scipys_kaplan_meier_curve():
+    # 1, 2, (3 still open), 4, 5, 6: S = 5/6, 4/6, then 4/6 * 2/3 = 0.444 at 4: the median is 4
+    durations = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    observed = np.array([True, True, False, True, True, True])
+    assert stats.km_median(durations, observed).value == 4.0
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        durations = np.round(rng.lognormal(3, 1, 25))
+        observed = rng.random(25) < 0.7
+        curve = sp.ecdf(sp.CensoredData(uncensored=durations[observed], right=durations[~observed])).sf
+        at_half = curve.quantiles[curve.probabilities <= 0.5]
+        found = stats.km_median(durations, observed).value
+        if not len(at_half):
+            assert math.isnan(found)  # more than half still open: the curve never reaches 0.5
+        elif not np.isclose(curve.probabilities, 0.5).any():
+            assert found == at_half[0]
+    # more than half still open: no median yet
+    assert math.isnan(stats.km_median(np.array([5.0, 9.0, 9.0]), np.array([True, False, False])).value)
+    assert stats.km_median(np.array([3.0]), np.array([False])).units == 0
+
+
+def test_clustered_mean_is_welch_with_one_answer_each_and_robust_with_repeats():
+    answers = np.array([3.0, 2.0, 4.0, 3.0, 5.0])
+    alone = stats.clustered_mean(answers, np.arange(5))
+    assert alone.value == 3.4 and alone.variance == pytest.approx(answers.var(ddof=1) / 5)
+    assert (alone.units, alone.df) == (5, 4.0)
+    # 1, 2 from person a and 3, 4 from person b: deviations -1.5, -0.5 | 0.5, 1.5; sums -2 | 2;
+    # 2/(2-1) * (4 + 4) / 4^2 = 1.0, one degree of freedom
+    two = stats.clustered_mean(np.array([1.0, 2.0, 3.0, 4.0]), np.array(["a", "a", "b", "b"]))
+    assert (two.value, two.variance, two.df, two.units) == (2.5, 1.0, 1.0, 2)
+    assert math.isnan(stats.clustered_mean(np.array([1.0, 5.0]), np.array(["a", "a"])).variance)
+
+
+def test_holm_adjust_worked_by_hand_and_against_every_order():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> kept monotone: 0.06
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    assert stats.holm_adjust(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    for order in itertools.permutations(range(4)):  # the adjustment does not depend on the order
+        assert stats.holm_adjust(p[list(order)]) == pytest.approx(stats.holm_adjust(p)[list(order)])
+    # NaN (a metric without enough data) is not tested: it stays NaN and does not count in m
+    assert stats.holm_adjust(np.array([np.nan, 0.01, 0.02])) == pytest.approx([np.nan, 0.02, 0.02], nan_ok=True)
+    assert stats.holm_adjust(np.array([0.5, 0.9])).tolist() == [1.0, 1.0]
+    assert np.isnan(stats.holm_adjust(np.array([np.nan]))).all()
+
+
+def test_holm_rejects_something_exactly_when_bonferroni_would():
+    # so with no real change anywhere (independent uniform p-values) the chance of any false verdict
+    # in a family of m is 1 - (1 - 0.05/m)^m, below 5%: checked on every triple of a grid that
+    # straddles 0.05/3
+    grid = [0.001, 0.0166, 0.0167, 0.02, 0.025, 0.03, 0.05, 0.2]
+    for ps in itertools.product(grid, repeat=3):
+        assert bool((stats.holm_adjust(np.array(ps)) < 0.05).any()) == (min(ps) < 0.05 / 3), ps
+    assert 1 - (1 - 0.05 / 3) ** 3 < 0.05
+
+
+def test_clustered_proportion_difference_is_newcombe_when_blocks_do_not_cluster():
+    # the same failure rate in every week: no design effect (the block variance is below the
+    # binomial one, and the design effect is never below 1), so it is Newcombe's interval on the
+    # counts: after (0 of 40) - before (4 of 40)
+    found = stats.clustered_proportion_difference(np.array([1, 1, 1, 1]), np.array([10, 10, 10, 10]),
+                                                  np.zeros(4), np.array([10, 10, 10, 10]))
+    reference = stats.newcombe_difference(0, 40, 4, 40)
+    assert (found.estimate, found.low, found.high) == pytest.approx((reference.estimate, reference.low, reference.high))
+    # the p-value is where the interval starts to exclude no change
+    edge = stats.newcombe_difference(0, 40, 4, 40, 1 - found.p_value)
+    assert edge.high == pytest.approx(0.0, abs=1e-6)
+
+
+def test_clustered_proportion_difference_shrinks_the_sample_by_the_design_effect():
+    # before: all 4 failures in one bad week of 4 (10 deployments each): p = 0.1; block variance
+    # 4/3 * (3^2 + 3 * 1^2) / 40^2 = 0.01 against the binomial 0.1 * 0.9 / 40 = 0.00225: a design
+    # effect of 4.44, so the 40 deployments weigh as 9 (0.9 failures)
+    found = stats.clustered_proportion_difference(np.array([4, 0, 0, 0]), np.array([10, 10, 10, 10]),
+                                                  np.zeros(4), np.array([10, 10, 10, 10]))
+    reference = stats.newcombe_difference(0, 40, 0.9, 9.0)
+    assert (found.estimate, found.low, found.high) == pytest.approx((reference.estimate, reference.low, reference.high))
+    assert found.low < stats.newcombe_difference(0, 40, 4, 40).low  # wider than the raw counts'
+    assert math.isnan(stats.clustered_proportion_difference(np.array([1]), np.array([0]), np.array([0]),
+                                                            np.array([3])).low)
+
+
+# --- recoveries: the log-rank test and the time ratio ---------------------------------------------
+
+
+def test_logrank_statistic_matches_scipy_with_ties_and_open_recoveries():
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        before, after = np.round(rng.lognormal(3, 1, 20)), np.round(rng.lognormal(2.6, 1, 15))
+        b_seen, a_seen = rng.random(20) < 0.8, rng.random(15) < 0.7
+        u, variance = stats.logrank_statistic(before, b_seen, after, a_seen)
+        reference = sp.logrank(sp.CensoredData(uncensored=before[b_seen], right=before[~b_seen]),
+                               sp.CensoredData(uncensored=after[a_seen], right=after[~a_seen]))
+        assert u / math.sqrt(variance) == pytest.approx(-reference.statistic)  # positive: after ends sooner
+
+
+def test_time_ratio_interval_finds_an_exact_change_of_scale():
+    before = np.array([30.0, 41, 45, 52, 60, 75, 90, 120, 35, 48, 57, 66])
+    after = before / 15  # every recovery fifteen times faster
+    seen = np.ones(12, bool)
+    found = stats.time_ratio_interval(before, seen, after, seen)
+    assert found.estimate == pytest.approx(1 / 15, rel=1e-3)
+    assert found.low < 1 / 15 < found.high < 1
+    reference = sp.logrank(sp.CensoredData(uncensored=before), sp.CensoredData(uncensored=after))
+    assert found.p_value == pytest.approx(reference.pvalue)
+
+
+def test_time_ratio_interval_is_the_set_of_ratios_the_log_rank_test_keeps():
     rng = np.random.default_rng(3)
-    x = rng.lognormal(3, 1, size=40)
-    explicit = np.median(x[rng.integers(0, len(x), size=(20_000, len(x)))], axis=1)
-    shortcut = stats.bootstrap_medians(x, 20_000, np.random.default_rng(4))
-    assert np.quantile(shortcut, [0.025, 0.5, 0.975]) == pytest.approx(
-        np.quantile(explicit, [0.025, 0.5, 0.975]), rel=0.05)
+    before, after = rng.lognormal(3.8, 1, 14), rng.lognormal(2.5, 1, 11)
+    b_seen, a_seen = np.ones(14, bool), rng.random(11) < 0.8
+
+    def p_at(ratio: float) -> float:
+        scaled = after / ratio
+        return sp.logrank(sp.CensoredData(uncensored=before),
+                          sp.CensoredData(uncensored=scaled[a_seen], right=scaled[~a_seen])).pvalue
+
+    found = stats.time_ratio_interval(before, b_seen, after, a_seen)
+    assert found.low < found.estimate < found.high
+    assert p_at(found.low * 1.002) >= 0.05 > p_at(found.low * 0.99)
+    assert p_at(found.high / 1.002) >= 0.05 > p_at(found.high / 0.99)
+    assert p_at(found.estimate) > 0.9
 
 
-def test_bootstrap_median_difference_is_seeded_and_sane():
-    before = np.array([100.0, 120, 95, 130, 110, 105, 125, 115, 98, 140])
-    after = np.array([2.0, 3, 1, 4, 2.5, 3.5, 1.5, 2, 3, 5])
-    one = stats.bootstrap_median_difference(before, after, seed=11)
-    assert one == stats.bootstrap_median_difference(before, after, seed=11)
-    assert one.estimate == pytest.approx(np.median(after) - np.median(before))
-    assert one.low <= one.estimate <= one.high < 0
-    # the interval is made of achievable differences of order statistics, so it lies within the
-    # widest possible span
-    assert one.low >= after.min() - before.max() and one.high <= after.max() - before.min()
-    # identical samples: the interval straddles zero
-    same = stats.bootstrap_median_difference(before, before.copy(), seed=11)
-    assert same.estimate == 0 and same.low < 0 < same.high
-    # a sample of constants: no spread, the interval is the point
-    flat = stats.bootstrap_median_difference(np.full(8, 5.0), np.full(9, 2.0), seed=1)
-    assert (flat.estimate, flat.low, flat.high) == (-3.0, -3.0, -3.0)
-    assert math.isnan(stats.bootstrap_median_difference(np.array([]), after).low)
-
-
-def test_bootstrap_cost_does_not_grow_with_the_sample():
-    big = np.random.default_rng(0).exponential(60, size=1_000_000)
-    draws = stats.bootstrap_medians(big, 1000, np.random.default_rng(0))
-    assert draws.shape == (1000,)
-    assert abs(np.median(draws) - np.median(big)) < 0.5
-
-
-def test_welch_mean_difference_matches_scipy():
-    before = np.array([3, 2, 4, 3, 3, 2, 4, 3, 1, 3], dtype=float)
-    after = np.array([5, 4, 5, 4, 5, 5, 3, 4], dtype=float)
-    ref = sp.ttest_ind(after, before, equal_var=False).confidence_interval(0.95)
-    interval = stats.welch_mean_difference(before, after)
-    assert interval.estimate == pytest.approx(after.mean() - before.mean())
-    assert (interval.low, interval.high) == pytest.approx((ref.low, ref.high), rel=1e-12)
-    assert math.isnan(stats.welch_mean_difference(before, after[:1]).low)
-    flat = stats.welch_mean_difference(np.array([3.0, 3.0]), np.array([4.0, 4.0, 4.0]))
-    assert (flat.low, flat.high) == (1.0, 1.0)
-
-
-def test_median_is_interpolated():
-    assert stats.median(np.array([1.0, 2.0, 10.0, 20.0])) == 6.0
-    assert stats.median(np.array([3.0])) == 3.0
-    assert math.isnan(stats.median(np.array([])))
+def test_time_ratio_interval_edge_cases():
+    seen = np.ones(3, bool)
+    # a rollback in the same second (0 minutes) stays the shortest whatever the ratio
+    with_zero = stats.time_ratio_interval(np.array([0.0, 40, 50]), seen, np.array([2.0, 3, 4]), seen)
+    assert math.isfinite(with_zero.estimate)
+    # three against three, all faster: the test cannot exclude every ratio above, so the upper end is open
+    few = stats.time_ratio_interval(np.array([40.0, 50, 60]), seen, np.array([2.0, 3, 4]), seen)
+    assert few.estimate < 1 and few.p_value < 0.05
+    # one event in all: nothing to rank
+    none = stats.time_ratio_interval(np.array([40.0]), np.array([True]), np.array([3.0]), np.array([False]))
+    assert math.isnan(none.estimate) and math.isnan(none.low)
