@@ -212,10 +212,10 @@ def clustered_quantile(values: np.ndarray, clusters: np.ndarray | None = None, q
     if clusters is None:
         k, sums = n, residual
     else:
-        codes = np.asarray(clusters, dtype=np.int64)
-        codes = codes - codes.min()
+        # any ids (deployment keys are hashes, spread over the whole 64-bit range): numbered 0..k-1
+        codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
         sums = np.bincount(codes, weights=residual)
-        k = int(np.count_nonzero(np.bincount(codes)))
+        k = int(codes.max()) + 1
     if k < 2:
         return Estimate(estimate, math.nan, 0.0, k)
     spread = math.sqrt(k / (k - 1) * float(np.sum(sums ** 2)) / n ** 2)

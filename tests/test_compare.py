@@ -292,3 +292,32 @@ def test_cli_compare_and_export(loaded):
     header = exported.output.splitlines()[0].split(",")
     assert header[:8] == ["service", "environment", "metric", "label", "unit", "better", "before_label", "before_start"]
     assert header[-1] == "definitions_version"
+
+
+def test_the_dashboard_page_shows_ratios_as_times_and_every_verdicts_line(loaded, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.text import escape_markdown
+    from tests.test_dashboard_fixture import APP
+
+    st.cache_data.clear()
+    monkeypatch.setenv("DORA_DB", str(loaded.path))
+    monkeypatch.delenv("DORA_CONFIG", raising=False)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.query_params.update(compare="dates", before_dates=["2026-01-01", "2026-01-20"],
+                            after_dates=["2026-01-21", "2026-02-05"])
+    app.run()
+    app.switch_page("views/before_after.py")
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    expected = compare_windows(loaded.con, parse_window("2026-01-01..2026-01-20"),
+                               parse_window("2026-01-21..2026-02-05"), loaded.settings)
+    table = app.dataframe[0].value.set_index("Metric")
+    # frequency 5 → 10 deployments in 20 and 16 days: the rate ratio 2.5 as ×, its interval too
+    frequency = table.loc["Deployment frequency"]
+    assert frequency["Change"] == "×2.5" and frequency["Uncertainty"].startswith("95%: ×")
+    assert table.loc["Change fail rate", "Change"].endswith("pts")
+    shown = "\n".join(m.value for m in app.markdown)
+    assert all(f"- {escape_markdown(line)}" in shown for line in expected["explanation"])
+    st.cache_data.clear()

@@ -77,6 +77,9 @@ def test_clustered_quantile_counts_clusters_not_values():
     assert (shared.units, shared.df, naive.units) == (7, 6.0, 21)
     assert shared.value == alone.value == 5.0
     assert shared.variance > naive.variance  # 21 changes are not 21 independent waits
+    # cluster ids are hashes anywhere in the 64-bit range
+    hashed = stats.clustered_quantile(np.repeat(waits, 3), np.repeat(np.array([-2 ** 63, 2 ** 62, 7, -1, 0, 5, 2 ** 63 - 1]), 3))
+    assert (hashed.value, hashed.variance, hashed.units) == (shared.value, shared.variance, 7)
     assert math.isnan(stats.clustered_quantile(np.array([4.0, 4.0]), np.array([1, 1])).variance)
     assert stats.clustered_quantile(np.array([])).units == 0
 

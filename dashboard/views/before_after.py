@@ -12,6 +12,7 @@ from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import COLOURS, NEUTRAL, format_duration_minutes
 from metrics.registry import METRICS_BY_ID
+from metrics.story import format_versus
 
 VERDICT_MARKS = {"improved": "▲ improved", "worse": "▼ worse",
                  "not distinguishable from noise": "≈ not distinguishable from noise",
@@ -41,12 +42,28 @@ def format_amount(value, unit: str, *, change: bool = False) -> str:
     return f"{sign}{value:.2f}"
 
 
+def is_ratio(row: pd.Series) -> bool:
+    """Whether the comparison's estimate is a ratio (rate, medians, time ratio) or a difference."""
+    return "ratio" in row["estimate_kind"]
+
+
+def format_change(row: pd.Series) -> str:
+    """The change: the estimate as × for a ratio, else the difference after − before; with the
+    relative change where it adds something."""
+    if is_ratio(row):
+        return format_versus(row["estimate"], row["estimate_kind"], row["unit"])
+    change = format_amount(row["after_value"] - row["before_value"], row["unit"], change=True)
+    relative = row["relative_change"]
+    return change + ("" if math.isnan(relative) or row["unit"] == "share" else f" ({relative:+.0%})")
+
+
 def format_interval(row: pd.Series) -> str:
     if math.isnan(row["ci_low"]):
         return "–"
     share = f"{row['confidence']:.0%}"
-    if row["estimate_kind"] == "rate ratio":
-        return f"{share}: ×{row['ci_low']:.2f} to ×{row['ci_high']:.2f}"
+    if is_ratio(row):
+        return (f"{share}: {format_versus(row['ci_low'], row['estimate_kind'], row['unit'])} to "
+                f"{format_versus(row['ci_high'], row['estimate_kind'], row['unit'])}")
     return f"{share}: {format_amount(row['ci_low'], row['unit'], change=True)} to " \
            f"{format_amount(row['ci_high'], row['unit'], change=True)}"
 
@@ -94,24 +111,23 @@ st.caption(f"**Before**: {first['before_start']:%Y-%m-%d} to {first['before_end'
            f"({first['before_days']} days) · **After**: {first['after_start']:%Y-%m-%d} to "
            f"{first['after_end']:%Y-%m-%d} ({first['after_days']} days) · "
            f"{'all services' if service is None else escape_markdown(service)}. A verdict needs the whole interval on one side of "
-           "no change; otherwise it is not distinguishable from noise.")
+           "no change; otherwise it is not distinguishable from noise. × is a ratio after ÷ before (rates, "
+           "medians, recovery times); otherwise the change is a difference.")
 
 shown = pd.DataFrame({
     "Metric": table["label"],
     "Before": [format_amount(v, u) for v, u in zip(table["before_value"], table["unit"])],
     "After": [format_amount(v, u) for v, u in zip(table["after_value"], table["unit"])],
-    "Change": [(f"×{a / b:.2f}" if u == "deploys/day" and b else format_amount(a - b, u, change=True))
-               + ("" if math.isnan(r) or u == "share" else f" ({r:+.0%})")
-               for a, b, r, u in zip(table["after_value"], table["before_value"], table["relative_change"], table["unit"])],
+    "Change": [format_change(row) for _, row in table.iterrows()],
     "Verdict": [VERDICT_MARKS.get(v, v) for v in table["verdict"]],
     "Uncertainty": [format_interval(row) for _, row in table.iterrows()],
     "n (before → after)": [f"{b:,} → {a:,}" for b, a in zip(table["before_n"], table["after_n"])],
 })
 st.dataframe(shown, hide_index=True, key="comparison", placeholder="–")
 ui.download_csv(table, "before-after", key="comparison-csv")
-with st.expander("How each interval is computed"):
-    for label, method in zip(table["label"], table["method"]):
-        st.markdown(f"- **{label}**: {method}")
+st.markdown("**What each verdict compared** (n on each side and the units it rests on, the method, the "
+            "interval, the p-value and its Holm adjustment across this comparison's metrics):")
+st.markdown("\n".join(f"- {escape_markdown(line)}" for line in table["explanation"]))
 
 st.subheader("The distributions side by side")
 columns = st.columns(2)
