@@ -117,9 +117,10 @@ class MetricSettings:
                 "ci_stages": list(self.ci_stages)}
 
     def fingerprint(self) -> str:
-        """What a build records of its settings: equal fingerprints build equal tables."""
+        """What a build records of its settings: equal fingerprints build equal tables. DuckDB's version
+        is part of it: deployment keys are its hash(), which another version may compute otherwise."""
         return json.dumps({"definitions_version": DEFINITIONS_VERSION, "models": models_digest(),
-                           **asdict(self)}, sort_keys=True)
+                           "duckdb": duckdb.__version__, **asdict(self)}, sort_keys=True)
 
 
 def models_digest() -> str:

@@ -57,7 +57,7 @@ def test_a_rollout_is_one_deployment_exposed_at_its_first_event_and_finished_at_
     wh.load([PREVIOUS, *CANARY])
     assert wh.rows("""SELECT deployment_id, exposed_at::VARCHAR, finished_at::VARCHAR, max_traffic_percent,
                              full_traffic_at::VARCHAR, reached_full_traffic, event_count
-                      FROM fct_deployments ORDER BY deployment_key""") == [
+                      FROM fct_deployments ORDER BY finished_at""") == [
         ("rel-1", "2026-03-03 08:00:00+00", "2026-03-03 08:00:00+00", 100.0, "2026-03-03 08:00:00+00", True, 1),
         ("rel-2", "2026-03-03 10:00:00+00", "2026-03-03 12:00:00+00", 100.0, "2026-03-03 12:00:00+00", True, 3)]
     assert month(wh)["deployments"] == 2

@@ -96,8 +96,12 @@ service_repositories AS (
     SELECT service, max(declared_repository) AS service_repository FROM deployments GROUP BY service
 )
 SELECT
-    -- a stable surrogate key within one build, in finish order
-    row_number() OVER (ORDER BY finished_at, d.service, environment, deployment_id) AS deployment_key,
+    -- a surrogate key from the deployment's own identity, never from other rows: a new deployment
+    -- leaves every other one's key (and the tables holding it) unchanged, so a build can replace only
+    -- the rows its new events reach. hash() is DuckDB's, stable within one version (its version is in
+    -- the build's fingerprint: another version rebuilds everything); 63 bits, so it is a BIGINT.
+    -- Not an order: the first of several deployments is found by (finished_at, service, deployment_id).
+    (hash(d.service, environment, deployment_id) >> 1)::BIGINT              AS deployment_key,
     d.service,
     environment,
     deployment_id,

@@ -72,7 +72,7 @@ by_change_link AS (
      AND (i.service IS NULL OR d.service = i.service)
      AND d.exposed_at <= i.started_at
     WHERE i.caused_by_deployment IS NULL
-    QUALIFY row_number() OVER (PARTITION BY i.incident_id ORDER BY d.exposed_at, d.deployment_key) = 1
+    QUALIFY row_number() OVER (PARTITION BY i.incident_id ORDER BY d.exposed_at, d.finished_at, d.service, d.deployment_id) = 1
 ),
 -- the commit a link names: caused_by_commit, or the merge commit of a named change no deployment is
 -- linked to
@@ -119,7 +119,7 @@ by_commit AS (
      AND d.environment = t.environment
      AND (t.service IS NULL OR d.service = t.service)
      AND d.exposed_at <= t.started_at
-    QUALIFY row_number() OVER (PARTITION BY t.incident_id ORDER BY d.exposed_at, d.deployment_key) = 1
+    QUALIFY row_number() OVER (PARTITION BY t.incident_id ORDER BY d.exposed_at, d.finished_at, d.service, d.deployment_id) = 1
 ),
 latest_before AS (
     SELECT i.incident_id, d.deployment_key, d.finished_at

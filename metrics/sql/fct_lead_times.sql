@@ -5,9 +5,9 @@
 -- Changes listed by a deployment but never reported as merged have no start: lead_time_hours NULL.
 CREATE OR REPLACE TABLE fct_lead_times AS
 WITH first_delivery AS (
-    -- deployment_key runs in finish order (ties broken by the key itself), so the first deployment
-    -- is the one with the smallest key: a plain min(), far cheaper than arg_min over (finish, key)
-    SELECT l.change_id, d.environment, min(l.deployment_key) AS deployment_key
+    -- the first to finish; ties: the service, then the deployment id, named first
+    SELECT l.change_id, d.environment,
+           arg_min(l.deployment_key, (d.finished_at, d.service, d.deployment_id)) AS deployment_key
     FROM fct_deployment_changes l
     JOIN fct_deployments d USING (deployment_key)
     GROUP BY l.change_id, d.environment

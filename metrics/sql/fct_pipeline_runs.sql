@@ -46,7 +46,7 @@ later_deployment AS (
      AND d.finished_at >= coalesce(r.started_at, r.finished_at)
     LEFT JOIN fct_failures f USING (deployment_key)
     WHERE r.outcome IN ('failure', 'error')
-    QUALIFY row_number() OVER (PARTITION BY r.run_id ORDER BY d.finished_at, d.deployment_key) = 1
+    QUALIFY row_number() OVER (PARTITION BY r.run_id ORDER BY d.finished_at, d.service, d.deployment_id) = 1
 )
 SELECT
     r.run_id, r.pipeline_name, r.service, r.commit_sha, r.started_at, r.finished_at, r.outcome,
