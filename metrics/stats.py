@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from statistics import NormalDist
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 CONFIDENCE = 0.95
 
@@ -38,10 +40,10 @@ class Interval:
 
 
 def z_value(confidence: float = CONFIDENCE) -> float:
-    """The standard normal quantile for a two-sided interval (1.959964 for 95%)."""
-    from scipy.stats import norm
-
-    return float(norm.ppf(0.5 + confidence / 2))
+    """The standard normal quantile for a two-sided interval (1.959964 for 95%). The standard
+    library's (Wichura's algorithm, as SciPy's to the last digit or two) is 100 times quicker than a
+    SciPy call, and the Newcombe p-value's bisection asks for dozens."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
@@ -213,7 +215,8 @@ def clustered_quantile(values: np.ndarray, clusters: np.ndarray | None = None, q
         k, sums = n, residual
     else:
         # any ids (deployment keys are hashes, spread over the whole 64-bit range): numbered 0..k-1
-        codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
+        # by hashing (pandas' factorize: no sort of a million keys)
+        codes = pd.factorize(np.asarray(clusters))[0]
         sums = np.bincount(codes, weights=residual)
         k = int(codes.max()) + 1
     if k < 2:
