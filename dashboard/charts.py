@@ -269,6 +269,18 @@ def metric_axis(fig: go.Figure, metric: Metric, values, *, log_y: bool) -> None:
         log_axis(fig)
 
 
+# A panel of small multiples is a third of the page wide (about 220 px at 800 px): Plotly would turn
+# its date labels 30° and let them run into the next panel. A few level ticks, the year under the
+# month, fit instead.
+PANEL_TICKS = 4
+PANEL_TICK_FORMAT = {"day": "%d %b\n%Y", "week": "%d %b\n%Y", "month": "%b\n%Y", "quarter": "Q%q\n%Y"}
+
+
+def panel_time_axes(fig: go.Figure, grain: str) -> None:
+    """The x axes of small panels: at most PANEL_TICKS labels, never rotated, on two lines."""
+    fig.update_xaxes(tickangle=0, nticks=PANEL_TICKS, tickformat=PANEL_TICK_FORMAT[grain])
+
+
 def small_multiples_figure(frame: pd.DataFrame, metric: Metric, grain: str, services: Sequence[str], *,
                            columns: int = 3, annotations: pd.DataFrame | None = None,
                            log_y: bool = False) -> go.Figure:
@@ -291,6 +303,7 @@ def small_multiples_figure(frame: pd.DataFrame, metric: Metric, grain: str, serv
         ), row=i // columns + 1, col=i % columns + 1)
     _layout(fig, height=60 + 190 * rows, x_title=None, y_title=None, time_axis=True)
     fig.update_yaxes(matches="y")  # one scale for every service, so the charts compare at a glance
+    panel_time_axes(fig, grain)
     plotted = [plot_value(metric, v) for v in frame[frame["service"].isin(services)][metric.column]]
     if metric.unit in MINUTES_PER:
         unit = duration_axis(fig, plotted, per_minute=MINUTES_PER[metric.unit], title=None, log=log_y)
@@ -660,6 +673,7 @@ def panels_figure(frame: pd.DataFrame, *, panel: str, panels: Sequence[str], val
         ), row=i // columns + 1, col=i % columns + 1)
     _layout(fig, height=60 + 170 * rows, x_title=None, y_title=None, time_axis=True)
     fig.update_yaxes(matches="y")
+    panel_time_axes(fig, grain)
     if per_minute is not None:
         unit = f"{unit} ({duration_axis(fig, [v for t in fig.data for v in t.y], per_minute=per_minute, title=None, log=log_y)})"
     elif log_y:

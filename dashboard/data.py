@@ -39,6 +39,8 @@ from ingest.warehouse import snapshot_path
 from metrics import compare, explain, insight_tables, levels, story, survey
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
+from metrics.filters import NO_TEAM, Team, team_services
+from metrics.goals import Goals, load_scopes
 
 CACHE_TTL = 600  # seconds: a bound on memory, not on freshness (the snapshot key takes care of that)
 GRAINS = ("week", "month", "quarter", "day")
@@ -58,8 +60,10 @@ class View(NamedTuple):
     grain: str = "month"
     from_date: date | None = None
     to_date: date | None = None
-    services: tuple[str, ...] = ()   # () = the whole organisation
+    services: tuple[str, ...] = ()   # () = the whole organisation (or the whole team)
     environment: str = "production"
+    team: str | None = None          # a configured team's name or NO_TEAM; None = no team chosen
+    teams: tuple[Team, ...] = ()     # the configured teams (locate_scopes), part of the cache key
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,15 @@ def locate_warehouse(argv: Sequence[str] | None = None, env: Mapping[str, str] =
     parser.add_argument("--db")
     args, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     return Path(args.db or env.get("DORA_DB") or DEFAULT_DB)
+
+
+def locate_scopes(argv: Sequence[str] | None = None) -> tuple[tuple[Team, ...], Goals]:
+    """The teams and goals of dora.toml: `--teams JSON` after `streamlit run dashboard/app.py --`
+    (metrics.goals.dump_scopes, as `dora dashboard` passes them); none without it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--teams")
+    args, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    return load_scopes(args.teams)
 
 
 def find_snapshot(db_path: str | Path) -> Snapshot | None:
@@ -157,10 +170,36 @@ def load_status(snap: Snapshot) -> Status:
 
 
 def _filters(view: View, by_service: bool = False) -> Filters:
-    """The view as the metrics layer's filters; several services are read one by one, never merged."""
+    """The view as the metrics layer's filters; several services are read one by one, never merged.
+    A team without services picked asks for the team's own figures (metrics.teams)."""
     single = view.services[0] if len(view.services) == 1 and not by_service else None
+    team = view.team if view.team and not view.services and not by_service else None
     return Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date, service=single,
-                   by_service=by_service or len(view.services) > 1, environment=view.environment)
+                   by_service=by_service or len(view.services) > 1, environment=view.environment,
+                   team=team, teams=view.teams)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def load_team_services(snap: Snapshot, view: View) -> tuple[str, ...]:
+    """The services of the view's team with data in its environment (NO_TEAM: those no team owns)."""
+    with read_snapshot(snap) as con:
+        return tuple(team_services(con, Filters(environment=view.environment, team=view.team, teams=view.teams)))
+
+
+def scope_services(snap: Snapshot, view: View) -> tuple[str, ...] | None:
+    """The services a list or a per-service table is limited to: those picked, else the team's (maybe
+    none), else None — every service."""
+    if view.services:
+        return view.services
+    return load_team_services(snap, view) if view.team else None
+
+
+def services_view(snap: Snapshot, view: View) -> View:
+    """The view for a page whose tables have no team figures (lead-time breakdown, batch size,
+    pipeline): a team stands for its services, shown one by one — medians do not add up."""
+    if view.team and not view.services:
+        return view._replace(services=load_team_services(snap, view))
+    return view
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
@@ -174,8 +213,9 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
         frame = query_summary(con, _filters(view, by_service), settings)
-    if view.services and (by_service or len(view.services) > 1):
-        frame = frame[frame["service"].isin(view.services)].reset_index(drop=True)
+    limit = scope_services(snap, view) if by_service else view.services
+    if limit is not None and (by_service or len(view.services) > 1):
+        frame = frame[frame["service"].isin(limit)].reset_index(drop=True)
     return frame
 
 
@@ -188,14 +228,21 @@ def load_freshness(snap: Snapshot) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_records(snap: Snapshot, figure: str, grain: str, period_start: date, service: str,
-                 environment: str) -> tuple[pd.DataFrame, dict]:
+                 environment: str, only: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, dict]:
     """The records behind one figure (a summary column such as `change_failure_rate`), from the metrics
     layer's drill-down (`metrics.explain.explain_figure`): one row per record, whether it is counted,
-    its value and the rule that linked it. Also returns the stored figure and how the rows make it."""
+    its value and the rule that linked it. Also returns the stored figure and how the rows make it.
+
+    `only`: a team's services, for a team's figure (service 'all'): the organisation's records of
+    those services; the figure is then the team's, recomputed, as no table stores it."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
         frame = explain.explain_figure(con, figure, grain, period_start, service, environment, settings)
         about = dict(frame.attrs)
+        if only is not None:
+            frame = frame[frame["service"].isin(only)].reset_index(drop=True)
+            frame.attrs = dict(about)
+            about["figure"] = None
         if "deployment_key" in frame.columns:  # changes, commit, exposure: their own columns for the CSV
             extra = run_sql(con, "dashboard", "record_deployments",
                             {"keys": frame["deployment_key"].astype("int64").tolist()}).df()
@@ -212,10 +259,11 @@ def load_records(snap: Snapshot, figure: str, grain: str, period_start: date, se
 DEPLOYMENT_COUNTED = "finished in production in this period; not rolled back, no incident attributed"
 
 
-def _range_params(view: View, settings: MetricSettings) -> dict:
-    services = list(view.services) or None
+def _range_params(snap: Snapshot, view: View, settings: MetricSettings) -> dict:
+    services = scope_services(snap, view)
     return {"environment": view.environment, "from_date": view.from_date, "to_date": view.to_date,
-            "services": services, "timezone": settings.timezone}
+            "services": None if services is None else list(services), "timezone": settings.timezone}
+
 
 
 LIST_LIMIT = 5_000  # rows a page lists and plots; the CSV download has them all
@@ -224,7 +272,7 @@ LIST_LIMIT = 5_000  # rows a page lists and plots; the CSV download has them all
 def _view_query(snap: Snapshot, view: View, name: str, extra: dict | None = None) -> pd.DataFrame:
     """dashboard/sql/<name>.sql on the snapshot, with the view's filters (and `extra`) as parameters."""
     with read_snapshot(snap) as con:
-        params = {**_range_params(view, load_status(snap).settings), **(extra or {})}
+        params = {**_range_params(snap, view, load_status(snap).settings), **(extra or {})}
         return run_sql(con, "dashboard", name, params).df()
 
 
@@ -322,12 +370,12 @@ def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_annotations(snap: Snapshot, view: View) -> pd.DataFrame:
     """Annotations (dated process changes) that apply to the view: the organisation's, and the
-    selected services' own; columns id, name, starts_on, service, description."""
+    selected services' own (a team's services' own); columns id, name, starts_on, service, description."""
     if "annotations" not in load_status(snap).tables:
         return pd.DataFrame(columns=["id", "name", "starts_on", "service", "description"])
     with read_snapshot(snap) as con:
         frame = compare.query_annotations(con)
-    keep = frame["service"].isna() | frame["service"].isin(view.services)
+    keep = frame["service"].isna() | frame["service"].isin(scope_services(snap, view) or ())
     return frame[keep].reset_index(drop=True)
 
 
@@ -348,7 +396,7 @@ STAGE_SAMPLE = 20_000  # changes drawn for the distribution chart: enough for it
 def load_stage_spans(snap: Snapshot, view: View) -> tuple[int, pd.DataFrame]:
     """Each change's breakdown spans (fct_change_stages) in the view, for the distribution chart: how
     many changes there are, and up to STAGE_SAMPLE of them (a reproducible random sample)."""
-    params = _range_params(view, load_status(snap).settings)
+    params = _range_params(snap, view, load_status(snap).settings)
     with read_snapshot(snap) as con:
         total = run_sql(con, "dashboard", "stage_span_count", params).fetchall()[0][0]
         frame = run_sql(con, "dashboard", "stage_spans", {**params, "limit": STAGE_SAMPLE}).df()
@@ -426,13 +474,20 @@ def load_story(snap: Snapshot, service: str | None, environment: str) -> pd.Data
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_survey(snap: Snapshot, view: View) -> pd.DataFrame:
-    """Developer satisfaction per period (metrics.survey); empty without survey responses."""
+    """Developer satisfaction per period (metrics.survey): everyone's (team 'all'), or the view's
+    team's answers (matched by the team's name); empty without survey responses."""
     if "survey_responses" not in load_status(snap).tables:
+        return pd.DataFrame()
+    if view.team == NO_TEAM:  # answers carry a team's name: none is "no team"'s
         return pd.DataFrame()
     with read_snapshot(snap) as con:
         if not run_sql(con, "dashboard", "survey_response_count").fetchall()[0][0]:
             return pd.DataFrame()
-        return survey.query_survey(con, Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date))
+        try:
+            return survey.query_survey(con, Filters(grain=view.grain, from_date=view.from_date,
+                                                    to_date=view.to_date, service=view.team))
+        except DoraError:  # the team has no survey answers
+            return pd.DataFrame()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

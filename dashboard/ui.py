@@ -3,7 +3,7 @@
 Filters are bound to the URL's query (`bind="query-params"`): choosing a grain, services, an
 environment or dates updates the address bar, and opening that address restores the same view, so
 a view can be shared as a link. The bound keys are the query parameter names: `grain`, `env`,
-`services`, `dates` (e.g. `?grain=week&services=payments&dates=2026-01-01&dates=2026-06-30`).
+`team`, `services`, `dates` (e.g. `?grain=week&team=checkout&dates=2026-01-01&dates=2026-06-30`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from dashboard import data
 from dashboard.catalog import GRAIN_LABELS, format_duration_minutes
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
+from metrics.filters import NO_TEAM
+from metrics.goals import Goals
 from metrics.registry import PERIOD_METRICS
 
 # Every column a table shows, as people say it (units in brackets): tables never show raw names.
@@ -131,6 +133,7 @@ def require_login() -> None:
 
 CONTEXT_KEY = "_dora_context"
 FULL_RANGE_KEY = "_dora_full_range"
+ALL_TEAMS = "all"  # the Team select's default: no team chosen, the organisation
 
 
 def prepare_context() -> None:
@@ -170,7 +173,8 @@ def prepare_context() -> None:
             "every load.",
         )
         return
-    st.session_state[CONTEXT_KEY] = (snap, status, render_filters(status))
+    teams, _ = data.locate_scopes()
+    st.session_state[CONTEXT_KEY] = (snap, status, render_filters(snap, status, teams))
 
 
 def load_context() -> tuple[data.Snapshot, data.Status, data.View]:
@@ -183,9 +187,32 @@ def load_context() -> tuple[data.Snapshot, data.Status, data.View]:
     return context
 
 
-def render_filters(status: data.Status) -> data.View:
-    """The sidebar's filters, each bound to the URL so the view can be shared as a link."""
-    view = data.View(environment=status.environments[0])
+def load_goals() -> Goals:
+    """The goals of dora.toml as `dora dashboard` passed them (none when started without `--teams`)."""
+    return data.locate_scopes()[1]
+
+
+def team_label(team: str | None) -> str:
+    """How a heading names the view's scope when no service is picked."""
+    if team == NO_TEAM:
+        return "Services in no team"
+    return f"Team {team}" if team else "All services"
+
+
+def require_team_services(snap: data.Snapshot, view: data.View) -> data.View:
+    """The view with a team standing for its services (for pages without team figures); explains and
+    stops when the team has no service with data."""
+    wide = data.services_view(snap, view)
+    if view.team and not wide.services:
+        explain_and_stop(f"No data for {team_label(view.team).lower()}",
+                         f"None of its services has data in {escape_markdown(view.environment)}.")
+    return wide
+
+
+def render_filters(snap: data.Snapshot, status: data.Status, teams: tuple = ()) -> data.View:
+    """The sidebar's filters, each bound to the URL so the view can be shared as a link. The Team
+    filter is shown only when teams are configured (dora.toml's [[teams]], passed as `--teams`)."""
+    view = data.View(environment=status.environments[0], teams=tuple(teams))
     check_bound_parameters(status)
     with st.sidebar:
         st.markdown("#### Filters")
@@ -209,8 +236,25 @@ def render_filters(status: data.Status) -> data.View:
             help="Every configured production name (production, prod, …) counts as production.",
         )
         view = view._replace(environment=environment or status.environments[0])
+        offered = status.services.get(view.environment, ())
+        if teams:
+            options = {ALL_TEAMS: "All teams", **{t.name: t.name for t in teams}, NO_TEAM: "No team"}
+            team = choose_in_url(st.selectbox, "Team", options, key="team", default=ALL_TEAMS,
+                                 help="A team's figures are computed from all its services' records together; "
+                                      "\"No team\": the services no team in dora.toml owns.")
+            if team != ALL_TEAMS:
+                view = view._replace(team=team)
+                owned = set(data.load_team_services(snap, view))
+                outside = [s for s in st.query_params.get_all("services") if s in offered and s not in owned]
+                if outside:
+                    note_url(f"The link's services {', '.join(f'`{escape_markdown(s)}`' for s in outside)} are not "
+                             f"in {escape_markdown(team_label(team).lower())}; they are left out.")
+                offered = tuple(s for s in offered if s in owned)
+                picked = st.session_state.get("services")
+                if picked and any(s not in owned for s in picked):  # chosen before the team changed
+                    st.session_state["services"] = [s for s in picked if s in owned]
         services = st.multiselect(
-            "Services", status.services.get(view.environment, ()), default=[], key="services",
+            "Services", offered, default=[], key="services",
             bind="query-params", placeholder="All services",
             help="Empty: the whole organisation. Several: each service on its own (medians do not add up).",
         )
@@ -421,13 +465,21 @@ def show_records(snap: data.Snapshot, figure: str, grain: str, period_start, ser
     from dashboard.charts import period_label, to_date
 
     start = to_date(period_start)
-    frame, about = data.load_records(snap, figure, grain, start, service, environment)
+    # A team's figure is the 'all' row of the team's services: its records are theirs (the page's view).
+    context = st.session_state.get(CONTEXT_KEY)
+    team = context[2].team if context and not isinstance(context[0], str) and service == "all" else None
+    only = data.scope_services(snap, context[2]) if team else None
+    frame, about = data.load_records(snap, figure, grain, start, service, environment, only)
     counted = int(frame["counted"].sum())
-    scope = "all services" if service == "all" else escape_markdown(service)  # text from the data, never Markdown
-    st.markdown(f"**{title}, {period_label(grain, start)}, {scope}: {len(frame):,} records, {counted:,} counted**")
+    # text from the data, never Markdown
+    scope = team_label(team).lower() if service == "all" else escape_markdown(service)
+    st.markdown(f"**{title}, {period_label(grain, start)}, {escape_markdown(scope)}: {len(frame):,} records, "
+                f"{counted:,} counted**")
     if about.get("figure") is not None:
         st.caption(f"The figure is {about['how']}; recomputed from these rows it is {_number(about['recomputed'])}, "
                    f"as stored ({_number(about['figure'])}).")
+    elif only is not None:
+        st.caption(f"The team's figure is {about['how']}: {_number(about['recomputed'])}.")
     columns = ["record_id", "service", "at", "counted"]
     exported = frame.copy()
     if about.get("unit") in ("hours", "minutes"):  # the table in human units, the CSV in the stated one

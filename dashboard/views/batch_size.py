@@ -26,11 +26,13 @@ CFR_COLOUR, RECOVERY_COLOUR = COLOURS["change_failure_rate"], COLOURS["failed_de
 st.title("Batch size and risk")
 st.caption("Deploy more, fail less? Change fail rate and recovery by how much each deployment carries.")
 snap, status, view = ui.load_context()
+view = ui.require_team_services(snap, view)  # no team figures here: a team's services one by one
 if "metric_batch_size" not in status.tables:
     ui.explain_and_stop("Batch size is not built in this warehouse yet",
                         "Rebuild the metrics with `dora metrics`; the dashboard picks them up on its next refresh.")
-dimension = st.segmented_control("Group deployments by", list(DIMENSIONS), default="changes", key="batch",
-                                 bind="query-params", format_func=DIMENSIONS.get, required=True) or "changes"
+# The URL holds the grouping's id (?batch=lines); its label works too.
+dimension = ui.choose_in_url(st.segmented_control, "Group deployments by", DIMENSIONS, key="batch",
+                             default="changes", required=True)
 
 try:
     batches = data.load_batches(snap, view)

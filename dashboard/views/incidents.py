@@ -102,7 +102,7 @@ with failure_tab:
         scopes = list(dict.fromkeys(caught["service"]))
         st.plotly_chart(
             charts.series_figure(caught, series="service", value="caught_in_rollout_share",
-                                 series_labels={s: "All services" if s == "all" else s for s in scopes},
+                                 series_labels={s: ui.team_label(view.team) if s == "all" else s for s in scopes},
                                  count="failed_deployments", count_label="failed deployments", grain=view.grain,
                                  unit="% of failed deployments", percent=True,
                                  colours=dict(zip(scopes, charts.shades(COLOURS["change_failure_rate"],

@@ -20,6 +20,7 @@ STAGE_COLOURS = dict(zip(STAGES, charts.shades(COLOURS["lead_time"], len(STAGES)
 
 st.title("Lead time breakdown")
 snap, status, view = ui.load_context()
+view = ui.require_team_services(snap, view)  # no team figures here: a team's services one by one
 if "metric_lead_time_breakdown" not in status.tables:
     ui.explain_and_stop("The lead-time breakdown is not built in this warehouse yet",
                         "Rebuild the metrics with `dora metrics`; the dashboard picks them up on its next refresh.")

@@ -17,6 +17,8 @@ from dashboard.catalog import (
     is_missing, judge_period_change,
 )
 from metrics.explain import period_start_of
+from metrics.filters import NO_TEAM
+from metrics.goals import MET, MISSED
 from metrics.registry import LEVELS, PERIOD_METRICS
 
 # Card values wrap instead of ending in "…" when a column is narrow (800 px, several services).
@@ -28,6 +30,8 @@ CARD_STYLE = """<style>
 # metrics.compare's verdicts as a card says them, in the words of the previous-period badge.
 BASELINE_VERDICTS = {"improved": "better", "worse": "worse", "not distinguishable from noise": "about the same",
                      "not enough data": "too early to tell"}
+# A goal's status as a badge says it: met in the good direction's colour, missed in the bad one's.
+GOAL_VERDICTS = {MET: "better", MISSED: "worse"}
 # The DORA Quick Check's questions: the five DORA metrics (incident recovery is not one of them).
 QUICK_CHECK = tuple(m.id for m in PERIOD_METRICS if m.dora)
 
@@ -38,6 +42,7 @@ summary = data.load_summary(snap, view)
 scopes = list(view.services) or ["all"]
 levels = data.load_levels(snap, view)
 annotations = data.load_annotations(snap, view)
+goals = ui.load_goals()
 
 
 def choose_baseline() -> tuple[str, dict[str, data.Baseline]]:
@@ -142,6 +147,18 @@ def baseline_badge(metric, comparison: pd.DataFrame | None, label: str) -> str:
             f"(<span title=\"{html.escape(str(row['explanation']))}\">{format_value(metric, before)}</span>)")
 
 
+def goal_badge(metric, value) -> str:
+    """The card's value against the goal in force for the view's team (else the organisation's):
+    met, missed or no data, with the goal as written in dora.toml."""
+    goal = goals.goal_for(None if view.team == NO_TEAM else view.team, metric.id)
+    if goal is None:
+        return ""
+    status = goal.judge(None if is_missing(value) else float(value))
+    mark = {MET: "✓", MISSED: "✗"}.get(status, "–")
+    written = html.escape(goal.text.replace("<=", "≤").replace(">=", "≥"))
+    return change_badge(f"{mark} goal {written}: {status}", GOAL_VERDICTS.get(status))
+
+
 def render_summary_line(scope: str, period_start) -> None:
     """The overall picture of the period: each DORA metric's level and the Quick Check score."""
     if levels.empty:
@@ -183,7 +200,10 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
     if previous_label:
         caption += f", compared with {previous_label}"
     comparison, baseline_label = None, None
-    if baseline_key in windows:
+    if baseline_key in windows and scope == "all" and view.team:
+        caption += f" (not with {escape_markdown(windows[baseline_key].label)}: a window comparison is for the " \
+                   "organisation or one service, not yet a team)"
+    elif baseline_key in windows:
         window = windows[baseline_key]
         baseline_label = escape_markdown(window.label)
         comparison, reason = data.load_baseline_comparison(
@@ -205,7 +225,8 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
                 format_value(metric, value),
                 help=f"{metric.label}. {metric.definition} Based on {int(count or 0):,} {metric.count_label}.",
             )
-            badges = [b for b in (previous_badge(metric, current, previous, previous_label),
+            badges = [b for b in (goal_badge(metric, value),
+                                  previous_badge(metric, current, previous, previous_label),
                                   baseline_badge(metric, comparison, baseline_label or "")) if b]
             if badges:
                 st.markdown("<br>".join(badges), unsafe_allow_html=True)
@@ -216,12 +237,13 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
 
 baseline_key, baseline_windows = choose_baseline()
 for scope in scopes:
-    render_cards(summary[summary["service"] == scope], "All services" if scope == "all" else scope, scope,
+    render_cards(summary[summary["service"] == scope], ui.team_label(view.team) if scope == "all" else scope, scope,
                  baseline_key, baseline_windows)
 
 st.subheader(f"Deployments per {view.grain}")
 st.caption("Click a bar to list the deployments behind it.")
-tabs = st.tabs(["All services" if s == "all" else s for s in scopes]) if len(scopes) > 1 else [st.container()]
+tabs = st.tabs([ui.team_label(view.team) if s == "all" else s for s in scopes]) if len(scopes) > 1 \
+    else [st.container()]
 for scope, tab in zip(scopes, tabs):
     with tab:
         part = summary[summary["service"] == scope]

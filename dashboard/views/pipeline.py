@@ -22,6 +22,7 @@ STOPS = {
 st.title("Pipeline health")
 st.caption("Is the pipeline fast enough, and do its gates stop the builds that would have failed?")
 snap, status, view = ui.load_context()
+view = ui.require_team_services(snap, view)  # no team figures here: a team's services one by one
 annotations = data.load_annotations(snap, view)
 try:
     pipeline = data.load_pipeline(snap, view)

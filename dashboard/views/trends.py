@@ -6,6 +6,7 @@ import streamlit as st
 from core.text import escape_markdown
 from dashboard import charts, data, ui
 from dashboard.catalog import COLOURS
+from metrics.filters import NO_TEAM
 from metrics.registry import METRICS_BY_ID, PERIOD_METRICS
 
 MAX_SERVICES = 12  # small multiples beyond this stop being readable at 1280×800
@@ -14,22 +15,28 @@ st.title("Trends")
 snap, status, view = ui.load_context()
 annotations = data.load_annotations(snap, view)
 
-# The URL holds the picked metric's name (?metric=Change+lead+time): Streamlit binds the shown label.
-metric_id = st.segmented_control(
-    "Metric", [m.id for m in PERIOD_METRICS], default=PERIOD_METRICS[0].id, key="metric", bind="query-params",
-    format_func=lambda i: METRICS_BY_ID[i].name, required=True,
-) or PERIOD_METRICS[0].id
+goals = ui.load_goals()
+# The URL holds the metric's id, as the CLI spells it (?metric=lead_time); its name works too.
+metric_id = ui.choose_in_url(st.segmented_control, "Metric", {m.id: m.name for m in PERIOD_METRICS}, key="metric",
+                             default=PERIOD_METRICS[0].id, required=True)
 log_y = st.toggle("Logarithmic scale", key="log", help="Useful when a metric moved by orders of magnitude.")
 metric = METRICS_BY_ID[metric_id]
-st.caption(f"{metric.definition} Click a point to list the records behind it.")
+goal = goals.goal_for(None if view.team == NO_TEAM else view.team, metric.id)
+st.caption(f"{metric.definition} Click a point to list the records behind it."
+           + (f" Dotted line: the goal, {metric.name.lower()} {goal.text} (dora.toml)." if goal else ""))
+
+
+def with_goal(fig):
+    """The chart with the goal in force for the view's team (or the organisation) as a target line."""
+    return charts.goal_line(fig, metric, goal.target, goal.text) if goal else fig
 
 selections: list[dict] = []
 if len(view.services) <= 1:
     scope = view.services[0] if view.services else "all"
     frame = data.load_summary(snap, view)
-    st.subheader(f"{metric.label}: {'all services' if scope == 'all' else escape_markdown(scope)}")
+    st.subheader(f"{metric.label}: {ui.team_label(view.team).lower() if scope == 'all' else escape_markdown(scope)}")
     event = st.plotly_chart(
-        charts.trend_figure(frame, metric, view.grain, annotations=annotations, log_y=log_y),
+        with_goal(charts.trend_figure(frame, metric, view.grain, annotations=annotations, log_y=log_y)),
         on_select="rerun", selection_mode="points", key=f"trend-{metric.id}", config=ui.PLOTLY_CONFIG,
     )
     selections += ui.selected_points(event)
@@ -48,7 +55,8 @@ if len(services) > 1 or not view.services:
         st.caption(f"The {MAX_SERVICES} services with the most deployments of {len(services)}; "
                    "pick services in the sidebar to see others.")
     event = st.plotly_chart(
-        charts.small_multiples_figure(per_service, metric, view.grain, shown, log_y=log_y, annotations=annotations),
+        with_goal(charts.small_multiples_figure(per_service, metric, view.grain, shown, log_y=log_y,
+                                                annotations=annotations)),
         on_select="rerun", selection_mode="points", key=f"multiples-{metric.id}", config=ui.PLOTLY_CONFIG,
     )
     selections += ui.selected_points(event)
@@ -66,7 +74,7 @@ if not satisfaction.empty:
     st.subheader("Developer satisfaction (survey)")
     st.caption("Mean score of the survey answers in each period, for everyone who answered (`dora ingest "
                "survey`); the hover shows how many answered.")
-    survey = satisfaction[satisfaction["team"] == "all"].rename(columns={"team": "service"})
+    survey = satisfaction[satisfaction["team"] == (view.team or "all")].rename(columns={"team": "service"})
     survey["scale"] = [f"{lo:g}–{hi:g}" for lo, hi in zip(survey["scale_min"], survey["scale_max"])]
     scales = list(dict.fromkeys(survey["scale"]))
     shades = charts.shades(COLOURS["developer_satisfaction"], len(scales))[::-1]
