@@ -4,7 +4,8 @@
 The gate: the sample log and a generated log (rollouts, late incidents, rollbacks of canaries, changes
 merged before the deployments that ship them, repeated events) split at random, by seeded generators,
 into consecutive and overlapping batches, some holding a single kind of event; each batch ingested
-through the real job; then every model table compared with the same warehouse rebuilt whole.
+through the real job; after every batch, every model table compared with the same warehouse rebuilt
+whole (a rebuild rolled back, so the next batch builds on the incremental tables).
 """
 from __future__ import annotations
 
@@ -40,10 +41,15 @@ def same_value(a: object, b: object) -> bool:
 
 
 def assert_same_as_rebuilt(wh: Warehouse) -> None:
-    """The tables the incremental runs left equal the tables a full rebuild of the same data makes."""
+    """The tables the incremental runs left equal the tables a full rebuild of the same data makes.
+    The rebuild is rolled back, so the next run builds on the incremental tables (a chain of runs)."""
     incremental = model_tables(wh)
-    build_metrics(wh.con, wh.settings)
-    rebuilt = model_tables(wh)
+    wh.con.execute("BEGIN TRANSACTION")
+    try:
+        build_metrics(wh.con, wh.settings)
+        rebuilt = model_tables(wh)
+    finally:
+        wh.con.execute("ROLLBACK")
     for name in MODELS:
         assert len(incremental[name]) == len(rebuilt[name]), f"{name}: row counts differ from a full rebuild"
         for kept, fresh in zip(incremental[name], rebuilt[name]):
@@ -117,7 +123,7 @@ def test_generated_log_in_random_batches_equals_a_full_build(tmp_path, seed):
     wh = Warehouse(tmp_path)
     for batch in split_batches(generated_log(rng), rng, 5):
         run_eventlog_ingest(wh.con, wh.path, [str(write_lines(wh, batch))], wh.settings)
-    assert_same_as_rebuilt(wh)
+        assert_same_as_rebuilt(wh)  # after every run: a later run must not hide a stale table
 
 
 @pytest.mark.parametrize("seed", [7, 8])
@@ -131,7 +137,7 @@ def test_sample_log_and_survey_in_random_batches_equal_a_full_build(tmp_path, se
         run_eventlog_ingest(wh.con, wh.path, [str(write_lines(wh, batch))], wh.settings)
         if i == survey_after:
             run_survey_ingest(wh.con, wh.path, str(SAMPLE / "survey.csv"), wh.settings)
-    assert_same_as_rebuilt(wh)
+        assert_same_as_rebuilt(wh)
 
 
 def test_a_run_rebuilds_only_the_models_its_data_reaches(wh):
@@ -180,3 +186,31 @@ def test_every_model_declares_the_tables_and_kinds_its_sql_reads():
             assert kinds <= {d[4:] for d in declared} or "stg:*" in declared, name
             assert kinds or "stg:*" in declared, f"{name} reads every kind: declare stg:*"
     assert set(MODEL_INPUTS) == set(MODELS)
+
+
+def test_the_gate_fails_when_a_run_leaves_a_reached_model_stale(wh, monkeypatch):
+    # a deliberately wrong plan: fct_failures no longer reads fct_incidents, so a late incident
+    # rebuilds the incidents but leaves the failure it makes unrecorded — the gate must say so
+    wrong = dict(MODEL_INPUTS, fct_failures=tuple(i for i in MODEL_INPUTS["fct_failures"] if i != "fct_incidents"))
+    monkeypatch.setattr("metrics.build.MODEL_INPUTS", wrong)
+    wh.load([c.deployed(id="d1", at="2026-03-02T10:00:00Z", service="pay")])
+    wh.load([c.incident_detected(id="i1", at="2026-03-02T11:00:00Z", incident="INC-1", service="pay")])
+    assert wh.one("SELECT count(*) FROM fct_failures") == 0
+    with pytest.raises(AssertionError, match="fct_failures: row counts differ"):
+        assert_same_as_rebuilt(wh)
+
+
+def test_a_new_deployment_leaves_every_other_deployment_key_unchanged(wh):
+    # keys come from the deployment's own identity, not its place in finish order: a deployment that
+    # finished before the others (reported late) renumbers none of them, in no table holding keys
+    wh.load([c.deployed(id="d2", at="2026-03-03T10:00:00Z", service="pay", deployment_id="pay-2"),
+             c.rolledback(id="rb", at="2026-03-03T11:00:00Z", service="pay"),
+             c.deployed(id="d3", at="2026-03-04T10:00:00Z", service="shop", deployment_id="shop-1")])
+    keys = "SELECT deployment_id, deployment_key FROM fct_deployments ORDER BY 1"
+    before = dict(wh.rows(keys))
+    failed = wh.rows("SELECT deployment_key FROM fct_failures")
+    wh.load([c.deployed(id="d1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1")])
+    after = dict(wh.rows(keys))
+    assert {k: after[k] for k in before} == before and set(after) == {"pay-1", "pay-2", "shop-1"}
+    assert wh.rows("SELECT deployment_key FROM fct_failures") == failed == [(before["pay-2"],)]
+    assert len(set(after.values())) == 3
