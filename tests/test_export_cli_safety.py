@@ -61,3 +61,18 @@ def test_an_unknown_table_is_a_usage_error(loaded):
     result = runner.invoke(main, ["export", "--db", str(db), "--table", "nonsense"])
     assert result.exit_code == 2
     assert "'nonsense' is not one of" in result.output
+
+
+def test_a_reader_that_goes_away_early_stops_the_export_quietly(tmp_path):
+    import subprocess
+    import sys
+    log = tmp_path / "e.jsonl"
+    # six years apart: a row per day is far more than a pipe holds, so `head -1` leaves mid-write
+    log.write_text(c.to_jsonl([c.deployed(id="d1", at="2020-01-06T10:00:00Z", service="pay"),
+                               c.deployed(id="d2", at="2026-03-02T10:00:00Z", service="pay")]), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    subprocess.run([sys.executable, "-m", "dora", "ingest", "events", str(log), "--db", str(db), "-q"], check=True)
+    done = subprocess.run(f"{sys.executable} -m dora export --db {db} --grain day --by service | head -1",
+                          shell=True, capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout.startswith("period_start,")
+    assert done.stderr == ""

@@ -32,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_REJECTS = 3
 EXIT_GOALS_MISSED = 4  # `dora check`: some goal was missed
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `cmd | head` reports for tools the reader left early
 CONFIG_KEY = "dora.config"  # where common_options keeps the command's Config (click context meta)
 
 EXIT_CODES_HELP = """
@@ -43,6 +44,7 @@ Exit codes:
   3  loaded, but some records were rejected: see `dora rejects`
   4  dora check: a goal was missed
   130 interrupted (Ctrl-C): one line says what was kept
+  141 the output's reader went away early (e.g. `| head`): nothing more said
 """
 
 
@@ -69,6 +71,11 @@ class DoraGroup(click.Group):
             if not is_interrupt(exc):
                 raise
             exit_interrupted(ctx, describe_interrupt())
+        except BrokenPipeError:
+            # the reader went away (`dora export | head`): stop quietly, as Unix tools do, and keep
+            # Python from complaining again when it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except EOFError as exc:  # gzip's "ended before the end-of-stream marker": click would print "Aborted!"
             raise click.ClickException(clean_message(
                 f"an input file ended early ({exc}): is a .gz file truncated? Nothing was written")) from exc
