@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import duckdb
 import pandas as pd
@@ -43,6 +44,17 @@ from metrics.filters import NO_TEAM, Team, team_services
 from metrics.goals import Goals, load_scopes
 
 CACHE_TTL = 600  # seconds: a bound on memory, not on freshness (the snapshot key takes care of that)
+
+
+def _import_statistics() -> None:
+    importlib.import_module("scipy.stats")
+    importlib.import_module("scipy.optimize")
+
+
+# The Overview's comparison with a baseline (metrics.stats) imports SciPy's statistics on first use,
+# seconds of the first visit after the server starts: begin that import now, while the first page
+# reads the snapshot (DuckDB releases the GIL).
+threading.Thread(target=_import_statistics, name="dora-import-statistics", daemon=True).start()
 GRAINS = ("week", "month", "quarter", "day")
 
 
@@ -566,13 +578,16 @@ _prefetched: set[tuple] = set()
 _prefetch_lock = threading.Lock()
 
 
-def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False) -> None:
+def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False,
+                    then: Callable[[View], None] | None = None, tag: str = "") -> None:
     """Compute the view at the other grains in the background, so switching the period is a cache hit.
 
     Called after a page has drawn; the work runs in a daemon thread (DuckDB releases the GIL) while
-    the reader looks at the page. Each (snapshot, view) is prefetched once per process.
+    the reader looks at the page. Each (snapshot, view, tag) is prefetched once per process. `then`:
+    the page's own further loads for the view at each other grain (`tag` names what they depend on
+    beyond the view, e.g. the Overview's baseline).
     """
-    key = (snap, view._replace(grain=""), by_service)
+    key = (snap, view._replace(grain=""), by_service, tag)
     with _prefetch_lock:
         if key in _prefetched:
             return
@@ -587,5 +602,7 @@ def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False) -> 
                 else:
                     load_summary(snap, view._replace(grain=grain))
                     load_levels(snap, view._replace(grain=grain))
+                if then is not None:
+                    then(view._replace(grain=grain))
 
     threading.Thread(target=work, name="dora-prefetch", daemon=True).start()

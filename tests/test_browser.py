@@ -2,9 +2,11 @@
 
 Starts `streamlit run dashboard/app.py` on a free loopback port, visits every page at 1440 and 800 px
 wide, checks that the Plotly charts drew, that no error box shows, that no card value is cut off, that
-nothing scrolls sideways and that the sidebar folds away on the narrow screen; changes a filter, opens
-the shared link and a link in the CLI's spelling, drills down from a bar, downloads a chart's CSV, and
-saves a screenshot of every page at each width under tests/artifacts/.
+nothing scrolls sideways, that no two axis labels overlap and that the sidebar folds away on the
+narrow screen; changes a filter, opens the shared link and a link in the CLI's spelling, drills down
+from a bar, downloads a chart's CSV, opens a team's link with its goal on a dashboard started with
+teams and goals (as `dora dashboard` passes them), and saves a screenshot of every page at each width
+under tests/artifacts/.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_dashboard_fixture import ROOT, SAMPLE, build_warehouse, ingest_with_cli, serve_dashboard
+from metrics.filters import Team
+from metrics.goals import Goals, dump_scopes, parse_goal
+from tests.test_dashboard_fixture import APP, ROOT, SAMPLE, build_warehouse, ingest_with_cli, serve_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -123,6 +127,19 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+# Pairs of x-axis tick labels of one chart whose boxes overlap (rotated labels running into each
+# other, or into the next panel's), as their texts.
+OVERLAPPING_TICKS = """[...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+  const boxes = [...plot.querySelectorAll('.xaxislayer-above text')].filter(t => t.textContent)
+      .map(t => [t.textContent, t.getBoundingClientRect()]);
+  const pairs = [];
+  boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)
+      pairs.push(a + ' / ' + b);
+  }));
+  return pairs;
+})"""
+
 # Elements whose text must show whole: card values and labels, table headers are Glide's canvas.
 CUT_TEXT = """[...document.querySelectorAll('[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p')]
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
@@ -142,6 +159,7 @@ def test_every_page_draws_its_charts_without_an_error(base_url, sized_context, p
     overflow = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollWidth - "
                              "document.querySelector('[data-testid=\"stMain\"]').clientWidth")
     assert overflow <= 1, "the page scrolls sideways"
+    assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
     if width <= 1000:  # folded away on a narrow screen, so the page has the width
         page.wait_for_function("document.querySelector('[data-testid=\"stSidebar\"]')"
                                ".getBoundingClientRect().right <= 0")
@@ -195,3 +213,43 @@ def test_a_charts_data_downloads_as_csv(base_url, page, tmp_path):
     header = target.read_text(encoding="utf-8").splitlines()[0]
     assert header == ("period_start,service,deployments,failed_deployments,change_failure_rate,"
                       "environment,grain,time_zone,definitions_version")
+
+
+# The sample's services in one team, the rest in none; an organisation goal and the team's own.
+TEAMS = (Team("shop", ("checkout", "payments", "catalog")),)
+GOALS = Goals(organisation=(parse_goal("lead_time", "<= 1 day"),),
+              teams={"shop": (parse_goal("lead_time", "<= 4 h"),)})
+
+
+@pytest.fixture(scope="module")
+def team_url(sample_db):
+    """The dashboard as `dora dashboard` starts it when dora.toml has teams and goals."""
+    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+               "--server.port", "{port}", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--", "--db", str(sample_db), "--teams", dump_scopes(TEAMS, GOALS)]
+    with serve_dashboard(sample_db, command) as url:
+        yield url
+
+
+def test_a_team_s_link_at_800_px_shows_the_team_and_its_goal(team_url, browser):
+    profile = browser.new_context(viewport={"width": 800, "height": 900})
+    page = profile.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{team_url}/trends?team=shop&metric=lead_time")
+    wait_until_rendered(page, "Trends", 2)
+    page.get_by_role("heading", name=re.compile(r": team shop$")).wait_for()
+    page.get_by_text("goal <= 4 h").first.wait_for()  # the team's goal line, on its trend
+    assert "team=shop" in page.url and "metric=lead_time" in page.url
+    assert no_error_box(page)
+    assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
+    overflow = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollWidth - "
+                             "document.querySelector('[data-testid=\"stMain\"]').clientWidth")
+    assert overflow <= 1, "the page scrolls sideways"
+    screenshot(page, "trends-team-800")
+    page.goto(f"{team_url}/?team=shop")
+    wait_until_rendered(page, "Are we getting faster and safer?", 1)
+    page.get_by_text(re.compile(r"^Team shop · ")).first.wait_for()
+    page.get_by_text(re.compile(r"goal ≤ 4 h: (met|missed)")).first.wait_for()
+    assert no_error_box(page) and page.evaluate(CUT_TEXT) == []
+    screenshot(page, "overview-team-800")
+    profile.close()

@@ -81,6 +81,16 @@ def period_days(grain: str, start) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+def current_window(frame: pd.DataFrame, grain: str) -> tuple[date, date] | None:
+    """The days of the latest period with data (to the data's last day): what the baseline is
+    compared with."""
+    current, _ = latest_rows(frame)
+    if current is None:
+        return None
+    first, last = period_days(grain, current["period_start"])
+    return first, min(last, status.last_day)
+
+
 def is_partial(grain: str, start) -> bool:
     """True when the period starting on `start` goes on past the data's last day (it is not over)."""
     return period_days(grain, start)[1] > status.last_day
@@ -207,7 +217,7 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
         window = windows[baseline_key]
         baseline_label = escape_markdown(window.label)
         comparison, reason = data.load_baseline_comparison(
-            snap, (window.start, window.end), (first, min(last, status.last_day)),
+            snap, (window.start, window.end), current_window(frame, view.grain),
             None if scope == "all" else scope, view.environment)
         caption += f" and with {baseline_label}" if comparison is not None else \
             f" (not with {baseline_label}: {escape_markdown(reason or '')})"
@@ -236,6 +246,22 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
 
 
 baseline_key, baseline_windows = choose_baseline()
+
+
+def prefetch_baselines(other: data.View) -> None:
+    """The cards' comparisons with the baseline at another period (data.prefetch_grains calls this in
+    its background thread): a change of period then finds them cached, as it finds the summary."""
+    if baseline_key not in baseline_windows:
+        return
+    window = baseline_windows[baseline_key]
+    frame = data.load_summary(snap, other)
+    for scope in scopes:
+        days = current_window(frame[frame["service"] == scope], other.grain)
+        if days is not None and not (scope == "all" and view.team):
+            data.load_baseline_comparison(snap, (window.start, window.end), days,
+                                          None if scope == "all" else scope, view.environment)
+
+
 for scope in scopes:
     render_cards(summary[summary["service"] == scope], ui.team_label(view.team) if scope == "all" else scope, scope,
                  baseline_key, baseline_windows)
@@ -283,4 +309,5 @@ st.caption(f"Too early to tell: a period with less than {MIN_OBSERVED_SHARE:.0%}
            f"explain. Metrics built {status.built_at:%Y-%m-%d %H:%M} UTC; definitions: docs/metrics.md."
            if status.built_at is not None else "Definitions: docs/metrics.md.")
 render_review_button(snap, status, view)
-data.prefetch_grains(snap, view)  # after drawing: the other periods are ready before the next click
+# after drawing: the other periods (and their comparisons with the baseline) are ready before the next click
+data.prefetch_grains(snap, view, then=prefetch_baselines, tag=baseline_key)
