@@ -34,10 +34,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.db import WRITER_MEMORY_LIMIT  # noqa: E402
+from ingest.warehouse import snapshot_path  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
 GRAINS = ("day", "week", "month", "quarter")
-TARGETS = {"ingest_vs_floor": 2.0, "build_seconds": 10.0, "peak_rss_mb": 2048}
+TARGETS = {"ingest_vs_floor": 2.0, "build_seconds": 10.0, "peak_rss_mb": 1536, "read_rss_mb": 1024}
 
 # Each phase is a small program run by a fresh interpreter; it prints one JSON line of figures.
 FLOOR = """
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     log = str(out / "events.jsonl")
     results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "machine": machine_facts(), "dataset": shape,
-                     "memory_limit": os.environ.get("DORA_MEMORY_LIMIT") or "DuckDB default (80% of RAM)",
+                     "memory_limit": os.environ.get("DORA_MEMORY_LIMIT") or f"dora's default for a writer ({WRITER_MEMORY_LIMIT})",
                      "targets": TARGETS}
     print(f"dataset: {shape['lines']:,} lines, {shape['bytes'] / 1e9:.2f} GB; "
           f"load average {results['machine']['load_average_at_start'][0]:.2f}", file=sys.stderr)
@@ -193,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         ingest, ingest_wall, ingest_rss = run_phase(INGEST, log, str(db), str(ROOT))
         # the ingested warehouse is the one the other benches read
         os.replace(db, out / "bench.duckdb")
+        os.replace(snapshot_path(db), snapshot_path(out / "bench.duckdb"))  # what the export reads
         fresh(db)
         export, export_wall, export_rss = run_phase(EXPORT, str(out / "bench.duckdb"), str(ROOT), ",".join(GRAINS),
                                                     str(out))
@@ -213,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_vs_floor": ingest["load"] / floor["seconds"],
         "ingest_vs_floor": ingest["total"] / floor["seconds"],
         "build_under_10s": ingest["build"] < TARGETS["build_seconds"],
-        "peak_rss_under_2gb": max(ingest_rss, export_rss) < TARGETS["peak_rss_mb"],
+        "ingest_peak_rss_within_target": ingest_rss <= TARGETS["peak_rss_mb"],
+        "export_peak_rss_within_target": export_rss <= TARGETS["read_rss_mb"],
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print_table(results, peak, out)
@@ -226,14 +233,14 @@ def print_table(r: dict, peak: float, out: Path) -> None:
     rows = [
         ("bare DuckDB read_json load (floor)", f"{f['seconds']:.1f} s", f"{f['peak_rss_mb']:.0f} MB", ""),
         ("dora ingest events, total", f"{i['seconds']:.1f} s", f"{i['peak_rss_mb']:.0f} MB",
-         f"{v['ingest_vs_floor']:.1f}x floor (target <= 2x)"),
+         f"{v['ingest_vs_floor']:.1f}x floor (target <= 2x); RSS target <= {TARGETS['peak_rss_mb']} MB"),
         ("  load (parse, check, store)", f"{i['load_seconds']:.1f} s", "", f"{v['load_vs_floor']:.1f}x floor"),
         ("  metric build (all models)", f"{i['build_seconds']:.1f} s", "", "target < 10 s"),
         ("  snapshot + commit + other", f"{i['snapshot_seconds'] + i['other_seconds']:.1f} s", "", ""),
     ]
     rows += [(f"dora export --grain {name.replace('-by-service', ' --by service')}", f"{s:.2f} s", "", "")
              for name, s in e["seconds"].items()]
-    rows.append(("exports (one process)", "", f"{e['peak_rss_mb']:.0f} MB", "target < 2048 MB"))
+    rows.append(("exports (one process)", "", f"{e['peak_rss_mb']:.0f} MB", f"target <= {TARGETS['read_rss_mb']} MB"))
     width = max(len(row[0]) for row in rows)
     for label, seconds, rss, note in rows:
         print(f"{label:<{width}}  {seconds:>9}  {rss:>8}  {note}")

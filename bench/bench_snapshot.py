@@ -72,17 +72,22 @@ print(json.dumps({"seconds": seconds, "bytes": os.path.getsize(target), "path": 
 """
 
 READ = """
-import json, sys, time, contextlib, io
+import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
 from dora import cli
+# the command's output goes nowhere, at the descriptor: some of it is written to the binary stream
+# and flushed at exit; the figures go to the saved one
+figures = os.dup(1)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 start = time.perf_counter()
-with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        cli.main(sys.argv[2:], standalone_mode=False)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-print(json.dumps({"seconds": time.perf_counter() - start, "exit_code": code}))
+try:
+    cli.main(sys.argv[2:], standalone_mode=False)
+    code = 0
+except SystemExit as exc:
+    code = exc.code or 0
+seconds = time.perf_counter() - start
+sys.stdout.flush()
+os.write(figures, (json.dumps({"seconds": seconds, "exit_code": code}) + "\\n").encode())
 """
 
 

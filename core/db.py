@@ -10,15 +10,19 @@ import duckdb
 from core.errors import WarehouseError
 
 # DuckDB's own default is 80% of the machine's RAM, which it then fills with cached pages: a nightly
-# job on a shared machine took 4-5 GB. Under this cap every model and load spills to disk instead
-# (docs/performance.md: the peak RSS of each command at this default). DORA_MEMORY_LIMIT overrides.
-DEFAULT_MEMORY_LIMIT = "1GB"
+# job on a shared machine took 4-5 GB. Under a cap, DuckDB spills to disk instead. A reader (of the
+# read snapshot) stays within READER_MEMORY_LIMIT; a writer gets WRITER_MEMORY_LIMIT, because three
+# models (metric_periods, metric_lead_time_breakdown, metric_batch_size) compute quantiles per group
+# in memory, which DuckDB cannot spill: at 1M deployments they need 2.5 GB (docs/performance.md,
+# "Memory"). DORA_MEMORY_LIMIT overrides both.
+READER_MEMORY_LIMIT = "1GB"
+WRITER_MEMORY_LIMIT = "3GB"
 
 
 def connect(path: str | Path, *, read_only: bool = False,
             memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Connect to the DuckDB file at `path` in UTC, capped at `memory_limit` (default
-    DEFAULT_MEMORY_LIMIT) and spilling beyond it; a lock held by another process is a clear error."""
+    """Connect to the DuckDB file at `path` in UTC, capped at `memory_limit` (default: the reader's or
+    the writer's limit above) and spilling beyond it; a lock held by another process is a clear error."""
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -30,16 +34,17 @@ def connect(path: str | Path, *, read_only: bool = False,
         raise WarehouseError(f"cannot open {path}: {exc}") from exc
     # Everything is stored and computed in UTC; periods convert explicitly to the configured zone.
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET temp_directory = ?", [spill_directory(path, read_only)])
+    writer = not read_only and str(path) != ":memory:"
+    con.execute("SET temp_directory = ?", [spill_directory(path, writer)])
     try:
-        con.execute("SET memory_limit = ?", [memory_limit or DEFAULT_MEMORY_LIMIT])
+        con.execute("SET memory_limit = ?", [memory_limit or (WRITER_MEMORY_LIMIT if writer else READER_MEMORY_LIMIT)])
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"memory limit {memory_limit!r} is not a memory size, e.g. 1.5GB") from exc
     return con
 
 
-def spill_directory(path: str | Path, read_only: bool) -> str:
+def spill_directory(path: str | Path, writer: bool) -> str:
     """Where DuckDB spills what does not fit under the memory cap.
 
     Beside a warehouse it writes (`<name>.duckdb.tmp`, DuckDB's own choice: the same disk as the data,
@@ -47,6 +52,6 @@ def spill_directory(path: str | Path, read_only: bool) -> str:
     snapshot — spills to the system's temporary folder instead: it must work where the warehouse's
     folder is read-only, and DuckDB's default for an in-memory database is `.tmp` in the current folder.
     """
-    if not read_only and str(path) != ":memory:":
+    if writer:
         return f"{path}.tmp"
     return os.path.join(tempfile.gettempdir(), f"dora-spill-{os.getuid() if hasattr(os, 'getuid') else 0}")

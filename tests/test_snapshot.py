@@ -11,7 +11,7 @@ import tempfile
 import duckdb
 import pytest
 
-from core.db import DEFAULT_MEMORY_LIMIT, connect
+from core.db import READER_MEMORY_LIMIT, WRITER_MEMORY_LIMIT, connect
 from core.errors import WarehouseError
 from ingest import warehouse
 from ingest.warehouse import copy_file, publish_snapshot, snapshot_path
@@ -86,16 +86,20 @@ def test_every_connection_is_capped_and_spills_where_it_may_write(tmp_path):
     def settings(con):
         return con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
 
-    default = duckdb.connect()
-    default.execute("SET memory_limit = ?", [DEFAULT_MEMORY_LIMIT])
-    capped = settings(default)[0]
+    def shown(limit):  # the cap as DuckDB shows it, e.g. 953.6 MiB
+        con = duckdb.connect()
+        con.execute("SET memory_limit = ?", [limit])
+        return settings(con)[0]
+
     writer = connect(tmp_path / "w.duckdb")
-    assert settings(writer) == (capped, f"{tmp_path / 'w.duckdb'}.tmp")  # beside the warehouse
+    assert settings(writer) == (shown(WRITER_MEMORY_LIMIT), f"{tmp_path / 'w.duckdb'}.tmp")  # beside the warehouse
     reader = connect(":memory:")  # readers attach the snapshot to an in-memory database
-    assert settings(reader)[0] == capped
+    assert settings(reader)[0] == shown(READER_MEMORY_LIMIT)
     assert settings(reader)[1].startswith(tempfile.gettempdir())  # not `.tmp` in the current folder
     writer.close()
-    assert settings(connect(tmp_path / "w.duckdb", read_only=True))[1].startswith(tempfile.gettempdir())
-    assert settings(connect(":memory:", memory_limit="2GB"))[0] != capped
+    read_only = connect(tmp_path / "w.duckdb", read_only=True)
+    assert settings(read_only)[0] == shown(READER_MEMORY_LIMIT)
+    assert settings(read_only)[1].startswith(tempfile.gettempdir())
+    assert settings(connect(":memory:", memory_limit="2GB"))[0] == shown("2GB")
     with pytest.raises(WarehouseError, match="'lots' is not a memory size"):
         connect(":memory:", memory_limit="lots")
