@@ -39,7 +39,7 @@ from core.errors import DoraError
 from core.sql import bind_params, read_sql, run_sql
 from metrics import stats
 from metrics.build import MetricSettings
-from metrics.filters import Filters, environment_group, list_services
+from metrics.filters import Filters, environment_group, list_window_scopes
 from metrics.registry import get_metric
 
 
@@ -621,12 +621,7 @@ def query_before_after(con: duckdb.DuckDBPyConnection, filters: Filters, setting
     or --service), the window before the first annotation in --from..--to against the window from
     the last one on (see annotation_windows); one row per metric, COLUMNS plus the annotations' names."""
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    if filters.service:
-        scopes: list[str | None] = [filters.service]
-    elif filters.by_service:
-        scopes = list_services(con, filters.environment)
-    else:
-        scopes = [None]
+    scopes = list_window_scopes(con, filters)
     frames = []
     for service in scopes:
         windows = annotation_windows(con, filters, settings, service)

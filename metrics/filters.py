@@ -93,6 +93,16 @@ def list_services(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]
     return [r[0] for r in run_sql(con, "metrics", "list_services", {"environment": environment}).fetchall()]
 
 
+def list_window_scopes(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str | None]:
+    """The scopes a window comparison runs for: --service, every service (--by service), or the
+    organisation (None). `filters.environment` is already normalised by the caller."""
+    if filters.service:
+        return [filters.service]
+    if filters.by_service:
+        return list(list_services(con, filters.environment))
+    return [None]
+
+
 def list_environments(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Environments with any deployment, change or incident, by name."""
     return [r[0] for r in run_sql(con, "metrics", "list_environments").fetchall()]

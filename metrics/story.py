@@ -27,7 +27,7 @@ import pandas as pd
 from core.errors import DoraError
 from metrics import compare
 from metrics.build import MetricSettings
-from metrics.filters import Filters, environment_group, list_services
+from metrics.filters import Filters, environment_group, list_window_scopes
 
 BASELINE = "baseline"
 
@@ -204,12 +204,7 @@ def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Metr
         raise DoraError("the story table is told for the organisation or per service: --team and --by team "
                         "are not supported for it (use --service or --by service)")
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    if filters.service:
-        scopes: list[str | None] = [filters.service]
-    elif filters.by_service:
-        scopes = list_services(con, filters.environment)
-    else:
-        scopes = [None]
+    scopes = list_window_scopes(con, filters)
     frames, reasons = [], []
     for service in scopes:
         try:
