@@ -15,7 +15,7 @@ import duckdb
 
 from ingest import eventlog
 from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
-from metrics.build import MetricSettings, update_metrics
+from metrics.build import MetricSettings, OnModel, update_metrics
 
 T = TypeVar("T")
 
@@ -70,24 +70,28 @@ def record_failed_run(con: duckdb.DuckDBPyConnection, run: Run, exc: BaseExcepti
         pass
 
 
-def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str]:
+def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
+                  on_model: OnModel | None = None) -> list[str]:
     """A job's metric build: the models the job's data changed and those reading them, nothing more
     (metrics.build.update_metrics); the models rebuilt."""
-    return update_metrics(con, settings)
+    return update_metrics(con, settings, on_model)
 
 
 def run_job(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings, origin: str,
-            target: str, work: Callable[[Run], T]) -> tuple[Run, T]:
+            target: str, work: Callable[[Run], T], *, on_model: OnModel | None = None,
+            on_publish: Callable[[], None] | None = None) -> tuple[Run, T]:
     """Run `work(run)` in one transaction with its run row and the build of what it changed; publish
-    the snapshot."""
+    the snapshot. `on_model` and `on_publish` tell a progress display where the job is."""
     run = start_run(con, origin, target)
     published = False
     try:
         with transaction(con):
             result = work(run)
             finish_run(con, run)
-            build_metrics(con, settings)
+            build_metrics(con, settings, on_model=on_model)
         committed.append(f"run {run.run_id}")
+        if on_publish:
+            on_publish()
         with deferred_interrupts():
             publish_snapshot(con, db_path)
             published = True

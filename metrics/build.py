@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import duckdb
 
@@ -146,17 +147,24 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         run_sql(con, "metrics", f"macro_{name}")
 
 
-def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
+OnModel = Callable[[int, int, str], None]  # (models done, models to build, the one starting now)
+
+
+def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings, on_model: OnModel | None = None) -> None:
     """Rebuild the macros and every fact and metric table, and record what they were built from."""
     create_macros(con)
-    build_models(con, settings, MODELS)
+    build_models(con, settings, MODELS, on_model)
 
 
-def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str]) -> None:
+def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str],
+                 on_model: OnModel | None = None) -> None:
     """Rebuild the named models (in MODELS order) and record the build: its settings, the last run it
-    saw and the staged rows it read (what the next update_metrics compares against)."""
+    saw and the staged rows it read (what the next update_metrics compares against). `on_model` is
+    told each model as it starts, for a progress display."""
     params = settings.as_params()
-    for name in names:
+    for done, name in enumerate(names):
+        if on_model:
+            on_model(done, len(names), name)
         run_model(con, "metrics", name, params)
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
@@ -190,7 +198,8 @@ def plan_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> lis
     return planned
 
 
-def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str]:
+def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
+                   on_model: OnModel | None = None) -> list[str]:
     """Bring the facts and metrics up to date with the data, rebuilding only what changed since the
     last build (plan_models), and record the build; returns the models rebuilt (none when the tables
     were current or the runs since added nothing they read). Run inside the caller's transaction,
@@ -199,9 +208,9 @@ def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> 
     if planned is None:
         return []
     if planned == MODELS:
-        build_metrics(con, settings)
+        build_metrics(con, settings, on_model)
     else:
-        build_models(con, settings, planned)
+        build_models(con, settings, planned, on_model)
     return planned
 
 

@@ -237,7 +237,7 @@ def test_a_failing_run_writes_nothing_but_its_failed_run_record(wh, monkeypatch)
     wh.load([deploy("a")])
     before = wh.rows("SELECT * FROM raw_events ORDER BY ALL")
 
-    def explode(con, settings):
+    def explode(con, settings, **_):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("dora.jobs.build_metrics", explode)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from dora.cli import main
-from dora.cli.progress import AFTER_LOAD, RunProgress, format_bytes, show_progress
+from dora.cli.progress import AFTER_LOAD, BUILDING, PUBLISHING, RunProgress, format_bytes, show_progress
 from tools import cdevents
 
 EVENTS = [cdevents.deployed(id="d1", at="2026-03-02T10:00:00Z", service="api"),
@@ -110,3 +110,12 @@ def test_quiet_ingest_draws_nothing(tmp_path, monkeypatch):
     log = tmp_path / "events.jsonl"
     log.write_text(cdevents.to_jsonl(EVENTS))
     assert terminal_ingest(monkeypatch, [str(log), "--db", str(tmp_path / "a.duckdb"), "-q"]) == ""
+
+
+def test_an_ingest_shows_each_model_it_builds_then_publishing(tmp_path, monkeypatch):
+    log = tmp_path / "events.jsonl"
+    log.write_text(cdevents.to_jsonl(EVENTS))
+    drawn = terminal_ingest(monkeypatch, [str(log), "--db", str(tmp_path / "a.duckdb")])
+    assert BUILDING in drawn and "fct_deployments" in drawn and "metric_periods" in drawn
+    assert PUBLISHING in drawn
+    assert drawn.index(BUILDING) < drawn.rindex(PUBLISHING)

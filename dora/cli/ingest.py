@@ -54,7 +54,8 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
         return counts
 
     with RunProgress(known_size(files), enabled=show_progress(quiet)) as progress:
-        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files), load_files)
+        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files), load_files,
+                         on_model=progress.on_model, on_publish=progress.on_publish)
     if not quiet:
         for notice in notices:
             click.echo(notice, err=True)

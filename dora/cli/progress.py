@@ -94,7 +94,9 @@ class RunProgress:
         """Model `name` is being built: `done` of `total` are finished."""
         if self.current is None or self.progress.tasks[self.current].description != BUILDING:
             self.start_phase(BUILDING, total)
-        self.progress.update(self.current, total=total, completed=done, detail=f"{done}/{total} {name}")
+        # drawn at once: a model can take seconds, and its name is the news (the timer redraws at 10 Hz)
+        self.progress.update(self.current, total=total, completed=done, detail=f"{done}/{total} {name}",
+                             refresh=True)
 
     def on_publish(self) -> None:
         """The build is committed; the read snapshot is being published."""
