@@ -76,3 +76,11 @@ def test_a_reader_that_goes_away_early_stops_the_export_quietly(tmp_path):
                           shell=True, capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout.startswith("period_start,")
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("window", ["garbage", "2026-03-31..2026-01-01", "2026-02-30..2026-03-31"])
+def test_a_malformed_compare_window_is_a_usage_error(loaded, window):
+    runner, db = loaded
+    result = runner.invoke(main, ["compare", "--db", str(db), "--before", window, "--after", "2026-03-01..2026-03-31"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--before'" in result.output and "Traceback" not in result.output

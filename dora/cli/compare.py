@@ -7,6 +7,7 @@ import sys
 import click
 import pandas as pd
 
+from core.errors import DoraError
 from dora.cli.base import common_options, open_current
 from dora.cli.output import format_rows, is_missing
 from dora.config import Config
@@ -74,9 +75,21 @@ def format_comparison(frame: pd.DataFrame, tz: str) -> str:
     return "\n".join(lines)
 
 
+def parse_range(value: str | None) -> compare.Window | None:
+    """A FIRST..LAST option as a window; a malformed one is a usage error (exit 2), said before any work."""
+    if value is None:
+        return None
+    try:
+        return compare.parse_window(value)
+    except DoraError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @click.command("compare")
-@click.option("--before", "before_range", metavar="FIRST..LAST", help="Before window, e.g. 2026-01-01..2026-03-31.")
-@click.option("--after", "after_range", metavar="FIRST..LAST", help="After window, e.g. 2026-09-01..2026-11-30.")
+@click.option("--before", "before_range", metavar="FIRST..LAST", callback=lambda ctx, param, value: parse_range(value),
+              help="Before window, e.g. 2026-01-01..2026-03-31.")
+@click.option("--after", "after_range", metavar="FIRST..LAST", callback=lambda ctx, param, value: parse_range(value),
+              help="After window, e.g. 2026-09-01..2026-11-30.")
 @click.option("--before-annotation", metavar="NAME|ID",
               help="Before window: from the previous annotation (or the first day with data) to the day before this one.")
 @click.option("--after-annotation", metavar="NAME|ID",
@@ -116,10 +129,8 @@ def compare_command(config: Config, quiet: bool, before_range: str | None, after
             raise click.UsageError(f"give the {name} window once: --{name} FIRST..LAST or --{name}-annotation NAME")
     con = open_current(config)
     settings = config.metrics
-    before = (compare.parse_window(before_range) if before_range
-              else compare.window_before_annotation(con, before_annotation, settings, service))
-    after = (compare.parse_window(after_range) if after_range
-             else compare.window_after_annotation(con, after_annotation, settings, service))
+    before = before_range or compare.window_before_annotation(con, before_annotation, settings, service)
+    after = after_range or compare.window_after_annotation(con, after_annotation, settings, service)
     frame = compare.compare_windows(con, before, after, settings, service, environment)
     if fmt == "csv":
         frame.insert(6, "before_label", before.label)
