@@ -7,7 +7,10 @@ from typing import Iterable
 import duckdb
 import pytest
 
+from click.testing import CliRunner
+
 from tools import cdevents
+from dora.cli import main
 from dora.jobs import run_eventlog_ingest
 from ingest.warehouse import open_warehouse
 from metrics.build import MetricSettings
@@ -49,3 +52,28 @@ def wh(tmp_path: Path) -> Warehouse:
     warehouse = Warehouse(tmp_path)
     yield warehouse
     warehouse.con.close()
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_cli(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled sample (events, survey, annotations) loaded once through the real CLI; returns
+    `run(*args, code=0)`, which runs a read command against it and returns its output. Read commands
+    only: every test that takes it shares the one warehouse."""
+    tmp = tmp_path_factory.mktemp("sample")
+    db = ["--db", str(tmp / "sample.duckdb")]
+    runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_CHUNK_BYTES": None})
+
+    def run(*args: str, code: int = 0) -> str:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(tmp)  # no user config leaks in
+            result = runner.invoke(main, [*args, *db])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("ingest", "events", str(SAMPLE / "events.jsonl"), code=3)  # 3: the deliberately bad lines
+    run("ingest", "survey", str(SAMPLE / "survey.csv"))
+    run("annotate", "import", str(SAMPLE / "annotations.csv"))
+    return run

@@ -22,14 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from dora.cli import main
-
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 TOLERANCES = {
     "deployment_frequency": ((0.85, 1.1), (18, 22)),
     "change_failure_rate": ((0.15, 0.21), (0.015, 0.03)),
@@ -41,24 +35,10 @@ TOLERANCES = {
 }
 
 
-@pytest.fixture(scope="module")
-def dora(tmp_path_factory: pytest.TempPathFactory):
-    """Run a dora command against the loaded sample; returns its output."""
-    tmp = tmp_path_factory.mktemp("compare-sample")
-    db = ["--db", str(tmp / "sample.duckdb")]
-    runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_CHUNK_BYTES": None})
-
-    def run(*args: str, code: int = 0) -> str:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.chdir(tmp)  # no user config leaks in
-            result = runner.invoke(main, [*args, *db])
-        assert result.exit_code == code, result.output
-        return result.output
-
-    run("ingest", "events", str(SAMPLE / "events.jsonl"), code=3)  # 3: the deliberately bad lines
-    run("ingest", "survey", str(SAMPLE / "survey.csv"))
-    run("annotate", "import", str(SAMPLE / "annotations.csv"))
-    return run
+@pytest.fixture
+def dora(sample_cli):
+    """Run a dora read command against the loaded sample (conftest.sample_cli)."""
+    return sample_cli
 
 
 def rows(output: str) -> dict[str, dict[str, str]]:

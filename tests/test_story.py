@@ -37,7 +37,6 @@ from metrics.compare import Window
 from metrics.export import Filters, query_table
 from tools import cdevents as c
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 def at(text: str) -> datetime:
@@ -196,24 +195,10 @@ TOLERANCES = {  # (baseline, Phase 4), as the module's docstring states them
 }
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory):
-    """Run a dora command against the loaded sample; returns its output."""
-    tmp = tmp_path_factory.mktemp("story-sample")
-    db = ["--db", str(tmp / "sample.duckdb")]
-    runner = CliRunner(env={"DORA_DB": None, "DORA_CONFIG": None, "DORA_CHUNK_BYTES": None})
-
-    def run(*args: str, code: int = 0) -> str:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.chdir(tmp)  # no user config leaks in
-            result = runner.invoke(main, [*args, *db])
-        assert result.exit_code == code, result.output
-        return result.output
-
-    run("ingest", "events", str(SAMPLE / "events.jsonl"), code=3)  # 3: the deliberately bad lines
-    run("ingest", "survey", str(SAMPLE / "survey.csv"))
-    run("annotate", "import", str(SAMPLE / "annotations.csv"))
-    return run
+@pytest.fixture
+def sample(sample_cli):
+    """Run a dora read command against the loaded sample (conftest.sample_cli)."""
+    return sample_cli
 
 
 def test_the_sample_tells_its_story(sample):
