@@ -285,6 +285,16 @@ def window_params(before: Window, after: Window, settings: MetricSettings) -> di
     }
 
 
+def query_params(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
+                 service: str | None, environment: str) -> dict:
+    """The bound parameters of the compare_* queries: both windows (window_params), the scope, the
+    time zone and the end of the data (recoveries still open then are censored there)."""
+    params = {**window_params(before, after, settings), "service": service, "environment": environment,
+              "timezone": settings.timezone}
+    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
+    return params
+
+
 # --- the comparison -----------------------------------------------------------------------------
 
 
@@ -544,9 +554,7 @@ def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Windo
     if after.start <= before.end:
         raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
                         "the after window must start after the before window ends")
-    params = {**window_params(before, after, settings), "service": service, "environment": environment,
-              "timezone": settings.timezone}
-    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
+    params = query_params(con, before, after, settings, service, environment)
     days = run_query(con, "compare_days", params)
     if any(s.metric == "caught_in_rollout_share" for s in specs):
         caught = run_query(con, "story_caught_days", params)
@@ -578,9 +586,7 @@ def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: 
     window ('before'/'after'), measure (lead_time_hours, failed_deployment_recovery_minutes,
     incident_recovery_minutes, satisfaction_score, satisfaction_share), value. Windows as given;
     recoveries still open are not drawn (they have no value yet)."""
-    params = {**window_params(before, after, settings), "service": service,
-              "environment": environment_group(environment, settings)}
-    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
+    params = query_params(con, before, after, settings, service, environment_group(environment, settings))
     values = fetch_values(con, params)
     values = values.filter(pc.and_(values["observed"], pc.not_equal(values["measure"], "ci_minutes")))
     values = values.select(["window_name", "measure", "value"]).to_pandas().rename(columns={"window_name": "window"})
