@@ -206,10 +206,13 @@ def data_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
     return pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
 
-def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: str | None) -> pd.Series:
-    """The annotation `ref` (an id, or a name) that applies to `service` (None: the organisation)."""
+def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: str | None,
+                    found: pd.DataFrame | None = None) -> pd.Series:
+    """The annotation `ref` (an id, or a name) that applies to `service` (None: the organisation);
+    `found`: those annotations, where the caller has read them already (query_annotations)."""
     ref = str(ref).strip()
-    found = query_annotations(con, service, every_service=False)
+    if found is None:
+        found = query_annotations(con, service, every_service=False)
     by_id = found[found["id"] == int(ref)] if ref.isdigit() else found.iloc[0:0]
     match = by_id if not by_id.empty else found[found["name"] == ref]
     if len(match) > 1:  # the same name for the organisation and for this service: the service's wins
@@ -225,8 +228,9 @@ def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: str | Non
 def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
                              service: str | None = None) -> Window:
     """From the previous applicable annotation (or the first day with data) to the day before `ref`."""
-    annotation = find_annotation(con, ref, service)
-    dates = sorted(set(query_annotations(con, service, every_service=False)["starts_on"]))
+    found = query_annotations(con, service, every_service=False)
+    annotation = find_annotation(con, ref, service, found)
+    dates = sorted(set(found["starts_on"]))
     earlier = [d for d in dates if d < annotation.starts_on]
     span = data_span(con, settings, service)
     if earlier:
@@ -245,8 +249,9 @@ def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings:
 def window_after_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
                             service: str | None = None) -> Window:
     """From `ref`'s date to the day before the next applicable annotation (or the last day with data)."""
-    annotation = find_annotation(con, ref, service)
-    dates = sorted(set(query_annotations(con, service, every_service=False)["starts_on"]))
+    found = query_annotations(con, service, every_service=False)
+    annotation = find_annotation(con, ref, service, found)
+    dates = sorted(set(found["starts_on"]))
     later = [d for d in dates if d > annotation.starts_on]
     span = data_span(con, settings, service)
     if later:
