@@ -14,7 +14,7 @@ from typing import Callable, Iterator, TypeVar
 import duckdb
 
 from ingest import eventlog
-from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
+from ingest.warehouse import Run, RunCounts, finish_run, publish_snapshot, start_run, transaction
 from metrics.build import MetricSettings, OnModel, update_metrics
 
 T = TypeVar("T")
@@ -129,9 +129,21 @@ def publish_uninterrupted(con: duckdb.DuckDBPyConnection, db_path: Path) -> None
 
 def run_eventlog_ingest(
     con: duckdb.DuckDBPyConnection, db_path: Path, paths: list[str], settings: MetricSettings,
-    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES,
+    on_progress: Callable[[int], None] | None = None, chunk_bytes: int = eventlog.CHUNK_BYTES, *,
+    bounds: eventlog.TimeBounds = eventlog.TimeBounds(), on_notice: Callable[[str], None] | None = None,
+    on_loaded: Callable[[], None] | None = None, on_model: OnModel | None = None,
+    on_publish: Callable[[], None] | None = None,
 ) -> Run:
-    """Load event-log files and update the metrics in one transaction, then publish the snapshot."""
-    run, _ = run_job(con, db_path, settings, eventlog.ORIGIN, ", ".join(paths),
-                     lambda run: eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes))
+    """Load event-log files and update the metrics in one transaction, then publish the snapshot.
+    The callbacks tell a progress display where the run is: bytes read, the load done, each model
+    built, publishing; `on_notice` receives what the load has to say (e.g. an empty file)."""
+    def load(run: Run) -> RunCounts:
+        counts = eventlog.ingest_event_logs(con, paths, run, on_progress, chunk_bytes,
+                                            bounds=bounds, on_notice=on_notice)
+        if on_loaded:
+            on_loaded()
+        return counts
+
+    run, _ = run_job(con, db_path, settings, eventlog.ORIGIN, ", ".join(paths), load,
+                     on_model=on_model, on_publish=on_publish)
     return run

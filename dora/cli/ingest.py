@@ -13,7 +13,7 @@ from dora.cli.output import echo_reject_samples, report_counts
 from dora.cli.progress import RunProgress, show_progress
 from dora.cli.sources import Reporter, choose_repositories, finish, read_token, run_options, source_options
 from dora.config import Config
-from dora.jobs import run_job
+from dora.jobs import run_eventlog_ingest
 from dora.jobs_context import run_survey_ingest
 from dora.nightly import run_nightly
 from ingest import eventlog
@@ -46,16 +46,11 @@ def ingest_events(files: tuple[str, ...], config: Config, quiet: bool) -> None:
             raise click.BadParameter(f"{f} is not a file", param_hint="FILES")
     con = connect(config)
     notices: list[str] = []
-
-    def load_files(run):
-        counts = eventlog.ingest_event_logs(con, list(files), run, progress.on_bytes, chunk_bytes_from_env(),
-                                            bounds=config.eventlog_bounds, on_notice=notices.append)
-        progress.on_load_done()
-        return counts
-
     with RunProgress(known_size(files), enabled=show_progress(quiet)) as progress:
-        run, _ = run_job(con, config.db_path, config.metrics, eventlog.ORIGIN, ", ".join(files), load_files,
-                         on_model=progress.on_model, on_publish=progress.on_publish)
+        run = run_eventlog_ingest(con, config.db_path, list(files), config.metrics, progress.on_bytes,
+                                  chunk_bytes_from_env(), bounds=config.eventlog_bounds,
+                                  on_notice=notices.append, on_loaded=progress.on_load_done,
+                                  on_model=progress.on_model, on_publish=progress.on_publish)
     if not quiet:
         for notice in notices:
             click.echo(notice, err=True)
