@@ -70,11 +70,10 @@ def choose_annotations(con: duckdb.DuckDBPyConnection, service: str | None,
                        refs: tuple[str, ...] = ()) -> pd.DataFrame:
     """The annotations that bound the story's windows, in date order: those named by `refs` (ids or
     names; each must apply to the scope), or every annotation that applies to it."""
+    chosen = compare.query_annotations(con, service, every_service=False)
     if refs:
-        chosen = pd.DataFrame([compare.find_annotation(con, ref, service) for ref in refs])
+        chosen = pd.DataFrame([compare.find_annotation(con, ref, service, chosen) for ref in refs])
         chosen = chosen.drop_duplicates(subset="id")
-    else:
-        chosen = compare.query_annotations(con, service, every_service=False)
     return chosen.sort_values(["starts_on", "id"], kind="stable").reset_index(drop=True)
 
 
