@@ -221,9 +221,6 @@ def is_built(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
         return False  # published before any build
 
 
-# Read commands of other modules still call the helper by its old name.
-open_current = open_snapshot
-
 
 def stderr_is_terminal() -> bool:
     """True when a person watches stderr: the snapshot's age is said there, not to scripts and cron."""

@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from core.errors import DoraError
-from dora.cli.base import common_options, open_current
+from dora.cli.base import common_options, open_snapshot
 from dora.cli.output import format_rows, is_missing
 from dora.config import Config
 from metrics import compare
@@ -127,7 +127,7 @@ def compare_command(config: Config, quiet: bool, before_range: str | None, after
     for name, dates, ref in (("before", before_range, before_annotation), ("after", after_range, after_annotation)):
         if bool(dates) == bool(ref):
             raise click.UsageError(f"give the {name} window once: --{name} FIRST..LAST or --{name}-annotation NAME")
-    con = open_current(config)
+    con = open_snapshot(config)
     settings = config.metrics
     before = before_range or compare.window_before_annotation(con, before_annotation, settings, service)
     after = after_range or compare.window_after_annotation(con, after_annotation, settings, service)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from dora.cli.base import common_options, open_current
+from dora.cli.base import common_options, open_snapshot
 from dora.cli.output import format_cell, format_rows
 from dora.config import Config
 from metrics.explain import FIGURES, GRAINS, compute_figure, describe_stat, explain_figure
@@ -41,7 +41,7 @@ def explain(config: Config, quiet: bool, metric: str, grain: str, period: dateti
       dora explain lead_time_median_hours --grain week --period 2026-03-04 --service payments
       dora explain failed_deployments --grain quarter --period 2026-07-01 --csv > failures.csv
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     env = environment_group(environment, config.metrics)
     if service != "all":
         check_service(con, service, env)

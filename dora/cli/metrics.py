@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 import pandas as pd
 
-from dora.cli.base import common_options, filter_options, make_filters, open_current
+from dora.cli.base import common_options, filter_options, make_filters, open_snapshot
 from dora.cli.output import format_rows, is_missing, metric_header
 from dora.config import Config
 from metrics.export import describe_empty_scope, environment_group, query_summary
@@ -32,7 +32,7 @@ def metrics(config: Config, quiet: bool, **filters) -> None:
       dora metrics
       dora metrics --grain week --from 2026-01-01 --by service
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     frame = query_summary(con, make_filters(**filters), config.metrics)
     if frame.empty:
         click.echo(describe_empty_scope(con, environment_group(filters["environment"], config.metrics)))

@@ -7,7 +7,7 @@ import sys
 import click
 import pandas as pd
 
-from dora.cli.base import common_options, open_current
+from dora.cli.base import common_options, open_snapshot
 from dora.cli.output import format_rows
 from dora.config import Config
 from metrics import story
@@ -66,7 +66,7 @@ def story_command(config: Config, quiet: bool, refs: tuple[str, ...], service: s
       dora story --service payments --explain
       dora story --format csv > story.csv
     """
-    con = open_current(config)
+    con = open_snapshot(config)
     long = story.query_story_long(con, config.metrics, service, environment, refs)
     if fmt == "csv":
         frame = story.pivot_story(long)
