@@ -77,6 +77,11 @@ class View(NamedTuple):
     team: str | None = None          # a configured team's name or NO_TEAM; None = no team chosen
     teams: tuple[Team, ...] = ()     # the configured teams (locate_scopes), part of the cache key
 
+    @property
+    def single_service(self) -> str | None:
+        """The one service the view picks, or None when it picks none or several."""
+        return self.services[0] if len(self.services) == 1 else None
+
 
 @dataclass(frozen=True)
 class Status:
@@ -184,7 +189,7 @@ def load_status(snap: Snapshot) -> Status:
 def _filters(view: View, by_service: bool = False) -> Filters:
     """The view as the metrics layer's filters; several services are read one by one, never merged.
     A team without services picked asks for the team's own figures (metrics.teams)."""
-    single = view.services[0] if len(view.services) == 1 and not by_service else None
+    single = None if by_service else view.single_service
     team = view.team if view.team and not view.services and not by_service else None
     return Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date, service=single,
                    by_service=by_service or len(view.services) > 1, environment=view.environment,

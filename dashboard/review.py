@@ -14,7 +14,7 @@ def render_review_button(snap: data.Snapshot, status: data.Status, view: data.Vi
     quarter = last_complete_quarter(status.settings, status.last_day)
     if not status.first_day or status.first_day > quarter.end or status.last_day < quarter.start:
         return
-    service = view.services[0] if len(view.services) == 1 else None
+    service = view.single_service
 
     def build_file() -> str:
         with data.read_snapshot(snap) as con:

@@ -71,7 +71,7 @@ def format_interval(row: pd.Series) -> str:
 st.title("Before and after")
 st.caption("Did the change work, and is the difference real or noise?")
 snap, status, view = ui.load_context()
-service = view.services[0] if len(view.services) == 1 else None
+service = view.single_service
 if len(view.services) > 1:
     st.caption("Several services are selected: this comparison is for the whole organisation. "
                "Pick one service in the sidebar to compare it alone.")

@@ -49,7 +49,7 @@ def choose_baseline() -> tuple[str, dict[str, data.Baseline]]:
     """The sidebar's "Compare with": the window before the first annotation (default), any annotation's
     window, or the previous period only; in the URL as `?baseline=before`, `?baseline=<annotation id>`
     or `?baseline=previous` (an annotation's name works too)."""
-    windows = data.load_baselines(snap, view.services[0] if len(view.services) == 1 else None)
+    windows = data.load_baselines(snap, view.single_service)
     options = {key: f"{w.label} ({w.start:%d %b %Y} – {w.end:%d %b %Y})" for key, w in windows.items()}
     options["previous"] = "the previous period only"
     with st.sidebar:

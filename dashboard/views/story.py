@@ -18,7 +18,7 @@ BAR_COLOURS = {"improved": VERDICT_COLOURS["better"], "worse": VERDICT_COLOURS["
 st.title("Phase story")
 st.caption("Each phase between annotations against the baseline before the first one: is the change real or noise?")
 snap, status, view = ui.load_context()
-service = view.services[0] if len(view.services) == 1 else None
+service = view.single_service
 if len(view.services) > 1:
     st.caption("Several services are selected: this story is the whole organisation's. "
                "Pick one service in the sidebar to see its own (with its own annotations).")
