@@ -287,23 +287,19 @@ def section_comparisons(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[s
     """The quarter against the previous quarter and against the baseline; the frames for the CSVs."""
     parts, frames = ["<h2 id=compare>Against the previous quarter and the baseline</h2>"], []
     previous = scope.quarter.previous()
-    try:
-        frame = compare_quarter(con, scope, previous.window())
-        parts.append(comparison_table(frame, previous.label, scope.quarter.label,
-                                      f"{esc(scope.quarter.label)} against {esc(previous.label)}, "
-                                      f"{esc(scope.name)}."))
-        frames.append(("compare-previous-quarter", f"{scope.quarter.label} against {previous.label}", frame))
-    except DoraError as exc:
-        parts.append(note(f"No comparison with {previous.label}: {exc}"))
-    try:
-        baseline = find_baseline(con, scope)
-        frame = compare_quarter(con, scope, baseline)
-        parts.append(comparison_table(frame, baseline.label, scope.quarter.label,
-                                      f"{esc(scope.quarter.label)} against the {esc(baseline.label)}, "
-                                      f"{esc(scope.name)}."))
-        frames.append(("compare-baseline", f"{scope.quarter.label} against the {baseline.label}", frame))
-    except DoraError as exc:
-        parts.append(note(f"No comparison with the baseline: {exc}"))
+    # (how to find the before window, the words before its label, the CSV's name, what a failure names)
+    comparisons = ((previous.window, "", "compare-previous-quarter", previous.label),
+                   (lambda: find_baseline(con, scope), "the ", "compare-baseline", "the baseline"))
+    for find_before, the, name, missing in comparisons:
+        try:
+            before = find_before()
+            frame = compare_quarter(con, scope, before)
+            against = f"{scope.quarter.label} against {the}{before.label}"
+            parts.append(comparison_table(frame, before.label, scope.quarter.label,
+                                          f"{esc(against)}, {esc(scope.name)}."))
+            frames.append((name, against, frame))
+        except DoraError as exc:
+            parts.append(note(f"No comparison with {missing}: {exc}"))
     return "".join(parts), frames
 
 
