@@ -194,15 +194,17 @@ def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None) -> None:
         return
     panels = _panels(fig) or [("x", "y")]
     rows = min(4, len(annotations))
+    marks = [(pd.Timestamp(on), name) for on, name in zip(annotations["starts_on"], annotations["name"])]
+    shapes, notes = [], []
     if len(panels) == 1:
-        for i, (on, name) in enumerate(zip(annotations["starts_on"], annotations["name"])):
-            x = pd.Timestamp(on)
-            fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", xref="x",
-                          line=dict(color=ANNOTATION, width=1, dash="dot"))
-            fig.add_annotation(x=x, y=1.0, yref="paper", xref="x", text=short_label(name),
-                               hovertext=f"{x:%Y-%m-%d}: {name}", showarrow=False, xanchor="left",
-                               yanchor="bottom", yshift=4 + 17 * (i % rows),
-                               font=dict(size=11, color=ANNOTATION), bgcolor="rgba(255,255,255,0.85)")
+        for i, (x, name) in enumerate(marks):
+            shapes.append(dict(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", xref="x",
+                               line=dict(color=ANNOTATION, width=1, dash="dot")))
+            notes.append(dict(x=x, y=1.0, yref="paper", xref="x", text=short_label(name),
+                              hovertext=f"{x:%Y-%m-%d}: {name}", showarrow=False, xanchor="left",
+                              yanchor="bottom", yshift=4 + 17 * (i % rows),
+                              font=dict(size=11, color=ANNOTATION), bgcolor="rgba(255,255,255,0.85)"))
+        extend_layout(fig, shapes, notes)
         labels = 8 + 17 * rows  # pixels the labels take above the plot
         top = fig.layout.margin.t if fig.layout.margin.t is not None else 40
         fig.update_layout(margin=dict(t=max(top, labels + 14)))
@@ -213,15 +215,28 @@ def add_annotations(fig: go.Figure, annotations: pd.DataFrame | None) -> None:
     top_domain = max(fig.layout[_axis_key(y)].domain[1] for _, y in panels)
     for x_axis, y_axis in panels:
         on_top = fig.layout[_axis_key(y_axis)].domain[1] == top_domain
-        for i, (on, name) in enumerate(zip(annotations["starts_on"], annotations["name"])):
-            x = pd.Timestamp(on)
-            fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, xref=x_axis, yref=f"{y_axis} domain",
-                          line=dict(color=ANNOTATION, width=1, dash="dot"))
+        for i, (x, name) in enumerate(marks):
+            shapes.append(dict(type="line", x0=x, x1=x, y0=0, y1=1, xref=x_axis, yref=f"{y_axis} domain",
+                               line=dict(color=ANNOTATION, width=1, dash="dot")))
             if on_top:
-                fig.add_annotation(x=x, y=1.0, xref=x_axis, yref=f"{y_axis} domain",
-                                   text=short_label(name.split(":")[0], 14), hovertext=f"{x:%Y-%m-%d}: {name}",
-                                   showarrow=False, xanchor="left", yanchor="top", yshift=-2 - 14 * (i % rows),
-                                   font=dict(size=10, color=ANNOTATION), bgcolor="rgba(255,255,255,0.85)")
+                notes.append(dict(x=x, y=1.0, xref=x_axis, yref=f"{y_axis} domain",
+                                  text=short_label(name.split(":")[0], 14), hovertext=f"{x:%Y-%m-%d}: {name}",
+                                  showarrow=False, xanchor="left", yanchor="top", yshift=-2 - 14 * (i % rows),
+                                  font=dict(size=10, color=ANNOTATION), bgcolor="rgba(255,255,255,0.85)"))
+    extend_layout(fig, shapes, notes)
+
+
+def extend_layout(fig: go.Figure, shapes: Sequence[dict] = (), notes: Sequence[dict] = ()) -> None:
+    """Append shapes and annotations to the figure in one assignment each.
+
+    Plotly's add_shape, add_annotation and add_hline validate the figure's whole list again on every
+    call (add_hline with row="all" also scans every trace for every panel): markers and goal lines on a
+    12-panel chart took 2 s that way (docs/performance.md, "Dashboard"); one assignment takes 0.05 s.
+    """
+    if shapes:
+        fig.layout.shapes = (*fig.layout.shapes, *shapes)
+    if notes:
+        fig.layout.annotations = (*fig.layout.annotations, *notes)
 
 
 def _axis_key(ref: str) -> str:
@@ -580,13 +595,21 @@ def budget_line(fig: go.Figure, minutes: float, label: str) -> go.Figure:
 def goal_line(fig: go.Figure, metric: Metric, target: float, text: str) -> go.Figure:
     """A metric's goal (metrics.goals.Goal: `target` in the metric's unit, `text` as written) as a
     dotted horizontal target line on a chart of that metric, labelled "goal <= 1 day"; on every
-    panel of small multiples, and in log space on a log axis."""
+    panel of small multiples, and in log space on a log axis.
+
+    The marks are those of fig.add_hline(row="all", col="all", annotation_position="top right"), one
+    line and one label per panel with a trace, added in one step (`extend_layout`)."""
     y = plot_value(metric, target)
     if y is None or (fig.layout.yaxis.type == "log" and y <= 0):
         return fig  # a goal of 0 has no place on a log axis
-    fig.add_hline(y=math.log10(y) if fig.layout.yaxis.type == "log" else y,
-                  line=dict(color=NEUTRAL, width=1.5, dash="dot"), row="all", col="all",
-                  annotation_text=f"goal {text}", annotation_position="top right", annotation_font_size=12)
+    y = math.log10(y) if fig.layout.yaxis.type == "log" else y
+    shapes, notes = [], []
+    for x_axis, y_axis in _panels(fig) or [("x", "y")]:
+        shapes.append(dict(type="line", x0=0, x1=1, xref=f"{x_axis} domain", y0=y, y1=y, yref=y_axis,
+                           line=dict(color=NEUTRAL, width=1.5, dash="dot")))
+        notes.append(dict(text=f"goal {text}", x=1, xanchor="right", xref=f"{x_axis} domain", y=y,
+                          yanchor="bottom", yref=y_axis, showarrow=False, font=dict(size=12)))
+    extend_layout(fig, shapes, notes)
     return fig
 
 
