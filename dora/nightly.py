@@ -30,7 +30,8 @@ from core.sql import run_sql
 from dora.jobs import Interrupted, deferred_interrupts, is_interrupt, publish_uninterrupted
 from ingest import eventlog
 from ingest import github as gh
-from ingest.warehouse import Run, finish_run, publish_snapshot, start_run, transaction
+from ingest.warehouse import (Run, finish_run, keep_snapshot, publish_snapshot, snapshot_is_current, start_run,
+                              transaction)
 from metrics.build import MetricSettings, update_metrics
 
 Event = Callable[[dict[str, Any]], None]
@@ -459,19 +460,36 @@ def _reset_text(api: gh.GitHubApi) -> str | None:
 # The whole job
 
 
-def build_and_publish(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings) -> str | None:
+def build_and_publish(con: duckdb.DuckDBPyConnection, db_path: Path, settings: MetricSettings,
+                      snapshot_current: bool = False) -> str | None:
     """Update the facts and metrics in one transaction (only the models the sources' new data changed:
-    metrics.build.update_metrics) and publish the snapshot; an error message or None."""
+    metrics.build.update_metrics) and publish the snapshot; an error message or None.
+
+    `snapshot_current`: the snapshot stood for everything when the job began and its sources stored
+    nothing (no-change runs). If the build then rebuilds nothing either, the snapshot is kept, not
+    copied again (ingest.warehouse.keep_snapshot): what cost a 1M-deployment warehouse 9 s costs
+    nothing."""
     try:
         with transaction(con):
-            update_metrics(con, settings)
+            rebuilt = update_metrics(con, settings)
     except Exception as exc:
         if is_interrupt(exc):
             raise
         return f"metric build failed: {exc}"
     with deferred_interrupts():
-        publish_snapshot(con, db_path)
+        if snapshot_current and not rebuilt:
+            keep_snapshot(con, db_path)
+        else:
+            publish_snapshot(con, db_path)
     return None
+
+
+def changed_nothing(result: SourceResult) -> bool:
+    """True for a source's run that stored nothing readers see but its run row: an event log with no
+    new line (repeats only) and nothing rejected. A GitHub sync never is: its sync time moves the
+    coverage's last day (fct_coverage)."""
+    return (result.kind == "eventlog" and result.outcome == "ok"
+            and result.loaded == result.replaced == result.rejected == 0)
 
 
 def run_nightly(
@@ -485,6 +503,7 @@ def run_nightly(
     Ctrl-C raises Interrupted, saying what was kept (each source commits on its own)."""
     gh.ensure_sync_tables(con)
     last_run_before = run_sql(con, "dora", "last_run_id").fetchall()[0][0]
+    snapshot_was_current = snapshot_is_current(con, db_path)
     results: list[SourceResult] = []
     try:
         for pattern in eventlog_paths:
@@ -493,7 +512,8 @@ def run_nightly(
             on_event({"event": "source_done", "result": result})
         if github and github.repositories:
             results += run_github_sources(con, github, token or "", settings, options, on_event, api_factory)
-        message = build_and_publish(con, db_path, settings)
+        message = build_and_publish(con, db_path, settings,
+                                    snapshot_was_current and all(changed_nothing(r) for r in results))
     except BaseException as exc:
         if not is_interrupt(exc):
             raise

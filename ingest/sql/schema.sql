@@ -106,6 +106,18 @@ CREATE TABLE IF NOT EXISTS build_info (
     last_run_id     BIGINT
 );
 
+-- What the read snapshot (<name>.snapshot.duckdb) stands for, so a run that changed nothing readers
+-- see but its own ingest_runs row need not copy the whole file again (ingest.warehouse,
+-- publish_snapshot and keep_snapshot). Grain: one row, none before the first publish.
+CREATE TABLE IF NOT EXISTS snapshot_published (
+    copied_run_id     BIGINT NOT NULL,      -- the newest run whose data the copied file holds
+    current_run_id    BIGINT NOT NULL,      -- the newest run it stands for (later runs were no-ops)
+    built_at          TIMESTAMPTZ,          -- the build (build_info) it stands for; NULL before any
+    snapshot_mtime_ns BIGINT NOT NULL,      -- the file as published: another file there is not it
+    snapshot_size     BIGINT NOT NULL,
+    published_at      TIMESTAMPTZ NOT NULL
+);
+
 -- Annotations: dated, named process changes ("Phase 1: remove manual gates"), drawn on charts and
 -- used as before/after windows. Grain: one row per (name, service); service NULL = the organisation.
 -- Written by `dora annotate` (dora/jobs_context.py); a window starts at 00:00 of starts_on in the
