@@ -9,8 +9,10 @@ Windows are calendar dates in the configured time zone, both ends included. They
 - the window *after* annotation B runs from B's date to the day before the next annotation (or the
   last day with data).
 
-Only annotations that apply to the comparison bound a window: organisation-wide ones, plus those of
-the service compared. Both windows are clipped to the days the warehouse has data for, so a day
+A comparison's scope (Scope) is the organisation, one service, or a team: the facts of the team's
+services together (medians do not add up; incidents and pipeline runs naming no service count only
+for the organisation). Only annotations that apply to the comparison bound a window:
+organisation-wide ones, plus those of the service compared (of the team's services). Both windows are clipped to the days the warehouse has data for, so a day
 before the first deployment is never counted as a day without deployments.
 
 The raw rows come from the fact tables in SQL (metrics/sql/compare_*.sql): counts per day, values
@@ -27,6 +29,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -37,9 +40,9 @@ import pyarrow.compute as pc
 
 from core.errors import DoraError
 from core.sql import bind_params, read_sql, run_sql
-from metrics import stats
+from metrics import stats, teams
 from metrics.build import MetricSettings
-from metrics.filters import Filters, environment_group, list_window_scopes
+from metrics.filters import Filters, environment_group, list_window_scopes, team_services
 from metrics.registry import get_metric
 
 
@@ -71,6 +74,48 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a comparison covers: the organisation (`services` None), one service, or a team — every
+    fact of the team's services together, as metrics.teams computes a team's figures. Incidents and
+    pipeline runs naming no service count only for the organisation. The output's `service` column
+    names the service, else 'all' (every service of the organisation, or of the team); a team's rows
+    carry a `team` column too, as `dora export --by team` does."""
+
+    services: tuple[str, ...] | None = None
+    team: str | None = None
+
+    @property
+    def service(self) -> str:
+        """The output's `service` column: the one service compared, else 'all'."""
+        return self.services[0] if self.team is None and self.services else "all"
+
+    @property
+    def survey_team(self) -> str | None:
+        """The survey team whose answers are compared: the team, or the team named as the service
+        (compare_survey.sql); None: everyone's."""
+        return self.team if self.team is not None else (self.services[0] if self.services else None)
+
+    def describe(self) -> str:
+        """How a message names the scope."""
+        if self.team is not None:
+            return f"team {self.team!r}"
+        return f"service {self.services[0]!r}" if self.services else "the whole organisation"
+
+
+def as_scope(scope: Scope | str | None) -> Scope:
+    """A Scope from what callers pass: a Scope, a service's name, or None (the organisation)."""
+    if isinstance(scope, Scope):
+        return scope
+    return Scope((scope,)) if scope else Scope()
+
+
+def team_scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> Scope:
+    """The scope of `filters.team` (a configured team or NO_TEAM): its services with data in the
+    filters' environment (metrics.filters.team_services: an unknown team is an error naming them)."""
+    return Scope(tuple(team_services(con, filters)), filters.team)
 
 
 @dataclass(frozen=True)
@@ -178,18 +223,24 @@ def parse_window(text: str) -> Window:
     return Window(start, end, str(Window(start, end)))
 
 
-def query_annotations(con: duckdb.DuckDBPyConnection, service: str | None = None,
+def query_annotations(con: duckdb.DuckDBPyConnection, service: Scope | str | None = None,
                       every_service: bool = True) -> pd.DataFrame:
     """Annotations in date order: id, name, starts_on, service (None = organisation), description,
-    created_at. With `service` and not `every_service`: those that apply to it (its own and the
-    organisation's); `every_service=False` without a service: organisation-wide ones only."""
+    created_at. With a scope (`service`: a Scope or a service's name) and not `every_service`: those
+    that apply to it (the organisation's, and its service's own — a team's: its services' own);
+    `every_service=False` without a service: organisation-wide ones only."""
     if not run_sql(con, "metrics", "annotations_exist").fetchall()[0][0]:
         # a read-only snapshot of a warehouse no write has touched since annotations existed
         return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype=object),
                              "starts_on": pd.Series(dtype=object), "service": pd.Series(dtype=object),
                              "description": pd.Series(dtype=object),
                              "created_at": pd.Series(dtype="datetime64[us, UTC]")})
-    frame = run_query(con, "list_annotations", {"every_service": every_service, "service": service})
+    scope = as_scope(service)
+    team = scope.team is not None and not every_service
+    one = None if team or not scope.services else scope.services[0]
+    frame = run_query(con, "list_annotations", {"every_service": every_service or team, "service": one})
+    if team:  # a team: the organisation's and each of its services' own, as one service's are chosen
+        frame = frame[frame["service"].isna() | frame["service"].isin(scope.services)].reset_index(drop=True)
     frame["starts_on"] = pd.to_datetime(frame["starts_on"]).dt.date
     for column in ("service", "description"):  # None, not NaN, where there is none
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
@@ -197,19 +248,23 @@ def query_annotations(con: duckdb.DuckDBPyConnection, service: str | None = None
 
 
 def data_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
-              service: str | None = None) -> tuple[date, date] | None:
-    """First and last local day the warehouse has events for (that service's, if given); None if none."""
-    row = run_query(con, "compare_span", {"timezone": settings.timezone, "service": service})
+              service: Scope | str | None = None) -> tuple[date, date] | None:
+    """First and last local day the warehouse has events for (the scope's: a service's, a team's
+    services'); None if none."""
+    services = as_scope(service).services
+    row = run_query(con, "compare_span", {"timezone": settings.timezone,
+                                          "services": None if services is None else list(services)})
     first, last = row.iloc[0]["first_day"], row.iloc[0]["last_day"]
     if pd.isna(first):
         return None
     return pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
 
-def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: str | None,
+def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: Scope | str | None,
                     found: pd.DataFrame | None = None) -> pd.Series:
-    """The annotation `ref` (an id, or a name) that applies to `service` (None: the organisation);
-    `found`: those annotations, where the caller has read them already (query_annotations)."""
+    """The annotation `ref` (an id, or a name) that applies to the scope (a Scope, a service's name;
+    None: the organisation); `found`: those annotations, where the caller has read them already
+    (query_annotations)."""
     ref = str(ref).strip()
     if found is None:
         found = query_annotations(con, service, every_service=False)
@@ -218,15 +273,14 @@ def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: str | Non
     if len(match) > 1:  # the same name for the organisation and for this service: the service's wins
         match = match[match["service"].notna()]
     if match.empty:
-        scope = f"service {service!r}" if service else "the whole organisation"
         known = "; ".join(f"{r.id}: {r.name}" for r in found.itertuples()) or "none yet"
-        raise DoraError(f"no annotation {ref!r} applies to {scope} (known: {known}); "
+        raise DoraError(f"no annotation {ref!r} applies to {as_scope(service).describe()} (known: {known}); "
                         "see `dora annotate list`")
     return match.iloc[0]
 
 
 def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
-                             service: str | None = None) -> Window:
+                             service: Scope | str | None = None) -> Window:
     """From the previous applicable annotation (or the first day with data) to the day before `ref`."""
     found = query_annotations(con, service, every_service=False)
     annotation = find_annotation(con, ref, service, found)
@@ -247,7 +301,7 @@ def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings:
 
 
 def window_after_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
-                            service: str | None = None) -> Window:
+                            service: Scope | str | None = None) -> Window:
     """From `ref`'s date to the day before the next applicable annotation (or the last day with data)."""
     found = query_annotations(con, service, every_service=False)
     annotation = find_annotation(con, ref, service, found)
@@ -275,29 +329,27 @@ def clip_window(window: Window, span: tuple[date, date] | None, name: str) -> Wi
     return replace(window, start=start, end=end)
 
 
-def window_params(before: Window, after: Window, settings: MetricSettings) -> dict:
-    """Both windows as [start, end) UTC instants (local midnights) and as inclusive dates."""
+def windows_param(windows: Mapping[str, Window], settings: MetricSettings) -> list[dict]:
+    """The windows as the compare SQL binds them ($windows): each named, as [start_at, end_at) UTC
+    instants (local midnights) and as inclusive dates."""
     zone = ZoneInfo(settings.timezone)
 
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(), zone).astimezone(timezone.utc)
 
-    return {
-        "before_start_at": midnight(before.start), "before_end_at": midnight(before.end + timedelta(days=1)),
-        "after_start_at": midnight(after.start), "after_end_at": midnight(after.end + timedelta(days=1)),
-        "before_start": before.start, "before_end": before.end,
-        "after_start": after.start, "after_end": after.end,
-    }
+    return [{"name": name, "start_at": midnight(w.start), "end_at": midnight(w.end + timedelta(days=1)),
+             "first_day": w.start, "last_day": w.end} for name, w in windows.items()]
 
 
-def query_params(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
-                 service: str | None, environment: str) -> dict:
-    """The bound parameters of the compare_* queries: both windows (window_params), the scope, the
-    time zone and the end of the data (recoveries still open then are censored there)."""
-    params = {**window_params(before, after, settings), "service": service, "environment": environment,
-              "timezone": settings.timezone}
-    params["data_end_at"] = run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]
-    return params
+def query_params(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], settings: MetricSettings,
+                 scope: Scope, environment: str) -> dict:
+    """The bound parameters of the compare_* queries: the windows (windows_param), the scope's
+    services and survey team, the time zone and the end of the data (recoveries still open then are
+    censored there)."""
+    return {"windows": windows_param(windows, settings), "environment": environment,
+            "services": None if scope.services is None else list(scope.services),
+            "survey_team": scope.survey_team, "timezone": settings.timezone,
+            "data_end_at": run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]}
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -519,83 +571,153 @@ def explain_verdict(row: dict, spec: MetricSpec, c: Compared, family: int) -> st
             f"Holm-adjusted over {family} verdicts {format_p(row['p_holm'])}{note} → {row['verdict']}")
 
 
-def query_window_sample(values: pa.Table, days: pd.DataFrame, survey: pd.DataFrame, window: str,
-                        first_day: date, length: int) -> WindowSample:
-    """One window's WindowSample from the three queries' results."""
-    daily = days[days["window_name"] == window].drop(columns="window_name")
-    daily = daily.assign(day=(pd.to_datetime(daily["day"]) - pd.Timestamp(first_day)).dt.days)
-    measures = {}
-    in_window = values.filter(pc.equal(values["window_name"], window))
-    for measure in ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes",
-                    "ci_minutes"):
-        part = in_window.filter(pc.equal(in_window["measure"], measure))
-        units = part["unit_id"]
-        measures[measure] = (part["value"].to_numpy().astype(float),
-                             units.to_numpy(zero_copy_only=False).astype(np.int64) if units.null_count == 0
-                             and len(units) else None,
-                             part["observed"].to_numpy(zero_copy_only=False).astype(bool))
-    answers = survey[survey["window_name"] == window]
-    return WindowSample(length, daily, measures, answers)
+MEASURES = ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes", "ci_minutes")
+
+
+@dataclass(frozen=True)
+class WindowsRead:
+    """The rows of every window of one comparison (a before/after pair, a story's baseline and
+    phases), each query run once for all of them: `days` (compare_days, with story_caught_days'
+    columns where a spec needs them), `values` (compare_values, Arrow), `survey` (compare_survey);
+    each has a `window_name` column naming the window."""
+
+    windows: dict
+    days: pd.DataFrame
+    values: pa.Table
+    survey: pd.DataFrame
+
+
+def read_windows(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], settings: MetricSettings,
+                 scope: Scope, environment: str, specs: tuple[MetricSpec, ...] = METRICS) -> WindowsRead:
+    """Every window's rows in one pass per query (WindowsRead); `environment` already normalised."""
+    params = query_params(con, windows, settings, scope, environment)
+    days = run_query(con, "compare_days", params)
+    if any(s.metric == "caught_in_rollout_share" for s in specs):
+        caught = run_query(con, "story_caught_days", params)
+        days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
+        days = days.drop(columns="failed_deployments_caught").fillna(0)
+    return WindowsRead(dict(windows), days, fetch_values(con, params), run_query(con, "compare_survey", params))
+
+
+def split_values(values: pa.Table) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
+    """compare_values' rows as (values, unit ids or None, observed) per (window, measure): the columns
+    go to numpy once and are cut with boolean masks, rather than filtering the table per window and
+    again per measure (millions of lead times)."""
+    value = values["value"].to_numpy().astype(float)
+    units = values["unit_id"]
+    no_unit = units.is_null().to_numpy(zero_copy_only=False)
+    unit = pc.fill_null(units, 0).to_numpy().astype(np.int64) if len(units) else np.empty(0, dtype=np.int64)
+    observed = values["observed"].to_numpy(zero_copy_only=False).astype(bool)
+    by_window = {w: pc.equal(values["window_name"], w).to_numpy(zero_copy_only=False)
+                 for w in pc.unique(values["window_name"].cast(pa.string())).to_pylist()}
+    by_measure = {m: pc.equal(values["measure"], m).to_numpy(zero_copy_only=False) for m in MEASURES}
+    split = {}
+    for window, in_window in by_window.items():
+        for measure, of_measure in by_measure.items():
+            mask = in_window & of_measure
+            # a unit per value, or none at all (failures, incidents and runs are their own units)
+            units_here = unit[mask] if mask.any() and not no_unit[mask].any() else None
+            split[window, measure] = (value[mask], units_here, observed[mask])
+    return split
+
+
+def window_samples(read: WindowsRead) -> dict[str, WindowSample]:
+    """Each window's WindowSample from the rows read once (read_windows)."""
+    split = split_values(read.values)
+    empty = (np.empty(0), None, np.empty(0, dtype=bool))
+    samples = {}
+    for name, window in read.windows.items():
+        daily = read.days[read.days["window_name"] == name].drop(columns="window_name")
+        daily = daily.assign(day=(pd.to_datetime(daily["day"]) - pd.Timestamp(window.start)).dt.days)
+        measures = {measure: split.get((name, measure), empty) for measure in MEASURES}
+        samples[name] = WindowSample(window.days, daily, measures,
+                                     read.survey[read.survey["window_name"] == name])
+    return samples
+
+
+def tabulate_comparison(read: WindowsRead, samples: Mapping[str, WindowSample], before_name: str,
+                        after_name: str, scope: Scope, environment: str, specs: tuple[MetricSpec, ...],
+                        confidence: float) -> pd.DataFrame:
+    """Two windows of `read` compared: one row per metric (COLUMNS; a team's rows with `team` after
+    `service`)."""
+    before, after = read.windows[before_name], read.windows[after_name]
+    frame = compare_samples(samples[before_name], samples[after_name], specs=specs, confidence=confidence)
+    if (frame["metric"] == "developer_satisfaction").any():
+        survey = read.survey[read.survey["window_name"].isin([before_name, after_name])]
+        scales = survey[["scale_min", "scale_max"]].drop_duplicates()
+        frame.loc[frame["metric"] == "developer_satisfaction", "unit"] = (
+            f"score ({scales.iloc[0].scale_min:g}-{scales.iloc[0].scale_max:g})" if len(scales) == 1
+            else "share of scale (0-1)")
+    frame.insert(0, "service", scope.service)
+    frame.insert(1, "environment", environment)
+    for position, (name, value) in enumerate((
+            ("before_start", before.start), ("before_end", before.end), ("before_days", before.days),
+            ("after_start", after.start), ("after_end", after.end), ("after_days", after.days)), start=6):
+        frame.insert(position, name, value)
+    frame = frame[COLUMNS]
+    if scope.team is not None:
+        frame.insert(1, "team", scope.team)
+    return frame
+
+
+def check_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
+                  scope: Scope, clip: bool) -> tuple[Window, Window]:
+    """The two windows clipped to the scope's days with data (unless the caller has: `clip` False),
+    and an error when they overlap or come in the wrong order."""
+    if clip:  # False only where the caller made the windows from the data's span already
+        span = data_span(con, settings, scope)
+        if span is None and scope.team is not None:
+            raise DoraError(f"no data for {scope.describe()}: none of its services has events")
+        if span is None and scope.services:
+            raise DoraError(f"no data for service {scope.services[0]!r}: check the name (`dora metrics --by service`)")
+        before, after = clip_window(before, span, "before"), clip_window(after, span, "after")
+    if after.start <= before.end:
+        raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
+                        "the after window must start after the before window ends")
+    return before, after
 
 
 def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
-                    service: str | None = None, environment: str = "production", *,
+                    service: Scope | str | None = None, environment: str = "production", *,
                     confidence: float = stats.CONFIDENCE, clip: bool = True,
                     specs: tuple[MetricSpec, ...] = METRICS) -> pd.DataFrame:
     """Every metric in `before` and `after` side by side: one row per metric (COLUMNS).
 
+    `service`: the scope — a Scope (a team), a service's name, or None for the organisation.
     Windows are clipped to the days with data (the row's window columns say what was used); they
     must not overlap (`clip=False`: the caller has clipped them). Values: before_value/after_value in
     `unit`; absolute_change = after - before; relative_change = that / before. estimate/ci_low/ci_high:
     the rate ratio (after / before) for deployment frequency, else the difference after - before,
     with its `confidence` interval; verdicts adjusted for multiplicity (Holm) across the metrics.
     """
+    return compare_with_values(con, before, after, settings, service, environment, confidence=confidence,
+                               clip=clip, specs=specs)[0]
+
+
+def compare_with_values(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
+                        service: Scope | str | None = None, environment: str = "production", *,
+                        confidence: float = stats.CONFIDENCE, clip: bool = True,
+                        specs: tuple[MetricSpec, ...] = METRICS) -> tuple[pd.DataFrame, WindowsRead]:
+    """compare_windows, and the rows it read (WindowsRead): the dashboard draws the distributions
+    from them (distribution_values) instead of reading the windows a second time."""
+    scope = as_scope(service)
     environment = environment_group(environment, settings)
-    if clip:  # False only where the caller made the windows from the data's span already
-        span = data_span(con, settings, service)
-        if span is None and service:
-            raise DoraError(f"no data for service {service!r}: check the name (`dora metrics --by service`)")
-        before, after = clip_window(before, span, "before"), clip_window(after, span, "after")
-    if after.start <= before.end:
-        raise DoraError(f"the windows overlap or are in the wrong order (before {before}, after {after}): "
-                        "the after window must start after the before window ends")
-    params = query_params(con, before, after, settings, service, environment)
-    days = run_query(con, "compare_days", params)
-    if any(s.metric == "caught_in_rollout_share" for s in specs):
-        caught = run_query(con, "story_caught_days", params)
-        days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
-        days = days.drop(columns="failed_deployments_caught").fillna(0)
-    values = fetch_values(con, params)
-    survey = run_query(con, "compare_survey", params)
-    samples = [query_window_sample(values, days, survey, name, window.start, window.days)
-               for name, window in (("before", before), ("after", after))]
-    frame = compare_samples(*samples, specs=specs, confidence=confidence)
-    if (frame["metric"] == "developer_satisfaction").any():
-        scales = survey[["scale_min", "scale_max"]].drop_duplicates()
-        frame.loc[frame["metric"] == "developer_satisfaction", "unit"] = (
-            f"score ({scales.iloc[0].scale_min:g}-{scales.iloc[0].scale_max:g})" if len(scales) == 1
-            else "share of scale (0-1)")
-    frame.insert(0, "service", service or "all")
-    frame.insert(1, "environment", environment)
-    for position, (name, value) in enumerate((
-            ("before_start", before.start), ("before_end", before.end), ("before_days", before.days),
-            ("after_start", after.start), ("after_end", after.end), ("after_days", after.days)), start=6):
-        frame.insert(position, name, value)
-    return frame[COLUMNS]
+    before, after = check_windows(con, before, after, settings, scope, clip)
+    read = read_windows(con, {"before": before, "after": after}, settings, scope, environment, specs)
+    frame = tabulate_comparison(read, window_samples(read), "before", "after", scope, environment, specs,
+                                confidence)
+    return frame, read
 
 
-def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
-                         settings: MetricSettings, service: str | None = None,
-                         environment: str = "production") -> pd.DataFrame:
+def distribution_values(read: WindowsRead) -> pd.DataFrame:
     """The raw values behind the medians and the survey mean, for distribution charts: columns
-    window ('before'/'after'), measure (lead_time_hours, failed_deployment_recovery_minutes,
-    incident_recovery_minutes, satisfaction_score, satisfaction_share), value. Windows as given;
-    recoveries still open are not drawn (they have no value yet)."""
-    params = query_params(con, before, after, settings, service, environment_group(environment, settings))
-    values = fetch_values(con, params)
+    window, measure (lead_time_hours, failed_deployment_recovery_minutes, incident_recovery_minutes,
+    satisfaction_score, satisfaction_share), value. Recoveries still open are not drawn (they have
+    no value yet)."""
+    values = read.values
     values = values.filter(pc.and_(values["observed"], pc.not_equal(values["measure"], "ci_minutes")))
     values = values.select(["window_name", "measure", "value"]).to_pandas().rename(columns={"window_name": "window"})
-    survey = run_query(con, "compare_survey", params)
+    survey = read.survey
     scores = pd.concat([
         pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_score", "value": survey["score"]}),
         pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_share",
@@ -604,11 +726,23 @@ def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: 
     return pd.concat([values, scores], ignore_index=True)
 
 
+def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
+                         settings: MetricSettings, service: Scope | str | None = None,
+                         environment: str = "production") -> pd.DataFrame:
+    """The raw values behind the medians and the survey mean of two windows as given, for
+    distribution charts (distribution_values; window 'before'/'after'). Where the comparison is
+    computed too, compare_with_values reads the windows once for both."""
+    windows = {"before": before, "after": after}
+    params = query_params(con, windows, settings, as_scope(service), environment_group(environment, settings))
+    read = WindowsRead(windows, pd.DataFrame(), fetch_values(con, params), run_query(con, "compare_survey", params))
+    return distribution_values(read)
+
+
 # --- export -------------------------------------------------------------------------------------
 
 
 def annotation_windows(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
-                       service: str | None) -> tuple[Window, Window] | None:
+                       service: Scope | str | None) -> tuple[Window, Window] | None:
     """The export's windows for one scope: the first and last applicable annotations between
     --from and --to split the range; before = --from (or the first day with data) to the day before
     the first; after = the last one to --to (or the last day with data). None if no annotation."""
@@ -627,22 +761,40 @@ def annotation_windows(con: duckdb.DuckDBPyConnection, filters: Filters, setting
     return before, after
 
 
+def list_scopes(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Scope]:
+    """The scopes a window comparison (the export's before-after and story tables) runs for: --team
+    (with --by service: its services one by one), every team (--by team, NO_TEAM included when some
+    service has none), else --service, every service or the organisation (list_window_scopes).
+    `filters.environment` is already normalised by the caller."""
+    if filters.team and filters.by_service:
+        return [Scope((service,)) for service in team_services(con, filters)]
+    if filters.team or filters.by_team:
+        return [team_scope(con, replace(filters, team=name)) for name in teams.list_team_names(con, filters)]
+    return [as_scope(service) for service in list_window_scopes(con, filters)]
+
+
+def label_windows(frame: pd.DataFrame, before: Window, after: Window) -> pd.DataFrame:
+    """The comparison with `before_label` and `after_label` (how each window was chosen) before each
+    window's first column."""
+    frame.insert(frame.columns.get_loc("before_start"), "before_label", before.label)
+    frame.insert(frame.columns.get_loc("after_start"), "after_label", after.label)
+    return frame
+
+
 def query_before_after(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """`dora export --table before-after`: for the organisation (or each service with --by service,
-    or --service), the window before the first annotation in --from..--to against the window from
-    the last one on (see annotation_windows); one row per metric, COLUMNS plus the annotations' names."""
+    or --service, or a team with --team, or each team with --by team), the window before the first
+    annotation in --from..--to against the window from the last one on (see annotation_windows); one
+    row per metric, COLUMNS plus the annotations' names (and `team` for a team's rows)."""
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    scopes = list_window_scopes(con, filters)
     frames = []
-    for service in scopes:
-        windows = annotation_windows(con, filters, settings, service)
+    for scope in list_scopes(con, filters):
+        windows = annotation_windows(con, filters, settings, scope)
         if windows is None:
             continue
         before, after = windows
-        frame = compare_windows(con, before, after, settings, service, filters.environment, clip=False)
-        frame.insert(6, "before_label", before.label)
-        frame.insert(10, "after_label", after.label)
-        frames.append(frame)
+        frame = compare_windows(con, before, after, settings, scope, filters.environment, clip=False)
+        frames.append(label_windows(frame, before, after))
     if not frames:
         raise DoraError("no annotation between --from and --to splits the data into a before and an "
                         "after window; add one (`dora annotate add NAME --date D`) or compare two "

@@ -2,7 +2,8 @@
 phase's change against the baseline with its verdict.
 
 Windows come from a set of annotations in date order (by default every annotation that applies to
-the scope: the organisation's, plus the service's own with a service):
+the scope: the organisation's, plus the service's own with a service, plus its services' own with a
+team — a team's story is told from the facts of its services together, as metrics.compare does):
 
 - the **baseline** runs from the first day with data to the day before the first annotation;
 - each **phase** runs from its annotation's date to the day before the next annotation of the set
@@ -12,7 +13,8 @@ Windows are limited to the days with data: an annotation dated after the last da
 no phase, and annotations sharing a date start one phase (their names joined with " + "). Each phase
 is compared with the baseline by metrics.compare (compare_windows with the story's specs), so the
 verdicts use the same units, censoring and minimum samples as `dora compare`, and are adjusted with
-Holm across the metrics of that phase's comparison. docs/metrics.md, "The phase story table",
+Holm across the metrics of that phase's comparison. Every window's rows are read once (one query for
+the baseline and all the phases), not once per phase. docs/metrics.md, "The phase story table",
 describes the columns.
 """
 from __future__ import annotations
@@ -25,9 +27,9 @@ import duckdb
 import pandas as pd
 
 from core.errors import DoraError
-from metrics import compare
+from metrics import compare, stats
 from metrics.build import MetricSettings
-from metrics.filters import Filters, environment_group, list_window_scopes
+from metrics.filters import Filters, environment_group
 
 BASELINE = "baseline"
 
@@ -66,7 +68,7 @@ class StoryWindows:
     phases: tuple[compare.Window, ...]
 
 
-def choose_annotations(con: duckdb.DuckDBPyConnection, service: str | None,
+def choose_annotations(con: duckdb.DuckDBPyConnection, service: compare.Scope | str | None,
                        refs: tuple[str, ...] = ()) -> pd.DataFrame:
     """The annotations that bound the story's windows, in date order: those named by `refs` (ids or
     names; each must apply to the scope), or every annotation that applies to it."""
@@ -101,36 +103,47 @@ def split_windows(annotations: pd.DataFrame, span: tuple[date, date]) -> StoryWi
     return StoryWindows(compare.Window(first_day, days[0] - timedelta(days=1), BASELINE), phases)
 
 
-def story_windows(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: str | None = None,
-                  refs: tuple[str, ...] = (), limits: tuple[date | None, date | None] = (None, None)) -> StoryWindows:
-    """The story's windows for one scope (None: the organisation), from the data's span (narrowed
-    to `limits`, --from/--to, where given) and the chosen annotations."""
-    span = compare.data_span(con, settings, service)
+def story_windows(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
+                  service: compare.Scope | str | None = None, refs: tuple[str, ...] = (),
+                  limits: tuple[date | None, date | None] = (None, None)) -> StoryWindows:
+    """The story's windows for one scope (a Scope, a service's name; None: the organisation), from the
+    data's span (narrowed to `limits`, --from/--to, where given) and the chosen annotations."""
+    scope = compare.as_scope(service)
+    span = compare.data_span(con, settings, scope)
     if span is None:
-        raise DoraError(f"no data for service {service!r}: check the name (`dora metrics --by service`)" if service
-                        else "no events loaded yet: nothing to tell")
+        if scope.team is not None:
+            raise DoraError(f"no data for {scope.describe()}: none of its services has events")
+        raise DoraError(f"no data for service {scope.services[0]!r}: check the name (`dora metrics --by service`)"
+                        if scope.services else "no events loaded yet: nothing to tell")
     low, high = limits
     span = (max(low or span[0], span[0]), min(high or span[1], span[1]))
     if span[1] < span[0]:
         raise DoraError(f"--from/--to leave no day with data ({span[0]} > {span[1]})")
-    annotations = choose_annotations(con, service, refs)
+    annotations = choose_annotations(con, scope, refs)
     return split_windows(annotations, span)
 
 
-def query_story_long(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: str | None = None,
-                     environment: str = "production", refs: tuple[str, ...] = (),
+def query_story_long(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
+                     service: compare.Scope | str | None = None, environment: str = "production",
+                     refs: tuple[str, ...] = (),
                      limits: tuple[date | None, date | None] = (None, None)) -> pd.DataFrame:
-    """The story in long form: one row per window and metric (LONG_COLUMNS). The baseline's rows
-    carry its values only; each phase's carry its value, its change against the baseline
-    (`vs_baseline`: after ÷ baseline for rates and durations, after − baseline for shares, means
-    and the survey; `estimate_kind` says which), the interval, the verdict and its one-line
-    explanation. Verdicts are Holm-adjusted across the metrics of each phase's comparison."""
+    """The story in long form: one row per window and metric (LONG_COLUMNS; a team's rows with `team`
+    after `service`). The baseline's rows carry its values only; each phase's carry its value, its
+    change against the baseline (`vs_baseline`: after ÷ baseline for rates and durations, after −
+    baseline for shares, means and the survey; `estimate_kind` says which), the interval, the
+    verdict and its one-line explanation. Verdicts are Holm-adjusted across the metrics of each
+    phase's comparison. `service`: a Scope (a team), a service's name, or None (the organisation)."""
+    scope = compare.as_scope(service)
     environment = environment_group(environment, settings)
-    windows = story_windows(con, settings, service, refs, limits)
+    windows = story_windows(con, settings, scope, refs, limits)
+    # internal names: an annotation may be called "baseline", or share a name with another
+    named = {"w0": windows.baseline, **{f"w{i}": phase for i, phase in enumerate(windows.phases, start=1)}}
+    read = compare.read_windows(con, named, settings, scope, environment, STORY_SPECS)
+    samples = compare.window_samples(read)
     frames = []
-    for phase in windows.phases:
-        compared = compare.compare_windows(con, windows.baseline, phase, settings, service, environment,
-                                           clip=False, specs=STORY_SPECS)
+    for key, phase in list(named.items())[1:]:
+        compared = compare.tabulate_comparison(read, samples, "w0", key, scope, environment, STORY_SPECS,
+                                               stats.CONFIDENCE)
         if not frames:  # the baseline's own row: its values, nothing to compare with
             frames.append(pd.DataFrame({
                 "window": BASELINE, "start": windows.baseline.start, "end": windows.baseline.end,
@@ -145,15 +158,19 @@ def query_story_long(con: duckdb.DuckDBPyConnection, settings: MetricSettings, s
             "ci_low": compared["ci_low"], "ci_high": compared["ci_high"], "verdict": compared["verdict"],
             "explanation": compared["explanation"]}))
     frame = pd.concat(frames, ignore_index=True)
-    frame.insert(0, "service", service or "all")
+    frame.insert(0, "service", scope.service)
     frame.insert(1, "environment", environment)
-    return frame.reindex(columns=LONG_COLUMNS)
+    columns = LONG_COLUMNS
+    if scope.team is not None:
+        frame.insert(1, "team", scope.team)
+        columns = LONG_COLUMNS[:1] + ["team"] + LONG_COLUMNS[1:]
+    return frame.reindex(columns=columns)
 
 
 def pivot_story(long: pd.DataFrame) -> pd.DataFrame:
     """The long story as its table: one row per window, and per metric three columns — its value
     (STORY_COLUMNS names it with its unit), `<column>_vs_baseline` and `<column>_verdict`."""
-    keys = ["service", "environment", "window", "start", "end", "days"]
+    keys = [k for k in ("service", "team", "environment", "window", "start", "end", "days") if k in long.columns]
     rows = long.drop_duplicates(subset=keys)[keys].reset_index(drop=True)
     for metric, column in STORY_COLUMNS.items():
         part = long.loc[long["metric"] == metric, keys + ["value", "vs_baseline", "verdict"]]
@@ -196,23 +213,20 @@ def tabulate_story(long: pd.DataFrame) -> pd.DataFrame:
 
 def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """`dora export --table story`: the story table (pivot_story) for the organisation, or --service,
-    or each service with --by service (its own annotations with the organisation's; a service no
-    annotation splits is left out); --from/--to narrow the data's span. Every annotation that
-    applies bounds a window."""
-    if filters.team or filters.by_team:
-        raise DoraError("the story table is told for the organisation or per service: --team and --by team "
-                        "are not supported for it (use --service or --by service)")
+    or each service with --by service (its own annotations with the organisation's), or --team (its
+    services' facts together, their annotations with the organisation's), or each team with --by
+    team; a service or team no annotation splits is left out of a --by listing. --from/--to narrow
+    the data's span. Every annotation that applies bounds a window."""
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    scopes = list_window_scopes(con, filters)
     frames, reasons = [], []
-    for service in scopes:
+    for scope in compare.list_scopes(con, filters):
         try:
-            frames.append(pivot_story(query_story_long(con, settings, service, filters.environment,
+            frames.append(pivot_story(query_story_long(con, settings, scope, filters.environment,
                                                        limits=(filters.from_date, filters.to_date))))
         except DoraError as exc:
-            if not filters.by_service:
+            if not (filters.by_service or filters.by_team):
                 raise
-            reasons.append(f"{service}: {exc}")  # a service no annotation splits has no story to tell
+            reasons.append(f"{scope.team if scope.team is not None else scope.service}: {exc}")
     if not frames:
-        raise DoraError("no service has a story to tell: " + "; ".join(reasons))
+        raise DoraError(f"no {'team' if filters.by_team else 'service'} has a story to tell: " + "; ".join(reasons))
     return pd.concat(frames, ignore_index=True)

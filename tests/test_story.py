@@ -152,7 +152,7 @@ def test_the_table_has_one_row_per_window_and_three_columns_per_metric(told):
     exported = query_table(told.con, "story", Filters(by_service=True), told.settings)
     # web has no deployment between its first and last day: its phases are empty but it has a story
     assert list(exported["service"].unique()) == ["pay", "web"]
-    with pytest.raises(DoraError, match="--team and --by team are not supported"):
+    with pytest.raises(DoraError, match=r"no teams are configured: add \[\[teams\]\]"):
         query_table(told.con, "story", Filters(by_team=True), told.settings)
 
 
