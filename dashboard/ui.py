@@ -502,6 +502,20 @@ def _number(value) -> str:
     return "–" if value is None or value != value else f"{value:,.4g}"
 
 
+def scope_tabs(labels: Sequence[str], *, key: str) -> list:
+    """One tab per scope (service), of which only the selected one is drawn: the containers, None for
+    the tabs not selected; one plain container when there is one scope.
+
+    Streamlit draws every tab's content by default: a team's 20 services made the Lead time and Batch
+    size pages draw 20 tabs of charts (12.8 s for Batch size). With `on_change="rerun"` a tab knows
+    whether it is open, and choosing another reruns the page to draw that one.
+    """
+    if len(labels) <= 1:
+        return [st.container()]
+    tabs = st.tabs(list(labels), key=key, on_change="rerun")
+    return [tab if tab.open is not False else None for tab in tabs]
+
+
 def selected_points(event) -> list[dict]:
     """The points a plotly selection event carries (empty when nothing is selected)."""
     if not event:

@@ -148,3 +148,12 @@ def test_batch_size_leads_with_the_pooled_comparison_on_literal_rows(tmp_path, m
     # the empty buckets are shown, grey and hollow (0 deployments < the minimum)
     assert by_name["2–5"].marker.line.color == charts.NEUTRAL and by_name["2–5"].marker.color == "white"
     assert by_name["1"].marker.line.color != charts.NEUTRAL
+
+
+@pytest.mark.parametrize("page, chart", [("views/lead_time.py", "stages"), ("views/batch_size.py", "batch")])
+def test_several_services_draw_only_the_selected_service_s_tab(pages_db, monkeypatch, page, chart):
+    """A tab per service, but only the open one's charts are built (a team's 20 services took seconds)."""
+    app = open_page(pages_db, monkeypatch, page, services=["payments", "search"])
+    assert [t.label for t in app.tabs][:2] == ["payments", "search"]
+    drawn = {chart_key(c).split("-")[1] for c in app.get("plotly_chart") if chart_key(c).startswith(f"{chart}-")}
+    assert drawn == {"payments"}

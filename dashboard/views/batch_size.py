@@ -43,8 +43,10 @@ frame = batches[batches["dimension"] == dimension]
 buckets = list(dict.fromkeys(frame["bucket"]))  # the export lists buckets small to large
 labels = {b: b if dimension != "cadence" else f"{b} a week" for b in buckets}
 scopes = list(view.services) or ["all"]
-tabs = st.tabs(["All services" if s == "all" else s for s in scopes]) if len(scopes) > 1 else [st.container()]
+tabs = ui.scope_tabs(["All services" if s == "all" else s for s in scopes], key="batch-service")
 for scope, tab in zip(scopes, tabs):
+    if tab is None:  # only the selected service's tab is drawn
+        continue
     with tab:
         part = frame[frame["service"] == scope]
         if part.empty:

@@ -36,8 +36,10 @@ except DoraError as exc:
     ui.explain_and_stop("The lead-time breakdown is not computed for this view", str(exc))
 annotations = data.load_annotations(snap, view)
 scopes = list(view.services) or ["all"]
-tabs = st.tabs(["All services" if s == "all" else s for s in scopes]) if len(scopes) > 1 else [st.container()]
+tabs = ui.scope_tabs(["All services" if s == "all" else s for s in scopes], key="lead-service")
 for scope, tab in zip(scopes, tabs):
+    if tab is None:  # only the selected service's tab is drawn
+        continue
     with tab:
         part = breakdown[breakdown["service"] == scope]
         long = pd.concat([

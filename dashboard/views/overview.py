@@ -268,9 +268,10 @@ for scope in scopes:
 
 st.subheader(f"Deployments per {view.grain}")
 st.caption("Click a bar to list the deployments behind it.")
-tabs = st.tabs([ui.team_label(view.team) if s == "all" else s for s in scopes]) if len(scopes) > 1 \
-    else [st.container()]
+tabs = ui.scope_tabs([ui.team_label(view.team) if s == "all" else s for s in scopes], key="deployments-service")
 for scope, tab in zip(scopes, tabs):
+    if tab is None:  # only the selected service's tab is drawn
+        continue
     with tab:
         part = summary[summary["service"] == scope]
         event = st.plotly_chart(

@@ -38,8 +38,10 @@ st.caption(f"CI time: a run's start to the end of its CI stages ({', '.join(stat
            f"the budget is {budget:g} minutes (`ci_budget_minutes` in dora.toml). Click a point for its runs.")
 
 scopes = [s for s in view.services if s in set(pipeline["service"])] or ["all"]
-tabs = st.tabs(["All services" if s == "all" else s for s in scopes]) if len(scopes) > 1 else [st.container()]
+tabs = ui.scope_tabs(["All services" if s == "all" else s for s in scopes], key="pipeline-service")
 for scope, tab in zip(scopes, tabs):
+    if tab is None:  # only the selected service's tab is drawn
+        continue
     with tab:
         part = pipeline[pipeline["service"] == scope]
         runs = part[part["stage"] == RUN]
