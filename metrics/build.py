@@ -34,6 +34,7 @@ MACROS = [
     "period_days",
     "observed_days",
     "environment_group",
+    "classify_levels",  # the DORA level rules: metric_levels and the team levels read at query time
 ]
 
 # Dependency order: each model reads only stg_events and the models before it.

@@ -118,6 +118,18 @@ def team_scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> Scope:
     return Scope(tuple(team_services(con, filters)), filters.team)
 
 
+def choose_scope(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: str | None = None,
+                 team: str | None = None, teams: tuple = (), environment: str = "production") -> Scope:
+    """The scope a reader names (`dora compare`, `dora story`): a team of `teams` (dora.toml's; NO_TEAM:
+    the services none owns), a service, or the organisation."""
+    if service and team:
+        raise DoraError("--service and --team choose two scopes: give one of them")
+    if team:
+        return team_scope(con, Filters(environment=environment_group(environment, settings), team=team.strip(),
+                                       teams=teams))
+    return as_scope(service)
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One compared figure: its identity, and how it is compared (`kind`, with what it reads).

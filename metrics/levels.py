@@ -2,10 +2,12 @@
 
 Each metric is classified on its own against one DORA report's level table, chosen by `[levels]
 report` in dora.toml (MetricSettings.levels_report); docs/metrics.md "DORA levels" has the rules.
+A team's levels are classified when read, from the team's own figures (metrics.teams: the facts of
+its services together) by the same stored rules (the macro classify_levels) as the services' levels.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import duckdb
 import pandas as pd
@@ -14,9 +16,10 @@ from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import MetricSettings
 from metrics.filters import Filters, check_grain, choose_services, environment_group
-from metrics.registry import LEVEL_REPORTS, LEVELS
+from metrics.registry import LEVEL_REPORTS, LEVEL_TIERS, LEVELS
+from metrics.teams import query_team_figures, wants_team_figures
 
-__all__ = ["LEVELS", "REPORTS", "query_levels"]
+__all__ = ["LEVELS", "REPORTS", "query_levels", "query_team_levels"]
 REPORTS = LEVEL_REPORTS  # the DORA reports with levels (metrics.registry.LEVEL_TIERS)
 
 
@@ -24,7 +27,8 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Met
                  report: str | None = None) -> pd.DataFrame:
     """One row per (period, service, metric): the value, its survey answer bucket, its level in
     `report` (default: settings.levels_report) with the rule that placed it, and its Quick Check
-    score beside the 2025 all-industries benchmark. `dora export --table levels`."""
+    score beside the 2025 all-industries benchmark. `dora export --table levels`. With --team or --by
+    team: one row per (period, team, metric) from the team's own figures (query_team_levels)."""
     report = str(report or settings.levels_report)
     if report not in REPORTS:
         raise DoraError(f"report must be one of {', '.join(REPORTS)}")
@@ -36,6 +40,8 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Met
     if filters.environment != "production":
         raise DoraError(f"levels are for production only: DORA's levels describe delivery to production, "
                         f"not to {filters.environment}")
+    if wants_team_figures(filters):
+        return query_team_levels(con, filters, settings, report)
     return run_sql(con, "metrics", "export_levels", {
         "report": report,
         "grain": filters.grain,
@@ -44,3 +50,28 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Met
         "environment": filters.environment,
         "services": choose_services(con, filters),
     }).df()
+
+
+# The figures classify_levels reads, as team_summary names them.
+FIGURE_COLUMNS = ["period_start", "team", "deployments", "failed_deployments", "deploys_per_day",
+                  "lead_time_median_hours", "changes_deployed", "change_failure_rate",
+                  "failed_deployment_recovery_median_minutes", "failed_deployment_recoveries",
+                  "incident_recovery_median_minutes", "incidents_resolved", "rework_rate"]
+
+
+def query_team_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
+                      report: str) -> pd.DataFrame:
+    """The levels of one team (--team) or of every team (--by team), per period: each team's figures
+    (metrics.teams.query_team_figures) classified by the stored rules (team_levels.sql). Periods
+    without a deployment, a lead time or an incident have no levels, as a service's have none."""
+    figures = query_team_figures(con, filters, settings)
+    figures = figures[(figures["deployments"] > 0) | (figures["changes_deployed"] > 0) | (figures["incidents"] > 0)]
+    order = {team: position for position, team in enumerate(dict.fromkeys(figures["team"]))}
+    rows = figures[FIGURE_COLUMNS].assign(position=figures["team"].map(order))
+    rows = rows.astype(object).where(rows.notna(), None).to_dict("records")  # undefined values bound as NULL
+    try:
+        return run_sql(con, "metrics", "team_levels", {
+            "figures": rows, "grain": filters.grain, "report": report,
+            "level_tiers": [asdict(t) for t in LEVEL_TIERS]}).df()
+    except duckdb.CatalogException as exc:  # a warehouse built by an older dora has no classify_levels
+        raise DoraError(f"the warehouse was built by an older version of dora ({exc}): run `dora build`") from exc

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from tools import cdevents as c
 from dora.cli import main
-from metrics.build import run_model
+from metrics.build import create_macros, run_model
 
 # One literal period per case (month grain): service names the case. Columns as metric_periods has them.
 PERIODS = [
@@ -64,6 +64,7 @@ def levels() -> duckdb.DuckDBPyConnection:
     con.execute("""UPDATE metric_periods SET deploys_per_day = deployments / days,
                    change_failure_rate = failed_deployments / nullif(deployments, 0),
                    rework_rate = unplanned_deployments / nullif(deployments, 0)""")
+    create_macros(con)
     run_model(con, "metrics", "metric_levels", {})
     yield con
     con.close()

@@ -150,8 +150,10 @@ def test_metrics_for_one_team_and_its_services(cli, wh):
 def test_team_usage_mistakes_are_refused_with_the_reason(cli, wh):
     both = cli.invoke(main, ["export", "--db", str(wh.path), "--service", "cart", "--team", "checkout"])
     assert both.exit_code == 2 and "--service and --team" in both.output
-    levels = cli.invoke(main, ["levels", "--db", str(wh.path), "--team", "checkout"])
-    assert levels.exit_code == 1 and "no team figures" in levels.output
+    breakdown = cli.invoke(main, ["export", "--table", "lead-time-breakdown", "--db", str(wh.path), "--team", "checkout"])
+    assert breakdown.exit_code == 1 and "no team figures" in breakdown.output
+    levels = cli.invoke(main, ["levels", "--db", str(wh.path), "--team", "checkout"])  # the team's own figures
+    assert levels.exit_code == 0 and levels.output.split()[:2] == ["period", "team"]
     unknown = cli.invoke(main, ["metrics", "--db", str(wh.path), "--team", "nobody"])
     assert unknown.exit_code == 1 and "no team 'nobody'; teams: checkout, no team" in unknown.output
 

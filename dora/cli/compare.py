@@ -51,11 +51,17 @@ def format_change(r) -> tuple[str, str, str, str]:
     return show(r.before_value, value), show(r.after_value, value), change, interval
 
 
+def describe_scope(row) -> str:
+    """How a header names a comparison's scope: `team NAME` (a team's rows), else `service NAME|all`."""
+    team = getattr(row, "team", None)
+    return f"team {team}" if isinstance(team, str) else f"service {row.service}"
+
+
 def format_comparison(frame: pd.DataFrame, tz: str) -> str:
     """The before/after table with a header naming the windows and a footer naming the methods."""
     first = frame.iloc[0]
     lines = [
-        f"Before/after: service {first.service}, {first.environment} (days in {tz}, both ends included)",
+        f"Before/after: {describe_scope(first)}, {first.environment} (days in {tz}, both ends included)",
         f"  before  {first.before_start:%Y-%m-%d}..{first.before_end:%Y-%m-%d}  {first.before_days} days",
         f"  after   {first.after_start:%Y-%m-%d}..{first.after_end:%Y-%m-%d}  {first.after_days} days",
         "",
@@ -96,13 +102,15 @@ def parse_range(value: str | None) -> compare.Window | None:
               help="After window: from this annotation to the day before the next one (or the last day with data).")
 @click.option("--annotation", metavar="NAME|ID", help="Both: the window before this annotation against the one after it.")
 @click.option("--service", help="Only this service (and survey team of that name).")
+@click.option("--team", help='Only this team of dora.toml ([[teams]]): its services\' facts together, their '
+                             'annotations with the organisation\'s ("no team": services no team owns).')
 @click.option("--environment", default="production", show_default=True, help="Environment.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True,
               help="A table for people or CSV (the export's conventions).")
 @common_options
 def compare_command(config: Config, quiet: bool, before_range: str | None, after_range: str | None,
                     before_annotation: str | None, after_annotation: str | None, annotation: str | None,
-                    service: str | None, environment: str, fmt: str) -> None:
+                    service: str | None, team: str | None, environment: str, fmt: str) -> None:
     """Compare every metric in two windows, with intervals and a verdict per metric.
 
     Each window is given as dates (both days included, in the configured time zone) or by an
@@ -117,6 +125,7 @@ def compare_command(config: Config, quiet: bool, before_range: str | None, after
       dora compare --before 2025-12-01..2026-04-30 --after 2026-09-01..2026-11-30
       dora compare --before-annotation "Phase 1: remove manual gates" --after-annotation "Phase 4: feature flags"
       dora compare --annotation "Phase 3: progressive delivery" --service payments
+      dora compare --annotation "Phase 3: progressive delivery" --team checkout
       dora compare --before 2026-01-01..2026-03-31 --after 2026-04-01..2026-06-30 --format csv > q1-q2.csv
     """
     if annotation:
@@ -127,14 +136,16 @@ def compare_command(config: Config, quiet: bool, before_range: str | None, after
     for name, dates, ref in (("before", before_range, before_annotation), ("after", after_range, after_annotation)):
         if bool(dates) == bool(ref):
             raise click.UsageError(f"give the {name} window once: --{name} FIRST..LAST or --{name}-annotation NAME")
+    if service and team:
+        raise click.UsageError("--service and --team choose two scopes: give one of them")
     con = open_snapshot(config)
     settings = config.metrics
-    before = before_range or compare.window_before_annotation(con, before_annotation, settings, service)
-    after = after_range or compare.window_after_annotation(con, after_annotation, settings, service)
-    frame = compare.compare_windows(con, before, after, settings, service, environment)
+    scope = compare.choose_scope(con, settings, service, team, config.teams, environment)
+    before = before_range or compare.window_before_annotation(con, before_annotation, settings, scope)
+    after = after_range or compare.window_after_annotation(con, after_annotation, settings, scope)
+    frame = compare.compare_windows(con, before, after, settings, scope, environment)
     if fmt == "csv":
-        frame.insert(6, "before_label", before.label)
-        frame.insert(10, "after_label", after.label)
+        compare.label_windows(frame, before, after)
         frame["definitions_version"] = DEFINITIONS_VERSION
         write_csv(frame, sys.stdout)
         return

@@ -8,9 +8,10 @@ import click
 import pandas as pd
 
 from dora.cli.base import common_options, open_snapshot
+from dora.cli.compare import describe_scope
 from dora.cli.output import format_rows
 from dora.config import Config
-from metrics import story
+from metrics import compare, story
 from metrics.build import DEFINITIONS_VERSION
 from metrics.export import write_csv
 
@@ -21,7 +22,7 @@ def format_story(long: pd.DataFrame, tz: str, explain: bool) -> str:
     `explain`, every verdict's line."""
     windows = long.drop_duplicates("window")
     first = long.iloc[0]
-    lines = [f"Story: service {first.service}, {first.environment} (days in {tz}, both ends included)"]
+    lines = [f"Story: {describe_scope(first)}, {first.environment} (days in {tz}, both ends included)"]
     lines += [f"  {w.window}: {w.start:%Y-%m-%d}..{w.end:%Y-%m-%d} ({w.days} days)" for w in windows.itertuples()]
     lines.append("")
     table = story.tabulate_story(long)
@@ -44,13 +45,15 @@ def format_story(long: pd.DataFrame, tz: str, explain: bool) -> str:
 @click.option("--annotation", "refs", multiple=True, metavar="NAME|ID",
               help="An annotation that starts a phase (repeat it; default: every annotation that applies).")
 @click.option("--service", help="Only this service (its own annotations with the organisation's).")
+@click.option("--team", help='Only this team of dora.toml ([[teams]]): its services\' facts together, their '
+                             'annotations with the organisation\'s ("no team": services no team owns).')
 @click.option("--environment", default="production", show_default=True, help="Environment.")
 @click.option("--explain", is_flag=True, help="Also print each verdict's line (what it compared, the method, the interval).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True,
               help="A table for people, or CSV: one row per window (as `dora export --table story`).")
 @common_options
-def story_command(config: Config, quiet: bool, refs: tuple[str, ...], service: str | None, environment: str,
-                  explain: bool, fmt: str) -> None:
+def story_command(config: Config, quiet: bool, refs: tuple[str, ...], service: str | None, team: str | None,
+                  environment: str, explain: bool, fmt: str) -> None:
     """Tell the phase story: every metric before the first annotation and in each phase after it.
 
     The baseline runs from the first day with data to the day before the first annotation; each
@@ -64,10 +67,14 @@ def story_command(config: Config, quiet: bool, refs: tuple[str, ...], service: s
       dora story
       dora story --annotation "Phase 1: remove manual gates" --annotation "Phase 4: feature flags"
       dora story --service payments --explain
+      dora story --team checkout
       dora story --format csv > story.csv
     """
+    if service and team:
+        raise click.UsageError("--service and --team choose two scopes: give one of them")
     con = open_snapshot(config)
-    long = story.query_story_long(con, config.metrics, service, environment, refs)
+    scope = compare.choose_scope(con, config.metrics, service, team, config.teams, environment)
+    long = story.query_story_long(con, config.metrics, scope, environment, refs)
     if fmt == "csv":
         frame = story.pivot_story(long)
         frame["definitions_version"] = DEFINITIONS_VERSION
