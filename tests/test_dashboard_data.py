@@ -3,6 +3,7 @@ and returns the metrics layer's numbers and the records behind them."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -149,6 +150,35 @@ def test_reading_never_blocks_the_writer_and_never_sees_a_stale_file(tmp_path):
         with data.read_snapshot(data.find_snapshot(db)) as fresh:
             assert fresh.execute("SELECT count(*) FROM fct_deployments WHERE environment = 'production'"
                                  ).fetchall() == [(9,)]  # the new snapshot, not DuckDB's cached instance
+
+
+def test_queries_share_one_connection_per_snapshot_and_a_newer_snapshot_retires_it(tmp_path):
+    db = build_warehouse(tmp_path)
+    snap = data.find_snapshot(db)
+    with data.read_snapshot(snap) as con:
+        first, rows = data._reader, con.execute("SELECT count(*) FROM fct_deployments").fetchall()
+    with data.read_snapshot(snap) as con:
+        assert data._reader is first  # not opened again
+        os.utime(snap.path, ns=(snap.mtime_ns + 10**9, snap.mtime_ns + 10**9))  # as a new publish would
+        with data.read_snapshot(data.find_snapshot(db)) as fresh:
+            assert data._reader is not first and fresh.execute("SELECT 1").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM fct_deployments").fetchall() == rows  # still open while used
+    with pytest.raises(duckdb.Error):  # closed once its last query ended
+        first.con.execute("SELECT 1")
+    with data.read_snapshot(snap) as con:  # a session's older key reads the open, newer file
+        assert data._reader is not first and con.execute("SELECT 1").fetchall() == [(1,)]
+
+
+def test_threads_read_the_shared_connection_at_once(fixture_db):
+    snap = data.find_snapshot(fixture_db)
+
+    def count(_) -> int:
+        with data.read_snapshot(snap) as con:
+            return con.execute("SELECT count(*) FROM fct_deployments WHERE environment = 'production'").fetchall()[0][0]
+
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(count, range(40)))
+    assert set(counts) == {count(0)} and data._reader.users == 0
 
 
 def test_the_snapshot_is_opened_read_only(fixture_db):
