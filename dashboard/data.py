@@ -517,34 +517,46 @@ def load_pipeline(snap: Snapshot, view: View) -> pd.DataFrame:
     return _only_view_services(frame, view._replace(services=services))
 
 
+def compare_scope(snap: Snapshot, view: View, service: str | None = None) -> compare.Scope:
+    """What a window comparison of the view (before/after, the story, a card against its baseline)
+    covers, as metrics.compare's Scope (hashable: the cached loaders below key on it): `service` (one
+    card's), else the one service picked, else the view's team — its services' facts together, with
+    several of them picked too — else the organisation (several services picked without a team)."""
+    service = service or view.single_service
+    if service:
+        return compare.Scope((service,))
+    if view.team:
+        return compare.Scope(load_team_services(snap, view), view.team)
+    return compare.Scope()
+
+
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_data_span(snap: Snapshot, service: str | None) -> tuple[date, date] | None:
-    """The first and last day with events (that service's), as before/after clips its windows."""
+def load_data_span(snap: Snapshot, scope: compare.Scope) -> tuple[date, date] | None:
+    """The first and last day with events (the scope's: compare_scope), as before/after clips its windows."""
     with read_snapshot(snap) as con:
-        return compare.data_span(con, load_status(snap).settings, service)
+        return compare.data_span(con, load_status(snap).settings, scope)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date, date], service: str | None,
+def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date, date], scope: compare.Scope,
                     environment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Before/after (metrics.compare): the results table, and the values behind its medians and means."""
+    """Before/after (metrics.compare) for `scope` (compare_scope): the results table, and the values
+    behind its medians and means — from the same rows, read once."""
     settings = load_status(snap).settings
     first, second = compare.Window(*before, "before"), compare.Window(*after, "after")
     with read_snapshot(snap) as con:
-        table = compare.compare_windows(con, first, second, settings, service, environment)
-        used_before = compare.Window(table["before_start"].iloc[0], table["before_end"].iloc[0])
-        used_after = compare.Window(table["after_start"].iloc[0], table["after_end"].iloc[0])
-        samples = compare.query_window_samples(con, used_before, used_after, settings, service, environment)
-    return table, samples
+        table, read = compare.compare_with_values(con, first, second, settings, scope, environment)
+    return table, compare.distribution_values(read)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_story(snap: Snapshot, service: str | None, environment: str) -> pd.DataFrame:
-    """The phase story (metrics.story) in long form: one row per window (the baseline, then each
-    phase between annotations) and metric, with each phase's change against the baseline."""
+def load_story(snap: Snapshot, scope: compare.Scope, environment: str) -> pd.DataFrame:
+    """The phase story (metrics.story) of `scope` (compare_scope) in long form: one row per window
+    (the baseline, then each phase between annotations) and metric, with each phase's change against
+    the baseline."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        return story.query_story_long(con, settings, service, environment)
+        return story.query_story_long(con, settings, scope, environment)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
@@ -577,13 +589,14 @@ def load_pipeline_runs(snap: Snapshot, grain: str, period_start: date, service: 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_annotation_windows(snap: Snapshot, before_ref: str, after_ref: str,
-                            service: str | None) -> tuple[tuple[date, date], tuple[date, date]]:
-    """Before/after windows from two annotations (metrics.compare): the days before `before_ref` since
-    the previous annotation, and the days from `after_ref` to the next one."""
+                            scope: compare.Scope) -> tuple[tuple[date, date], tuple[date, date]]:
+    """Before/after windows from two annotations (metrics.compare) that apply to `scope`
+    (compare_scope): the days before `before_ref` since the previous annotation, and the days from
+    `after_ref` to the next one."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        before = compare.window_before_annotation(con, before_ref, settings, service)
-        after = compare.window_after_annotation(con, after_ref, settings, service)
+        before = compare.window_before_annotation(con, before_ref, settings, scope)
+        after = compare.window_after_annotation(con, after_ref, settings, scope)
     return (before.start, before.end), (after.start, after.end)
 
 
@@ -596,21 +609,22 @@ class Baseline(NamedTuple):
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def load_baselines(snap: Snapshot, service: str | None) -> dict[str, Baseline]:
+def load_baselines(snap: Snapshot, scope: compare.Scope) -> dict[str, Baseline]:
     """The windows a card can be compared with, by the id a URL names them (metrics.compare's
     annotation windows): 'before' — the days with data before the first annotation — and each
-    annotation's id — its start to the day before the next one. Annotations of `service` (None: the
-    organisation's); windows without a day of data are left out."""
+    annotation's id — its start to the day before the next one. Annotations that apply to `scope`
+    (compare_scope: the organisation's, and its service's or its team's services' own); windows
+    without a day of data are left out."""
     settings = load_status(snap).settings
     windows: dict[str, Baseline] = {}
     with read_snapshot(snap) as con:
-        notes = compare.query_annotations(con, service, every_service=False)
+        notes = compare.query_annotations(con, scope, every_service=False)
         for position, note in enumerate(notes.itertuples()):  # a handful of annotations
             try:
                 if position == 0:
-                    before = compare.window_before_annotation(con, str(note.id), settings, service)
+                    before = compare.window_before_annotation(con, str(note.id), settings, scope)
                     windows["before"] = Baseline(f"before {note.name}", before.start, before.end)
-                after = compare.window_after_annotation(con, str(note.id), settings, service)
+                after = compare.window_after_annotation(con, str(note.id), settings, scope)
                 windows[str(note.id)] = Baseline(note.name, after.start, after.end)
             except DoraError:  # no day of data in that window
                 continue
@@ -623,15 +637,16 @@ CARD_COMPARISONS = tuple(spec for spec in compare.METRICS if spec.metric != "dev
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_baseline_comparison(snap: Snapshot, baseline: tuple[date, date], current: tuple[date, date],
-                             service: str | None, environment: str) -> tuple[pd.DataFrame | None, str | None]:
-    """The cards' metrics in `baseline` against `current` (metrics.compare.compare_windows: values,
-    change and the verdict that respects the data's own variation); or None and the reason there is
-    no comparison (the windows overlap, no data)."""
+                             scope: compare.Scope, environment: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The cards' metrics of `scope` (compare_scope: a card's service, the team, the organisation) in
+    `baseline` against `current` (metrics.compare.compare_windows: values, change and the verdict
+    that respects the data's own variation); or None and the reason there is no comparison (the
+    windows overlap, no data)."""
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
         try:
             return compare.compare_windows(con, compare.Window(*baseline, "baseline"),
-                                           compare.Window(*current, "current"), settings, service, environment,
+                                           compare.Window(*current, "current"), settings, scope, environment,
                                            specs=CARD_COMPARISONS), None
         except DoraError as exc:
             return None, str(exc)

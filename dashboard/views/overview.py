@@ -49,7 +49,7 @@ def choose_baseline() -> tuple[str, dict[str, data.Baseline]]:
     """The sidebar's "Compare with": the window before the first annotation (default), any annotation's
     window, or the previous period only; in the URL as `?baseline=before`, `?baseline=<annotation id>`
     or `?baseline=previous` (an annotation's name works too)."""
-    windows = data.load_baselines(snap, view.single_service)
+    windows = data.load_baselines(snap, data.compare_scope(snap, view))
     options = {key: f"{w.label} ({w.start:%d %b %Y} – {w.end:%d %b %Y})" for key, w in windows.items()}
     options["previous"] = "the previous period only"
     with st.sidebar:
@@ -210,15 +210,12 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
     if previous_label:
         caption += f", compared with {previous_label}"
     comparison, baseline_label = None, None
-    if baseline_key in windows and scope == "all" and view.team:
-        caption += f" (not with {escape_markdown(windows[baseline_key].label)}: a window comparison is for the " \
-                   "organisation or one service, not yet a team)"
-    elif baseline_key in windows:
+    if baseline_key in windows:
         window = windows[baseline_key]
         baseline_label = escape_markdown(window.label)
         comparison, reason = data.load_baseline_comparison(
             snap, (window.start, window.end), current_window(frame, view.grain),
-            None if scope == "all" else scope, view.environment)
+            data.compare_scope(snap, view, None if scope == "all" else scope), view.environment)
         caption += f" and with {baseline_label}" if comparison is not None else \
             f" (not with {baseline_label}: {escape_markdown(reason or '')})"
     st.markdown(caption)
@@ -257,9 +254,10 @@ def prefetch_baselines(other: data.View) -> None:
     frame = data.load_summary(snap, other)
     for scope in scopes:
         days = current_window(frame[frame["service"] == scope], other.grain)
-        if days is not None and not (scope == "all" and view.team):
+        if days is not None:
             data.load_baseline_comparison(snap, (window.start, window.end), days,
-                                          None if scope == "all" else scope, view.environment)
+                                          data.compare_scope(snap, view, None if scope == "all" else scope),
+                                          view.environment)
 
 
 for scope in scopes:
