@@ -16,14 +16,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import duckdb
-import pandas as pd
 
 from core.errors import DoraError
 from core.sql import run_sql
 from metrics.build import MetricSettings
 from metrics.filters import NO_TEAM, Filters, Team, check_grain, period_days
 from metrics.registry import METRICS
-from metrics.teams import query_team_figures, team_mapping
+
+# pandas and metrics.teams are imported by the functions that evaluate goals: dora.toml's schema
+# imports this module to parse them, and every command (a quiet `dora nightly` from cron among them)
+# should not pay pandas' import for that.
 
 __all__ = ["GOAL_METRICS", "Goal", "GoalMetric", "Goals", "MET", "MISSED", "NO_DATA", "evaluate_goals",
            "dump_scopes", "format_amount", "last_complete_period", "load_scopes", "parse_goal", "scope_filters"]
@@ -157,6 +159,8 @@ def format_amount(value, unit: str) -> str:
 
 def last_complete_period(frame: pd.DataFrame, grain: str) -> date | None:
     """The start of the latest period the data covers whole (all its days observed), if any."""
+    import pandas as pd
+
     if frame.empty:
         return None
     starts = pd.to_datetime(frame["period_start"]).dt.date
@@ -169,6 +173,10 @@ def evaluate_goals(con: duckdb.DuckDBPyConnection, goals: Goals, filters: Filter
     """Each goal in force against one period (default: the last complete one): one row per scope
     (each team and 'no team' when teams are configured, else the organisation 'all') and goal, with
     the value and MET, MISSED or NO_DATA. Empty when there are no goals or no complete period."""
+    import pandas as pd
+
+    from metrics.teams import query_team_figures
+
     check_grain(filters.grain)
     filters = scope_filters(filters)
     figures = query_team_figures(con, filters, settings)
@@ -196,6 +204,10 @@ def _extra_values(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Me
                   period_start: date) -> dict[tuple[str, str], float]:
     """The goal values the summary does not hold, by (scope, column): CI time and the survey's mean
     (survey answers carry their team: matched by the team's name)."""
+    import pandas as pd
+
+    from metrics.teams import team_mapping
+
     mapping = team_mapping(filters.teams) if filters.teams else None
     values = {}
     ci = run_sql(con, "metrics", "goal_ci_minutes", {"grain": filters.grain, "timezone": settings.timezone,

@@ -8,33 +8,42 @@ missed; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from dora.cli.annotate import annotate
 from dora.cli.base import EXIT_CODES_HELP, EXIT_INTERRUPTED, DoraGroup
-from dora.cli.build import build
-from dora.cli.check import check
-from dora.cli.compare import compare_command
-from dora.cli.dashboard import dashboard
-from dora.cli.explain import explain
-from dora.cli.export import export
-from dora.cli.ingest import ingest
-from dora.cli.levels import levels
-from dora.cli.metrics import metrics
-from dora.cli.nightly import nightly
-from dora.cli.quality import quality
-from dora.cli.rejects import rejects
-from dora.cli.report import report
-from dora.cli.story import story_command
-from dora.cli.survey import survey
 from dora.jobs import describe_interrupt
 
+# Each command's module, imported when the command runs (or `dora --help` lists them): a command
+# pays only for the libraries it uses — `dora nightly` from cron never imports pandas or Plotly,
+# which every command did when this module imported them all (docs/performance.md, "Read snapshot").
+COMMANDS = {
+    "ingest": "dora.cli.ingest:ingest", "metrics": "dora.cli.metrics:metrics", "export": "dora.cli.export:export",
+    "rejects": "dora.cli.rejects:rejects", "explain": "dora.cli.explain:explain",
+    "quality": "dora.cli.quality:quality", "dashboard": "dora.cli.dashboard:dashboard",
+    "annotate": "dora.cli.annotate:annotate", "survey": "dora.cli.survey:survey",
+    "compare": "dora.cli.compare:compare_command", "story": "dora.cli.story:story_command",
+    "levels": "dora.cli.levels:levels", "nightly": "dora.cli.nightly:nightly", "build": "dora.cli.build:build",
+    "report": "dora.cli.report:report", "check": "dora.cli.check:check",
+}
 
-@click.group(cls=DoraGroup, epilog=EXIT_CODES_HELP,
-             commands=[ingest, metrics, export, rejects, explain, quality, dashboard, annotate, survey,
-                       compare_command, story_command, levels, nightly, build, report, check])
+
+class LazyGroup(DoraGroup):
+    """The `dora` group, importing a command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="dora-pipeline")
 def main() -> None:
     """DORA metrics from your CD event log and GitHub, in one DuckDB file.

@@ -22,9 +22,9 @@ from core.text import escape_controls, redact
 from dora.config import Config, load_config
 from dora.jobs import Interrupted, describe_interrupt, is_interrupt
 from ingest.warehouse import open_warehouse, snapshot_path
-from metrics.build import is_current
-from metrics.export import GRAINS, Filters
-from metrics.levels import REPORTS
+from metrics.build import GRAINS, is_current
+from metrics.filters import Filters
+from metrics.registry import LEVEL_REPORTS as REPORTS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
