@@ -235,3 +235,53 @@ def test_dora_levels_and_export_by_team(cli):
     assert {(r["service"], r["team"]) for r in exported} == {("all", "shop")}
     before_after = list(csv.DictReader(io.StringIO(cli("export", "--table", "before-after", "--team", "shop").output)))
     assert {r["team"] for r in before_after} == {"shop"} and before_after[0]["after_label"] == "after P"
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+def open_page(shop, monkeypatch, page: str, **query):
+    """The dashboard on `page` as `dora dashboard` starts it with the team shop in dora.toml."""
+    import sys
+
+    import streamlit as st
+
+    from metrics.goals import Goals, dump_scopes
+    from tests.test_dashboard_app import open_app
+
+    st.cache_data.clear()
+    monkeypatch.setattr(sys, "argv", ["app.py", "--teams", dump_scopes(TEAMS, Goals())])
+    return open_app(shop.path, monkeypatch, page, **query)
+
+
+def test_before_after_for_a_team_keeps_annotations_by_id_in_the_url(shop, monkeypatch):
+    ids = dict(zip(compare.query_annotations(shop.con)["name"], compare.query_annotations(shop.con)["id"]))
+    app = open_page(shop, monkeypatch, "views/before_after.py", team="shop", before="A", after="a")  # names work
+    assert app.selectbox(key="before").value == str(ids["A"]) and app.selectbox(key="after").value == str(ids["A"])
+    assert app.query_params["after"] == str(ids["A"])  # the id, as `dora compare --after-annotation` takes it
+    assert app.selectbox(key="before").options == ["A", "P"]  # the team's: not search's S
+    expected = compare.compare_windows(shop.con, BEFORE, Window(date(2026, 1, 20), date(2026, 1, 31)),
+                                       shop.settings, SHOP)
+    table = app.dataframe[0].value
+    assert table["n (before → after)"].tolist()[0] == f"{expected['before_n'][0]} → {expected['after_n'][0]}" == "29 → 18"
+    assert any("Team shop" in c.value for c in app.caption)
+    unknown = open_page(shop, monkeypatch, "views/before_after.py", team="shop", compare="sideways")
+    assert any("`compare=sideways` is not understood" in w.value for w in unknown.warning)
+
+
+def test_the_story_page_tells_a_team_s_story_and_keeps_the_metric_by_id(shop, monkeypatch):
+    app = open_page(shop, monkeypatch, "views/story.py", team="shop", story_metric="lead_time")
+    assert list(app.dataframe[0].value.columns) == ["metric", "baseline", "A", "P"]
+    assert app.selectbox(key="story_metric").value == "lead_time"
+    assert app.query_params["story_metric"] == "lead_time"
+    labelled = open_page(shop, monkeypatch, "views/story.py", team="shop", story_metric="Change fail rate")
+    assert labelled.selectbox(key="story_metric").value == "change_failure_rate"
+    wrong = open_page(shop, monkeypatch, "views/story.py", story_metric="speed")
+    assert any("`story_metric=speed` is not understood" in w.value for w in wrong.warning)
+
+
+def test_the_overview_compares_a_team_s_cards_with_its_baseline(shop, monkeypatch):
+    app = open_page(shop, monkeypatch, None, team="shop")
+    heading = next(m.value for m in app.markdown if m.value.startswith("**Team shop**"))
+    assert "and with before A" in heading and "not yet a team" not in heading
+    levels = [m.value for m in app.markdown if "DORA level" in m.value]
+    assert levels, "the team's own levels"

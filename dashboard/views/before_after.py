@@ -71,28 +71,40 @@ def format_interval(row: pd.Series) -> str:
 st.title("Before and after")
 st.caption("Did the change work, and is the difference real or noise?")
 snap, status, view = ui.load_context()
-service = view.single_service
+scope = data.compare_scope(snap, view)  # one service, the team's services together, or the organisation
+scope_label = scope.services[0] if scope.services and scope.team is None else ui.team_label(scope.team)
 if len(view.services) > 1:
-    st.caption("Several services are selected: this comparison is for the whole organisation. "
+    st.caption(f"Several services are selected: this comparison is for "
+               f"{'the whole organisation' if scope.team is None else escape_markdown(scope_label)}. "
                "Pick one service in the sidebar to compare it alone.")
-annotations = data.load_annotations(snap, view)
-span = data.load_data_span(snap, service)
+# the annotations that apply to the scope: the organisation's, and its service's (its team's services') own
+annotations = data.load_annotations(snap, view._replace(
+    services=scope.services if scope.team is None and scope.services else (), team=scope.team))
+span = data.load_data_span(snap, scope)
 if span is None:
     ui.explain_and_stop("Nothing to compare yet", "No events for this scope. Load some with `dora ingest events FILE`.")
 
-modes = ["annotations", "dates"] if not annotations.empty else ["dates"]
-mode = st.segmented_control("Compare", modes, default=modes[0], key="compare", bind="query-params", required=True,
-                            format_func={"annotations": "Two annotations", "dates": "Two date ranges"}.get) or modes[0]
+# In the URL by id (?compare=dates, ?before=<annotation id>): links name what the CLI names, and an
+# annotation's name works too; a value the page does not know is said, not dropped (ui.choose_in_url).
+modes = {"annotations": "Two annotations", "dates": "Two date ranges"}
+if annotations.empty:
+    del modes["annotations"]
+mode = ui.choose_in_url(st.segmented_control, "Compare", modes, key="compare", default=next(iter(modes)),
+                        required=True)
 try:
     if mode == "annotations":
-        names = annotations["name"].tolist()
+        notes = {str(i): name for i, name in zip(annotations["id"], annotations["name"])}
         left, right = st.columns(2)
-        before_ref = left.selectbox("Before", names, index=0, key="before", bind="query-params",
-                                    help="The days before this annotation, since the previous one.")
-        after_ref = right.selectbox("After", names, index=len(names) - 1, key="after", bind="query-params",
-                                    help="The days from this annotation to the next one.")
-        before, after = data.load_annotation_windows(snap, before_ref, after_ref, service)
+        with left:
+            before_ref = ui.choose_in_url(st.selectbox, "Before", notes, key="before", default=next(iter(notes)),
+                                          help="The days before this annotation, since the previous one.")
+        with right:
+            after_ref = ui.choose_in_url(st.selectbox, "After", notes, key="after", default=list(notes)[-1],
+                                         help="The days from this annotation to the next one.")
+        before, after = data.load_annotation_windows(snap, before_ref, after_ref, scope)
     else:
+        # Date ranges keep Streamlit's own URL binding: choose_in_url picks one of a set of options,
+        # and a range of days is not one (check_bound_parameters says when a link's date is not one).
         third = (span[1] - span[0]) // 3
         left, right = st.columns(2)
         before = left.date_input("Before", value=(span[0], span[0] + third), min_value=span[0], max_value=span[1],
@@ -102,7 +114,7 @@ try:
         if len(before) < 2 or len(after) < 2:
             ui.explain_and_stop("Pick both ends of each window", "Each window needs a first and a last day.")
         before, after = tuple(before), tuple(after)
-    table, samples = data.load_comparison(snap, before, after, service, view.environment)
+    table, samples = data.load_comparison(snap, before, after, scope, view.environment)
 except DoraError as exc:
     ui.explain_and_stop("These windows cannot be compared", str(exc))
 
@@ -110,7 +122,7 @@ first = table.iloc[0]
 st.caption(f"**Before**: {first['before_start']:%Y-%m-%d} to {first['before_end']:%Y-%m-%d} "
            f"({first['before_days']} days) · **After**: {first['after_start']:%Y-%m-%d} to "
            f"{first['after_end']:%Y-%m-%d} ({first['after_days']} days) · "
-           f"{'all services' if service is None else escape_markdown(service)}. A verdict needs the whole interval on one side of "
+           f"{escape_markdown(scope_label)}. A verdict needs the whole interval on one side of "
            "no change; otherwise it is not distinguishable from noise. × is a ratio after ÷ before (rates, "
            "medians, recovery times); otherwise the change is a difference.")
 

@@ -18,12 +18,14 @@ BAR_COLOURS = {"improved": VERDICT_COLOURS["better"], "worse": VERDICT_COLOURS["
 st.title("Phase story")
 st.caption("Each phase between annotations against the baseline before the first one: is the change real or noise?")
 snap, status, view = ui.load_context()
-service = view.single_service
+scope = data.compare_scope(snap, view)  # one service, the team's services together, or the organisation
+scope_label = scope.services[0] if scope.services and scope.team is None else ui.team_label(scope.team)
 if len(view.services) > 1:
-    st.caption("Several services are selected: this story is the whole organisation's. "
+    st.caption(f"Several services are selected: this story is told for "
+               f"{'the whole organisation' if scope.team is None else escape_markdown(scope_label)}. "
                "Pick one service in the sidebar to see its own (with its own annotations).")
 try:
-    long = data.load_story(snap, service, view.environment)
+    long = data.load_story(snap, scope, view.environment)
 except DoraError as exc:
     ui.explain_and_stop("No story to tell yet", f"{exc}. Annotations mark where a phase starts: "
                         "`dora annotate add NAME --date D`.")
@@ -31,7 +33,7 @@ except DoraError as exc:
 windows = long.drop_duplicates("window")
 st.caption(" · ".join(f"**{escape_markdown(w.window)}**: {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d} ({w.days} days)"
                       for w in windows.itertuples())
-           + f" · {'all services' if service is None else escape_markdown(service)}. × is a ratio to the "
+           + f" · {escape_markdown(scope_label)}. × is a ratio to the "
            "baseline (rates, durations), otherwise a difference; ▲ improved, ▼ worse, ≈ not distinguishable "
            "from noise, ? not enough data (Holm-adjusted across each phase's metrics).")
 st.dataframe(story.tabulate_story(long), hide_index=True, key="story", placeholder="–")
@@ -42,8 +44,9 @@ with st.expander("What each verdict compared"):
         st.markdown("\n".join(f"- {escape_markdown(line)}" for line in part["explanation"]))
 
 labels = dict(zip(long["metric"], long["label"]))
-metric = st.selectbox("Metric through the phases", list(labels), format_func=labels.get, key="story_metric",
-                      bind="query-params")
+# in the URL by its id (?story_metric=lead_time, metrics/story.py STORY_COLUMNS); its label works too
+metric = ui.choose_in_url(st.selectbox, "Metric through the phases", labels, key="story_metric",
+                          default=next(iter(labels)))
 part = long[long["metric"] == metric]
 figure = go.Figure(go.Bar(
     x=part["window"], y=part["value"],
