@@ -58,7 +58,10 @@ def query_pipeline(con: duckdb.DuckDBPyConnection, filters: Filters, settings: M
     """Pipeline health per period (and service) and stage; pipelines have no environment."""
     params = _params(con, filters, settings, known_services="pipeline")
     del params["environment"]
-    if filters.service or filters.by_service:
+    if filters.team or filters.by_team:  # a team's services one by one; no team figures (CI medians)
+        known = set(list_pipeline_services(con))
+        params["services"] = [s for s in choose_services(con, filters) if s in known]
+    elif filters.service or filters.by_service:
         known = list_pipeline_services(con)
         if filters.service and filters.service not in known:
             hint = ", ".join(known[:10]) or "none yet"
@@ -70,6 +73,10 @@ def query_pipeline(con: duckdb.DuckDBPyConnection, filters: Filters, settings: M
 def query_quality(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings) -> pd.DataFrame:
     """Data-quality findings counted per period (and service) and finding, with examples."""
     params = _params(con, filters, settings, known_services="quality")
-    del params["services"]
+    params["services"] = None
+    if filters.team or filters.by_team:  # findings are listed per service: a team's, one by one
+        if not (filters.team and filters.by_service):
+            raise DoraError("the quality table lists a team's findings per service: try --team NAME --by service")
+        params["services"] = choose_services(con, filters)
     params.update(service=filters.service, by_service=filters.by_service)
     return run_sql(con, "metrics", "export_quality", params).df()
