@@ -32,6 +32,10 @@ periods AS (
     FROM deployments
 ),
 -- every grain, service level and dimension as a grouping set: one scan each, no copied rows
+-- Quantiles: each group's values are collected with list(), which DuckDB spills to disk under its
+-- memory cap, then quantile_cont runs over the one list (list_aggregate): the same interpolation.
+-- quantile_cont as the group's aggregate keeps every group's values in memory at once, which DuckDB
+-- cannot spill (2.5 GB at 1M deployments; docs/performance.md, "Memory").
 deployment_stats AS (
     SELECT
         CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
@@ -43,7 +47,8 @@ deployment_stats AS (
         count(*)                                                                   AS deployments,
         count_if(failed)                                                           AS failed_deployments,
         count(recovered_minutes)                                                   AS failed_deployment_recoveries,
-        quantile_cont(recovered_minutes, [0.5, 0.9])                               AS recovery_q
+        list_aggregate(list(recovered_minutes) FILTER (WHERE recovered_minutes IS NOT NULL),
+                       'quantile_cont', [0.5, 0.9])                                AS recovery_q
     FROM periods
     GROUP BY GROUPING SETS (
         (week, service), (week), (month, service), (month), (quarter, service), (quarter),
@@ -60,8 +65,9 @@ batch_medians AS (
         coalesce(week, month, quarter)                                             AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         'all'                                                                      AS dimension,
-        quantile_cont(changes, 0.5) FILTER (WHERE changes > 0)                     AS changes_median,
-        quantile_cont(lines_changed, 0.5) FILTER (WHERE changes > 0 AND lines_changed IS NOT NULL) AS lines_median
+        list_aggregate(list(changes) FILTER (WHERE changes > 0), 'quantile_cont', 0.5) AS changes_median,
+        list_aggregate(list(lines_changed) FILTER (WHERE changes > 0 AND lines_changed IS NOT NULL),
+                       'quantile_cont', 0.5)                                       AS lines_median
     FROM periods
     GROUP BY GROUPING SETS ((week, service), (week), (month, service), (month), (quarter, service), (quarter))
 ),
@@ -87,7 +93,8 @@ lead_time_stats AS (
              WHEN grouping(cadence_bucket) = 0 THEN 'cadence' ELSE 'all' END       AS dimension,
         coalesce(change_bucket, lines_bucket, cadence_bucket, 'all')               AS bucket,
         count(*)                                                                   AS changes_deployed,
-        quantile_cont(lead_time_hours, [0.5, 0.9])                                 AS lead_q
+        -- no NULLs: see lead_times
+        list_aggregate(list(lead_time_hours), 'quantile_cont', [0.5, 0.9])         AS lead_q
     FROM lead_periods
     GROUP BY GROUPING SETS (
         (week, service), (week), (month, service), (month), (quarter, service), (quarter),

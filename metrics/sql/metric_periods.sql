@@ -26,6 +26,10 @@ deployments AS (
     LEFT JOIN fct_failures f USING (deployment_key)
     CROSS JOIN grains g
 ),
+-- Quantiles: each group's values are collected with list(), which DuckDB spills to disk under its
+-- memory cap, then quantile_cont runs over the one list (list_aggregate): the same interpolation.
+-- quantile_cont as the group's aggregate keeps every group's values in memory at once, which DuckDB
+-- cannot spill (2.5 GB at 1M deployments; docs/performance.md, "Memory").
 deployment_stats AS (
     SELECT grain, period_start, service, environment,
         count(*)                                               AS deployments,
@@ -34,8 +38,9 @@ deployment_stats AS (
         -- recovered after exposure and before the rollout reached 100% of traffic (fct_failures)
         count(*) FILTER (WHERE caught_in_rollout)              AS failed_deployments_caught_in_rollout,
         count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recoveries,
-        -- one sort of each group's values for the three quantiles; a negative span is a data error
-        quantile_cont(recovery_minutes, [0.5, 0.75, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS failed_deployment_recovery_quantiles,
+        -- one pass over each group's values for the three quantiles; a negative span is a data error
+        list_aggregate(list(recovery_minutes) FILTER (WHERE recovery_minutes >= 0),
+                       'quantile_cont', [0.5, 0.75, 0.9])      AS failed_deployment_recovery_quantiles,
         failed_deployment_recovery_quantiles[1]                AS failed_deployment_recovery_median_minutes,
         failed_deployment_recovery_quantiles[2]                AS failed_deployment_recovery_p75_minutes,
         failed_deployment_recovery_quantiles[3]                AS failed_deployment_recovery_p90_minutes,
@@ -56,8 +61,8 @@ lead_times AS (
 lead_time_stats AS (
     SELECT grain, period_start, service, environment,
         count(*)                                   AS changes_deployed,
-        -- one sort of each group's values for all three quantiles
-        quantile_cont(lead_time_hours, [0.5, 0.75, 0.9]) AS lead_time_quantiles,
+        -- one pass over each group's values for all three quantiles (no NULLs: see lead_times)
+        list_aggregate(list(lead_time_hours), 'quantile_cont', [0.5, 0.75, 0.9]) AS lead_time_quantiles,
         lead_time_quantiles[1]                     AS lead_time_median_hours,
         lead_time_quantiles[2]                     AS lead_time_p75_hours,
         lead_time_quantiles[3]                     AS lead_time_p90_hours,
@@ -78,7 +83,8 @@ incident_stats AS (
     SELECT grain, period_start, service, environment,
         count(*)                                                          AS incidents,
         count(recovery_minutes) FILTER (WHERE recovery_minutes >= 0)      AS incidents_resolved,
-        quantile_cont(recovery_minutes, [0.5, 0.75, 0.9]) FILTER (WHERE recovery_minutes >= 0) AS incident_recovery_quantiles,
+        list_aggregate(list(recovery_minutes) FILTER (WHERE recovery_minutes >= 0),
+                       'quantile_cont', [0.5, 0.75, 0.9])                 AS incident_recovery_quantiles,
         incident_recovery_quantiles[1]                                    AS incident_recovery_median_minutes,
         incident_recovery_quantiles[2]                                    AS incident_recovery_p75_minutes,
         incident_recovery_quantiles[3]                                    AS incident_recovery_p90_minutes,
