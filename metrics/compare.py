@@ -208,14 +208,10 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.Dat
 
 
 def fetch_values(con: duckdb.DuckDBPyConnection, params: dict) -> pa.Table:
-    """compare_values as Arrow, with window_name and measure dictionary-encoded: millions of lead
-    times stay columnar (no Python string per row) on their way to numpy or pandas."""
+    """compare_values as Arrow: millions of lead times stay columnar (no Python object per row) on
+    their way to numpy (split_values)."""
     sql = read_sql("metrics", "compare_values")
-    table = con.sql(sql, params=bind_params(sql, params)).to_arrow_table()
-    for name in ("window_name", "measure"):
-        i = table.schema.get_field_index(name)
-        table = table.set_column(i, name, pc.dictionary_encode(table.column(name)))
-    return table
+    return con.sql(sql, params=bind_params(sql, params)).to_arrow_table()
 
 
 # --- windows ----------------------------------------------------------------------------------
@@ -586,16 +582,19 @@ def explain_verdict(row: dict, spec: MetricSpec, c: Compared, family: int) -> st
 MEASURES = ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes", "ci_minutes")
 
 
+Split = dict  # (window name, measure) -> (values, unit ids or None, observed): split_values
+
+
 @dataclass(frozen=True)
 class WindowsRead:
     """The rows of every window of one comparison (a before/after pair, a story's baseline and
     phases), each query run once for all of them: `days` (compare_days, with story_caught_days'
-    columns where a spec needs them), `values` (compare_values, Arrow), `survey` (compare_survey);
-    each has a `window_name` column naming the window."""
+    columns where a spec needs them) and `survey` (compare_survey), each with a `window_name`
+    column; `values`: compare_values' rows split per window and measure (split_values)."""
 
     windows: dict
     days: pd.DataFrame
-    values: pa.Table
+    values: Split
     survey: pd.DataFrame
 
 
@@ -603,30 +602,34 @@ def read_windows(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], 
                  scope: Scope, environment: str, specs: tuple[MetricSpec, ...] = METRICS) -> WindowsRead:
     """Every window's rows in one pass per query (WindowsRead); `environment` already normalised."""
     params = query_params(con, windows, settings, scope, environment)
-    days = run_query(con, "compare_days", params)
+    days = run_query(con, "compare_days", params) if specs else pd.DataFrame()
     if any(s.metric == "caught_in_rollout_share" for s in specs):
         caught = run_query(con, "story_caught_days", params)
         days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
         days = days.drop(columns="failed_deployments_caught").fillna(0)
-    return WindowsRead(dict(windows), days, fetch_values(con, params), run_query(con, "compare_survey", params))
+    values = split_values(fetch_values(con, params), list(windows))
+    return WindowsRead(dict(windows), days, values, run_query(con, "compare_survey", params))
 
 
-def split_values(values: pa.Table) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
-    """compare_values' rows as (values, unit ids or None, observed) per (window, measure): the columns
-    go to numpy once and are cut with boolean masks, rather than filtering the table per window and
-    again per measure (millions of lead times)."""
+def split_values(values: pa.Table, windows: list[str]) -> Split:
+    """compare_values' rows as (values, unit ids or None, observed) per (window, measure), in the
+    order the query returned them. The columns go to numpy once and are cut with boolean masks on
+    integer codes of the window and the measure (a hash lookup per row), rather than filtering the
+    table per window and again per measure: millions of lead times."""
     value = values["value"].to_numpy().astype(float)
     units = values["unit_id"]
     no_unit = units.is_null().to_numpy(zero_copy_only=False)
     unit = pc.fill_null(units, 0).to_numpy().astype(np.int64) if len(units) else np.empty(0, dtype=np.int64)
     observed = values["observed"].to_numpy(zero_copy_only=False).astype(bool)
-    by_window = {w: pc.equal(values["window_name"], w).to_numpy(zero_copy_only=False)
-                 for w in pc.unique(values["window_name"].cast(pa.string())).to_pylist()}
-    by_measure = {m: pc.equal(values["measure"], m).to_numpy(zero_copy_only=False) for m in MEASURES}
+    window_code = pc.index_in(values["window_name"], value_set=pa.array(windows, pa.string())).to_numpy(
+        zero_copy_only=False)
+    measure_code = pc.index_in(values["measure"], value_set=pa.array(MEASURES, pa.string())).to_numpy(
+        zero_copy_only=False)
     split = {}
-    for window, in_window in by_window.items():
-        for measure, of_measure in by_measure.items():
-            mask = in_window & of_measure
+    for w, window in enumerate(windows):
+        in_window = window_code == w
+        for m, measure in enumerate(MEASURES):
+            mask = in_window & (measure_code == m)
             # a unit per value, or none at all (failures, incidents and runs are their own units)
             units_here = unit[mask] if mask.any() and not no_unit[mask].any() else None
             split[window, measure] = (value[mask], units_here, observed[mask])
@@ -635,13 +638,11 @@ def split_values(values: pa.Table) -> dict[tuple[str, str], tuple[np.ndarray, np
 
 def window_samples(read: WindowsRead) -> dict[str, WindowSample]:
     """Each window's WindowSample from the rows read once (read_windows)."""
-    split = split_values(read.values)
-    empty = (np.empty(0), None, np.empty(0, dtype=bool))
     samples = {}
     for name, window in read.windows.items():
         daily = read.days[read.days["window_name"] == name].drop(columns="window_name")
         daily = daily.assign(day=(pd.to_datetime(daily["day"]) - pd.Timestamp(window.start)).dt.days)
-        measures = {measure: split.get((name, measure), empty) for measure in MEASURES}
+        measures = {measure: read.values[name, measure] for measure in MEASURES}
         samples[name] = WindowSample(window.days, daily, measures,
                                      read.survey[read.survey["window_name"] == name])
     return samples
@@ -721,21 +722,32 @@ def compare_with_values(con: duckdb.DuckDBPyConnection, before: Window, after: W
     return frame, read
 
 
+DRAWN = ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes",
+         "satisfaction_score", "satisfaction_share")  # the measures distribution_values gives
+
+
 def distribution_values(read: WindowsRead) -> pd.DataFrame:
     """The raw values behind the medians and the survey mean, for distribution charts: columns
-    window, measure (lead_time_hours, failed_deployment_recovery_minutes, incident_recovery_minutes,
-    satisfaction_score, satisfaction_share), value. Recoveries still open are not drawn (they have
-    no value yet)."""
-    values = read.values
-    values = values.filter(pc.and_(values["observed"], pc.not_equal(values["measure"], "ci_minutes")))
-    values = values.select(["window_name", "measure", "value"]).to_pandas().rename(columns={"window_name": "window"})
-    survey = read.survey
-    scores = pd.concat([
-        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_score", "value": survey["score"]}),
-        pd.DataFrame({"window": survey["window_name"], "measure": "satisfaction_share",
-                      "value": survey["score_share"]}),
-    ])
-    return pd.concat([values, scores], ignore_index=True)
+    window, measure (DRAWN), value; a window's values together, measure by measure. Recoveries still
+    open are not drawn (they have no value yet). Window and measure are categories built from codes:
+    no Python string per value (millions of lead times)."""
+    windows = list(read.windows)
+    codes, parts = [], []
+    for w, window in enumerate(windows):
+        answers = read.survey[read.survey["window_name"] == window]
+        for m, measure in enumerate(DRAWN):
+            if measure.startswith("satisfaction_"):
+                part = answers["score" if measure == "satisfaction_score" else "score_share"].to_numpy(dtype=float)
+            else:
+                values, _, observed = read.values[window, measure]
+                part = values[observed]
+            codes.append((w, m, len(part)))
+            parts.append(part)
+    lengths = [n for _, _, n in codes]
+    return pd.DataFrame({
+        "window": pd.Categorical.from_codes(np.repeat([w for w, _, _ in codes], lengths), windows),
+        "measure": pd.Categorical.from_codes(np.repeat([m for _, m, _ in codes], lengths), list(DRAWN)),
+        "value": np.concatenate(parts) if parts else np.empty(0)})
 
 
 def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
@@ -744,9 +756,8 @@ def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: 
     """The raw values behind the medians and the survey mean of two windows as given, for
     distribution charts (distribution_values; window 'before'/'after'). Where the comparison is
     computed too, compare_with_values reads the windows once for both."""
-    windows = {"before": before, "after": after}
-    params = query_params(con, windows, settings, as_scope(service), environment_group(environment, settings))
-    read = WindowsRead(windows, pd.DataFrame(), fetch_values(con, params), run_query(con, "compare_survey", params))
+    read = read_windows(con, {"before": before, "after": after}, settings, as_scope(service),
+                        environment_group(environment, settings), specs=())
     return distribution_values(read)
 
 
