@@ -15,7 +15,7 @@ import html
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from dashboard.catalog import COLOURS, NEUTRAL, OKABE_ITO, format_value
 from metrics import compare, stats, story
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
 from metrics.export import Filters, environment_group, query_table, write_csv
+from metrics.filters import Team
 from metrics.registry import PERIOD_METRICS, get_metric
 
 __all__ = ["Quarter", "build_review", "default_quarter", "last_complete_quarter", "parse_quarter", "review_file_name"]
@@ -107,7 +108,8 @@ def last_complete_quarter(settings: MetricSettings, last_day: date | None) -> Qu
 
 
 def review_file_name(quarter: Quarter, service: str | None = None) -> str:
-    """The file name the dashboard offers: dora-review-2026Q3.html (or …-2026Q3-payments.html)."""
+    """The file name the dashboard offers: dora-review-2026Q3.html (or …-2026Q3-payments.html; a
+    team's name in place of the service's for a team)."""
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", service).strip("-") if service else ""
     return f"dora-review-{quarter.code}{'-' + safe if safe else ''}.html"
 
@@ -187,20 +189,30 @@ def verdict_cell(verdict: str, short: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """What one review is of."""
+    """What one review is of: the organisation, one service, or a team of dora.toml (`team`, its
+    services' facts together: `compared` is metrics.compare's scope for the comparisons and story)."""
 
     quarter: Quarter
     service: str | None
     environment: str
     settings: MetricSettings
+    compared: compare.Scope = compare.Scope()
+    teams: tuple[Team, ...] = ()
+
+    @property
+    def team(self) -> str | None:
+        return self.compared.team
 
     @property
     def name(self) -> str:
+        if self.team is not None:
+            return f"team {self.team}"
         return "all services" if self.service is None else f"service {self.service}"
 
     def filters(self, grain: str = "quarter", **changes) -> Filters:
         return Filters(grain=grain, from_date=self.quarter.start, to_date=self.quarter.end,
-                       service=self.service, environment=self.environment, **changes)
+                       service=self.service, team=self.team, teams=self.teams, environment=self.environment,
+                       **changes)
 
 
 def section_numbers(summary: pd.DataFrame, scope: Scope) -> str:
@@ -268,18 +280,18 @@ def comparison_table(frame: pd.DataFrame, before_name: str, after_name: str, cap
 def compare_quarter(con: duckdb.DuckDBPyConnection, scope: Scope, before: compare.Window,
                     specs: tuple = compare.METRICS) -> pd.DataFrame:
     """`before` against the quarter, every metric of `specs`, with the quarter's window as after."""
-    return compare.compare_windows(con, before, scope.quarter.window(), scope.settings, scope.service,
+    return compare.compare_windows(con, before, scope.quarter.window(), scope.settings, scope.compared,
                                    scope.environment, specs=specs)
 
 
 def find_baseline(con: duckdb.DuckDBPyConnection, scope: Scope) -> compare.Window:
     """The baseline: the days with data before the first annotation that applies to the scope."""
-    annotations = compare.query_annotations(con, scope.service, every_service=False)
+    annotations = compare.query_annotations(con, scope.compared, every_service=False)
     if annotations.empty:
         raise DoraError("no annotation marks a process change yet, so there is no baseline: add one "
                         "(`dora annotate add NAME --date D`)")
     first = annotations.iloc[0]
-    window = compare.window_before_annotation(con, str(first["id"]), scope.settings, scope.service)
+    window = compare.window_before_annotation(con, str(first["id"]), scope.settings, scope.compared)
     return compare.Window(window.start, window.end, f"baseline (before {first['name']})")
 
 
@@ -323,7 +335,7 @@ def section_story(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, li
     annotations start, each metric's value in each, and each phase against the baseline."""
     heading = "<h2 id=story>The story so far</h2>"
     try:
-        long = story.query_story_long(con, scope.settings, scope.service, scope.environment,
+        long = story.query_story_long(con, scope.settings, scope.compared, scope.environment,
                                       limits=(None, scope.quarter.end))
     except DoraError as exc:
         return heading + note(f"No story table: {exc}"), []
@@ -424,9 +436,21 @@ def batch_figure(part: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
+def pool_services(batches: pd.DataFrame) -> pd.DataFrame:
+    """A team's batch-size rows: its services' deployments and failures per bucket added up (counts
+    add up; the table's medians do not, so they are left out), the change fail rate recomputed."""
+    pooled = (batches.groupby(["dimension", "bucket"], sort=False, as_index=False)
+              [["deployments", "failed_deployments"]].sum())
+    rate = pooled["failed_deployments"] / pooled["deployments"].where(pooled["deployments"] > 0)
+    return pooled.assign(change_failure_rate=rate, service="all")
+
+
 def section_batch_size(batches: pd.DataFrame, scope: Scope, figures: Figures) -> str:
-    """Change fail rate by batch size and cadence in the quarter, pooled over the quarter."""
+    """Change fail rate by batch size and cadence in the quarter, pooled over the quarter (and over a
+    team's services)."""
     parts = ["<h2 id=batch-size>Batch size and risk</h2>"]
+    if scope.team is not None and not batches.empty:
+        batches = pool_services(batches)
     rows = batches[batches["service"] == (scope.service or "all")]
     if rows.empty:
         return "".join(parts) + note("No production deployments in the quarter.")
@@ -483,9 +507,15 @@ def export_files(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[list[tup
     if scope.service is None:
         wanted.append(("summary-by-service", "the quarter's summary per service",
                        lambda: query_table(con, "summary", scope.filters(by_service=True), scope.settings)))
-    for table in ("levels", "batch-size", "lead-time-breakdown", "pipeline", "quality"):
-        wanted.append((table, f"the quarter's {table.replace('-', ' ')} table",
-                       lambda table=table: query_table(con, table, scope.filters(), scope.settings)))
+    wanted.append(("levels", "the quarter's levels table",
+                   lambda: query_table(con, "levels", scope.filters(), scope.settings)))
+    # no team figures in these (medians do not add up): a team's are per service of the team
+    per_service = scope.team is not None
+    for table in ("batch-size", "lead-time-breakdown", "pipeline", "quality"):
+        wanted.append((table, f"the quarter's {table.replace('-', ' ')} table"
+                       + (" per service of the team" if per_service else ""),
+                       lambda table=table: query_table(con, table, scope.filters(by_service=per_service),
+                                                       scope.settings)))
     missing = []
     for name, about, read in wanted:
         try:
@@ -522,17 +552,21 @@ ul.lines { font-size: 0.82rem; color: #333; } pre { font-size: 0.75rem; overflow
 
 
 def build_review(con: duckdb.DuckDBPyConnection, settings: MetricSettings, quarter: Quarter | None = None,
-                 service: str | None = None, environment: str = "production") -> str:
+                 service: str | None = None, environment: str = "production", *, team: str | None = None,
+                 teams: tuple[Team, ...] = ()) -> str:
     """The quarterly review of `quarter` (default: the last complete one) as one self-contained HTML page.
 
-    `con` reads a built warehouse (the read snapshot); `service` None reviews the organisation. An
-    error (DoraError) when the quarter has no data in the scope; a section the data cannot fill
-    (no annotation for a baseline, no previous quarter) says why in place.
+    `con` reads a built warehouse (the read snapshot); `service` None reviews the organisation, or
+    `team` one of `teams` (dora.toml's; "no team": the services none owns) as a whole. An error
+    (DoraError) when the quarter has no data in the scope; a section the data cannot fill (no
+    annotation for a baseline, no previous quarter) says why in place.
     """
     coverage = read_coverage(con)
     if quarter is None:
         quarter = last_complete_quarter(settings, coverage[1] if coverage else None)
-    scope = Scope(quarter, service, environment_group(environment, settings), settings)
+    environment = environment_group(environment, settings)
+    compared = compare.choose_scope(con, settings, service, team, teams, environment)
+    scope = Scope(quarter, service, environment, settings, compared, teams)
     files, missing = export_files(con, scope)
     summary = files[0][2]
     if summary.empty:
@@ -541,15 +575,15 @@ def build_review(con: duckdb.DuckDBPyConnection, settings: MetricSettings, quart
                         f"for {scope.name}: {span}; choose another --quarter")
     tables = dict((name, frame) for name, _, frame in files)
     figures = Figures()
-    annotations = compare.query_annotations(con, service, every_service=False)
-    monthly = query_table(con, "summary", Filters(grain="month", to_date=quarter.end, service=service,
-                                                  environment=scope.environment), settings)
+    annotations = compare.query_annotations(con, compared, every_service=False)
+    monthly = query_table(con, "summary", replace(scope.filters("month"), from_date=None), settings)
     story, story_files = section_story(con, scope)
     comparisons, compare_files = section_comparisons(con, scope)
     built_at = read_built_at(con)
     observed = int(summary.iloc[0]["observed_days"])
     quarter_days = (quarter.end - quarter.start).days + 1
-    title = f"Delivery review {quarter.label}" + (f": {service}" if service else "")
+    subject = service or (f"team {scope.team}" if scope.team is not None else None)
+    title = f"Delivery review {quarter.label}" + (f": {subject}" if subject else "")
     body = [
         f"<h1>{esc(title)}</h1>",
         f'<p class="meta">{esc(quarter.start)} to {esc(quarter.end)} ({esc(settings.timezone)}), '
