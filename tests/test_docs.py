@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from dora.cli import main
+from dora.cli import COMMANDS, main
 from ingest.warehouse import open_warehouse
 from metrics.build import MODELS, MetricSettings, build_metrics
 from metrics.export import TABLES
@@ -20,14 +20,22 @@ def all_docs() -> str:
 
 
 def command_paths(group: click.Group, prefix: str = "") -> list[str]:
+    """Every command's path, as the user types it (the `dora` group loads its commands on demand)."""
+    ctx = click.Context(group)
     paths = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             paths.extend(command_paths(command, path + " "))
         else:
             paths.append(path)
     return paths
+
+
+def test_every_command_is_found():
+    paths = command_paths(main)
+    assert {path.split()[0] for path in paths} == set(COMMANDS) and "ingest events" in paths
 
 
 @pytest.mark.parametrize("command", command_paths(main))
@@ -39,7 +47,7 @@ def test_every_command_is_in_docs_cli(command):
 def test_every_command_help_has_an_example(command):
     cmd = main
     for part in command.split():
-        cmd = cmd.commands[part]
+        cmd = cmd.get_command(click.Context(cmd), part)
     assert "Example" in (cmd.help or ""), f"dora {command} --help has no example"
 
 
