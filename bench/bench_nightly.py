@@ -10,6 +10,7 @@ metric build, publishing the read snapshot):
 Prints one JSON object per run and writes them to OUT/nightly-results.json (docs/performance.md).
 
     .venv/bin/python bench/bench_nightly.py --scale 0.1
+    .venv/bin/python bench/bench_nightly.py --scale 1 --log bench/out/events.jsonl   # a log written before
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def timed(name, func):
 nightly.ingest_eventlog_source = timed("load", nightly.ingest_eventlog_source)
 nightly.update_metrics = timed("build", nightly.update_metrics)
 nightly.publish_snapshot = timed("publish", nightly.publish_snapshot)
+nightly.keep_snapshot = timed("keep_snapshot", nightly.keep_snapshot)  # a run that changed nothing
 start = time.perf_counter()
 try:
     cli.main(["nightly", "--config", sys.argv[2], "-q"], standalone_mode=False)
@@ -72,13 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=0.1)
     p.add_argument("--day-events", type=int, default=6000)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "nightly")
+    p.add_argument("--log", type=Path, help="an existing bench log (make_dataset.py at --scale) instead of "
+                                            "writing it again")
     args = p.parse_args(argv)
     out = args.out / f"scale-{args.scale}"
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, str(ROOT / "bench" / "make_dataset.py"), "--scale", str(args.scale),
-                    "--out", str(out), "--no-warehouse"], check=True)
-    lines = (out / "events.jsonl").read_bytes().splitlines(keepends=True)
+    if args.log is None:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "make_dataset.py"), "--scale", str(args.scale),
+                        "--out", str(out), "--no-warehouse"], check=True)
+    lines = (args.log or out / "events.jsonl").read_bytes().splitlines(keepends=True)
     base, day = lines[:-args.day_events], lines[-args.day_events:]
     for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot.duckdb*")]:
         stale.unlink()
