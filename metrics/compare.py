@@ -603,6 +603,9 @@ def read_windows(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], 
     """Every window's rows in one pass per query (WindowsRead); `environment` already normalised."""
     params = query_params(con, windows, settings, scope, environment)
     days = run_query(con, "compare_days", params) if specs else pd.DataFrame()
+    if any(s.kind == "per_deployment" for s in specs):  # the story's changes and lines per deployment
+        batches = run_query(con, "story_batch_days", params)
+        days = days.merge(batches, on=["window_name", "day"], how="left")
     if any(s.metric == "caught_in_rollout_share" for s in specs):
         caught = run_query(con, "story_caught_days", params)
         days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
