@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
 from zoneinfo import ZoneInfo
@@ -366,17 +366,27 @@ def query_params(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], 
 @dataclass(frozen=True)
 class WindowSample:
     """What one window holds, as the statistics read it (built from the warehouse by
-    query_window_sample, or simulated by bench/bench_calibration.py):
+    window_samples, or simulated by bench/bench_calibration.py):
 
     days: calendar days in the window; daily: one row per day with a deployment, `day` its offset
     from the window's first day (0-based) and a column per count (compare_days.sql); values: measure
     -> (values, unit ids or None, observed flags) (compare_values.sql); survey: `score`, `score_share`,
-    `scale_min`, `scale_max`, `respondent` per answer (compare_survey.sql)."""
+    `scale_min`, `scale_max`, `respondent` per answer (compare_survey.sql). `estimates`: a window's
+    own estimates once computed (sample_estimate): the story compares its baseline with every phase
+    and need not estimate the baseline's quantiles again for each."""
 
     days: int
     daily: pd.DataFrame
     values: dict
     survey: pd.DataFrame
+    estimates: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def sample_estimate(sample: WindowSample, key: tuple, compute):
+    """`compute()` for this window, computed once (WindowSample.estimates, keyed by what it estimates)."""
+    if key not in sample.estimates:
+        sample.estimates[key] = compute()
+    return sample.estimates[key]
 
 
 def block_sums(sample: WindowSample, column: str) -> np.ndarray:
@@ -444,7 +454,9 @@ def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, 
                         enough, method)
     if spec.kind == "quantile":
         sides = [measure_values(s, spec.measure) for s in (before, after)]
-        estimates = [stats.clustered_quantile(v, u, spec.q) for v, u, _ in sides]
+        estimates = [sample_estimate(s, ("quantile", spec.measure, spec.q),
+                                     lambda v=v, u=u: stats.clustered_quantile(v, u, spec.q))
+                     for s, (v, u, _) in zip((before, after), sides)]
         interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
         by = "deployments" if sides[0][1] is not None or sides[1][1] is not None else "runs"
         return Compared(estimates[0].value, estimates[1].value, len(sides[0][0]), len(sides[1][0]),
@@ -454,7 +466,8 @@ def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, 
                         f"{interval.df:.0f} df)")
     if spec.kind == "recovery":
         sides = [measure_values(s, spec.measure) for s in (before, after)]
-        medians = [stats.km_median(v, o) for v, _, o in sides]
+        medians = [sample_estimate(s, ("km_median", spec.measure), lambda v=v, o=o: stats.km_median(v, o))
+                   for s, (v, _, o) in zip((before, after), sides)]
         interval = stats.time_ratio_interval(sides[0][0], sides[0][2], sides[1][0], sides[1][2], confidence)
         still_open = [int((~o.astype(bool)).sum()) for _, _, o in sides]
         resolved = [len(v) - k for (v, _, _), k in zip(sides, still_open)]
