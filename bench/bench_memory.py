@@ -36,11 +36,12 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import duckdb
 from core.db import connect
-from metrics.build import MetricSettings, run_model
+from metrics.build import MetricSettings, create_macros, run_model
 db, name, cap = sys.argv[2], sys.argv[3], sys.argv[4] or None
 con = connect(db, memory_limit=cap)
 limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 con.execute("BEGIN")
+create_macros(con)  # as a build does: the macros of this code, whatever the warehouse was built with
 start = time.perf_counter()
 try:
     run_model(con, "metrics", name, MetricSettings().as_params())
