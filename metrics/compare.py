@@ -125,8 +125,11 @@ def choose_scope(con: duckdb.DuckDBPyConnection, settings: MetricSettings, servi
     if service and team:
         raise DoraError("--service and --team choose two scopes: give one of them")
     if team:
-        return team_scope(con, Filters(environment=environment_group(environment, settings), team=team.strip(),
-                                       teams=teams))
+        environment = environment_group(environment, settings)
+        scope = team_scope(con, Filters(environment=environment, team=team.strip(), teams=teams))
+        if not scope.services:
+            raise DoraError(f"no data for {scope.describe()} in {environment}: none of its services has any")
+        return scope
     return as_scope(service)
 
 

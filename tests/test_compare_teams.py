@@ -184,6 +184,10 @@ CONFIG = """
 [[teams]]
 name = "shop"
 services = ["pay", "web"]
+
+[[teams]]
+name = "ghost"
+services = ["nothing-yet"]
 """
 
 
@@ -218,7 +222,9 @@ def test_dora_compare_and_story_for_a_team(cli):
         "  baseline: 2026-01-01..2026-01-19 (19 days)", "  A: 2026-01-20..2026-01-31 (12 days)",
         "  P: 2026-02-01..2026-02-09 (9 days)"]
     nobody = cli("story", "--team", "nobody")
-    assert nobody.exit_code == 1 and "no team 'nobody'; teams: shop, no team" in nobody.output
+    assert nobody.exit_code == 1 and "no team 'nobody'; teams: shop, ghost, no team" in nobody.output
+    ghost = cli("compare", "--annotation", "A", "--team", "ghost")
+    assert ghost.exit_code == 1 and "no data for team 'ghost' in production: none of its services has any" in ghost.output
     both = cli("compare", "--annotation", "A", "--team", "shop", "--service", "pay")
     assert both.exit_code == 2 and "--service and --team choose two scopes" in both.output
     rest = cli("story", "--team", "no team")  # search, with its own S

@@ -26,6 +26,7 @@ def export(config: Config, quiet: bool, table: str, output: str | None, **filter
     Examples:
       dora export --grain quarter -o dora-2026Q3.csv
       dora export --grain month --by service --from 2026-01-01 --to 2026-06-30
+      dora export --table before-after --by team
     """
     con = open_snapshot(config)
     frame = query_table(con, table, make_filters(**filters), config.metrics)
