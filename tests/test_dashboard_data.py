@@ -181,6 +181,22 @@ def test_threads_read_the_shared_connection_at_once(fixture_db):
     assert set(counts) == {count(0)} and data._reader.users == 0
 
 
+def test_the_stage_sample_is_the_same_with_the_hash_bound(fixture_db, monkeypatch):
+    """The sample is the changes with the smallest hashes; bounding the hashes first (to spare the sort)
+    gives the same rows in the same order, or reads again without the bound when too few pass it."""
+    snap = data.find_snapshot(fixture_db)
+    with data.read_snapshot(snap) as con:
+        expected = con.execute("SELECT change_id FROM fct_change_stages WHERE environment = 'production' "
+                               "ORDER BY hash(change_id) LIMIT 2").fetchall()
+        total = con.execute("SELECT count(*) FROM fct_change_stages WHERE environment = 'production'").fetchall()[0][0]
+    assert data.sample_bound(100, 40) is None and data.sample_bound(10**6, 1000) == 2 ** 64 * 3 * 1000 // 10**6
+    monkeypatch.setattr(data, "STAGE_SAMPLE", 2)
+    monkeypatch.setattr(data, "SAMPLE_MARGIN", 1)
+    assert data.sample_bound(total, 2) is not None  # the bound is used
+    count, spans = data.load_stage_spans.__wrapped__(snap, data.View())
+    assert count == total and list(spans["change_id"]) == [r[0] for r in expected]
+
+
 def test_the_snapshot_is_opened_read_only(fixture_db):
     with data.read_snapshot(data.find_snapshot(fixture_db)) as con:
         with pytest.raises(duckdb.Error, match="read-only"):
