@@ -298,7 +298,15 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
 def load_freshness(snap: Snapshot) -> pd.DataFrame:
     """Per source (ingest origin): its last successful run, its last run's outcome, its newest event."""
     with read_snapshot(snap) as con:
-        return run_sql(con, "dashboard", "freshness").df()
+        frame = run_sql(con, "dashboard", "freshness").df()
+        for row, origin in enumerate(frame["origin"]):
+            if origin not in OWN_TABLE_ORIGINS:  # raw events, counted one origin at a time (see the SQL)
+                newest, events = run_sql(con, "dashboard", "freshness_events", {"origin": origin}).fetchall()[0]
+                frame.loc[row, ["newest_event_at", "events"]] = [pd.Timestamp(newest) if newest else pd.NaT, events]
+    return frame
+
+
+OWN_TABLE_ORIGINS = ("annotations", "survey")  # sources whose records are not raw events (freshness.sql)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

@@ -212,6 +212,23 @@ def test_an_empty_warehouse_has_no_metrics(tmp_path):
     assert not status.has_metrics and status.first_day is None
 
 
+def test_freshness_counts_raw_events_per_source_and_none_when_all_were_rejected(tmp_path, fixture_db):
+    frame = data.load_freshness(data.find_snapshot(fixture_db))
+    con = open_warehouse(fixture_db, read_only=True)
+    expected = con.execute("SELECT origin, count(*), max(occurred_at) FROM raw_events GROUP BY origin").fetchall()
+    con.close()
+    assert [(o, n, t.to_pydatetime()) for o, n, t in zip(frame["origin"], frame["events"], frame["newest_event_at"])
+            if o not in data.OWN_TABLE_ORIGINS] == expected
+    db = tmp_path / "dora.duckdb"
+    log = tmp_path / "bad.jsonl"
+    log.write_text("not json\n", encoding="utf-8")
+    con = open_warehouse(db)
+    run_eventlog_ingest(con, db, [str(log)], MetricSettings())
+    con.close()
+    rejected = data.load_freshness(data.find_snapshot(db))
+    assert rejected["events"].tolist() == [0] and rejected["newest_event_at"].isna().all()
+
+
 def test_rejects_are_counted_and_listed(tmp_path):
     db = tmp_path / "dora.duckdb"
     log = tmp_path / "bad.jsonl"

@@ -1,7 +1,8 @@
 -- Data freshness per source (ingest origin): its last successful load, its last run, its newest record
 -- and how many records it holds. Grain: one row per origin with any ingest run.
--- Records: the event log's and GitHub's raw events; annotations (dated process changes, newest by
--- start date) and survey answers (newest by response date) live in their own tables, not raw_events.
+-- Records: annotations (dated process changes, newest by start date) and survey answers (newest by
+-- response date) here, from their own tables; the event log's and GitHub's raw events are counted per
+-- origin by freshness_events.sql (NULL and 0 here), which the dashboard fills in.
 WITH runs AS (
     SELECT origin,
         max(finished_at) FILTER (WHERE outcome <> 'failed')         AS last_success_at,
@@ -12,10 +13,8 @@ WITH runs AS (
     FROM ingest_runs GROUP BY origin
 ),
 stored AS (
-    SELECT origin, max(occurred_at) AS newest_event_at, count(*) AS events
-    FROM raw_events GROUP BY origin
-    UNION ALL
-    SELECT 'annotations', max(starts_on)::TIMESTAMPTZ, count(*) FROM annotations
+    SELECT 'annotations' AS origin, max(starts_on)::TIMESTAMPTZ AS newest_event_at, count(*) AS events
+    FROM annotations
     UNION ALL
     SELECT 'survey', max(response_date)::TIMESTAMPTZ, count(*) FROM survey_responses
 )
