@@ -12,11 +12,13 @@ Windows are calendar dates in the configured time zone, both ends included. They
 A comparison's scope (Scope) is the organisation, one service, or a team: the facts of the team's
 services together (medians do not add up; incidents and pipeline runs naming no service count only
 for the organisation). Only annotations that apply to the comparison bound a window:
-organisation-wide ones, plus those of the service compared (of the team's services). Both windows are clipped to the days the warehouse has data for, so a day
-before the first deployment is never counted as a day without deployments.
+organisation-wide ones, plus those of the service compared (of the team's services). Both windows
+are clipped to the days the warehouse has data for, so a day before the first deployment is never
+counted as a day without deployments.
 
-The raw rows come from the fact tables in SQL (metrics/sql/compare_*.sql): counts per day, values
-per item with the unit each belongs to, survey answers with their respondent. compare_samples turns
+The raw rows come from the fact tables in SQL (metrics/sql/compare_*.sql), every window of a
+comparison (or of a story) in one pass per query (read_windows): counts per day, values per item
+with the unit each belongs to, survey answers with their respondent. compare_samples turns
 two windows of them into one row per metric with a verdict that respects the data's dependence
 (7-day blocks, deployments, respondents as units; open recoveries censored) and is adjusted for
 multiplicity (Holm) across the metrics of one comparison; the statistics are in metrics/stats.py
