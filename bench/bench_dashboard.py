@@ -283,11 +283,11 @@ def measure_browser(db: Path, repeat: int, service: str, scopes: str,
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             record("overview, first visit after the server starts",
-                   timed(lambda: (page.goto(url), wait_done(page, overview, 1))))
+                   lambda: timed(lambda: (page.goto(url), wait_done(page, overview, 1))))
             for _ in range(repeat):
                 invalidate_caches(snap)
                 record("overview, first render (uncached data)",
-                       timed(lambda: (page.reload(), wait_done(page, overview, 1))))
+                       lambda: timed(lambda: (page.reload(), wait_done(page, overview, 1))))
             record("overview, reload (cached data)", lambda: timed(lambda: (page.reload(), wait_done(page, overview, 1))))
             for _ in range(repeat):
                 invalidate_caches(snap)
