@@ -394,6 +394,14 @@ def sample_estimate(sample: WindowSample, key: tuple, compute):
     return sample.estimates[key]
 
 
+def window_clusters(sample: WindowSample, measure: str, units: np.ndarray | None) -> np.ndarray | None:
+    """A window's units of `measure` numbered once (stats.number_clusters), for all its quantiles (the
+    median and the p90 of a million lead times share one numbering); None: each value its own unit."""
+    if units is None:
+        return None
+    return sample_estimate(sample, ("clusters", measure), lambda: stats.number_clusters(units))
+
+
 def block_sums(sample: WindowSample, column: str) -> np.ndarray:
     """A daily count summed over 7-day blocks from the window's first day (the last block may be
     shorter; `column` '' gives each block's days)."""
@@ -460,7 +468,8 @@ def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, 
     if spec.kind == "quantile":
         sides = [measure_values(s, spec.measure) for s in (before, after)]
         estimates = [sample_estimate(s, ("quantile", spec.measure, spec.q),
-                                     lambda v=v, u=u: stats.clustered_quantile(v, u, spec.q))
+                                     lambda s=s, v=v, u=u: stats.clustered_quantile(
+                                         v, q=spec.q, codes=window_clusters(s, spec.measure, u)))
                      for s, (v, u, _) in zip((before, after), sides)]
         interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
         by = "deployments" if sides[0][1] is not None or sides[1][1] is not None else "runs"

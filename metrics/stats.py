@@ -197,13 +197,21 @@ def invert_p_value(interval_at: Callable[[float], Interval], null: float, steps:
     return 1 - low
 
 
-def clustered_quantile(values: np.ndarray, clusters: np.ndarray | None = None, q: float = 0.5) -> Estimate:
+def number_clusters(ids: np.ndarray) -> np.ndarray:
+    """Cluster ids numbered 0..k-1 (any ids: deployment keys are hashes spread over the whole 64-bit
+    range), by hashing (pandas' factorize: no sort of a million keys). A caller estimating several
+    quantiles of one sample numbers its clusters once (clustered_quantile's `codes`)."""
+    return pd.factorize(np.asarray(ids))[0]
+
+
+def clustered_quantile(values: np.ndarray, clusters: np.ndarray | None = None, q: float = 0.5, *,
+                       codes: np.ndarray | None = None) -> Estimate:
     """The interpolated q-quantile with Woodruff's variance (Woodruff 1952; the survey statistician's
     interval for a median under cluster sampling): the variance of the empirical CDF at the quantile
     is computed over clusters (changes shipped by one deployment move together), then mapped through
     the quantile function: se = (Q(q + z s) - Q(q - z s)) / 2z. O(n) after a sort, so a million
     lead times cost a fraction of a second; degrees of freedom: clusters - 1. `clusters` None: every
-    value is its own cluster."""
+    value is its own cluster; `codes`: the clusters already numbered (number_clusters)."""
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n == 0:
@@ -211,12 +219,11 @@ def clustered_quantile(values: np.ndarray, clusters: np.ndarray | None = None, q
     estimate = float(np.quantile(x, q))
     below = (x <= estimate).astype(float)
     residual = below - below.mean()
-    if clusters is None:
+    if codes is None and clusters is not None:
+        codes = number_clusters(clusters)
+    if codes is None:
         k, sums = n, residual
     else:
-        # any ids (deployment keys are hashes, spread over the whole 64-bit range): numbered 0..k-1
-        # by hashing (pandas' factorize: no sort of a million keys)
-        codes = pd.factorize(np.asarray(clusters))[0]
         sums = np.bincount(codes, weights=residual)
         k = int(codes.max()) + 1
     if k < 2:
