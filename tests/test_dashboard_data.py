@@ -229,6 +229,28 @@ def test_freshness_counts_raw_events_per_source_and_none_when_all_were_rejected(
     assert rejected["events"].tolist() == [0] and rejected["newest_event_at"].isna().all()
 
 
+def test_finding_examples_are_each_finding_s_newest_with_ties_and_rows_without_a_time(tmp_path):
+    """findings.sql drops rows older than each finding's Nth newest time before numbering them: the
+    examples are still exactly the newest N of each finding, in order (ties by record id, rows
+    without a time last)."""
+    db = build_warehouse(tmp_path)
+    con = open_warehouse(db)
+    con.execute("DELETE FROM dq_findings")
+    rows = [("tie", "a3", "2026-05-03"), ("tie", "a2", "2026-05-02"), ("tie", "a1", "2026-05-02"),
+            ("tie", "a0", "2026-05-01"), ("tie", "a9", None),
+            ("few", "b1", "2026-05-01"), ("few", "b2", None),
+            ("untimed", "c2", None), ("untimed", "c1", None), ("untimed", "c3", None)]
+    con.executemany("INSERT INTO dq_findings (finding, entity_type, entity_id, service, environment, occurred_at, "
+                    "detail) VALUES (?, 'change', ?, 'payments', 'production', ?::TIMESTAMPTZ, '')", rows)
+    publish_snapshot(con, db)
+    con.close()
+    examples = data.load_finding_examples(data.find_snapshot(db), data.View(), per_finding=2)
+    assert list(zip(examples["finding"], examples["entity_id"])) == [
+        ("few", "b1"), ("few", "b2"), ("tie", "a3"), ("tie", "a1"), ("untimed", "c1"), ("untimed", "c2")]
+    everything = data.read_findings(data.find_snapshot(db), data.View())
+    assert len(everything) == len(rows)
+
+
 def test_rejects_are_counted_and_listed(tmp_path):
     db = tmp_path / "dora.duckdb"
     log = tmp_path / "bad.jsonl"
