@@ -38,7 +38,7 @@ import streamlit as st
 from core.db import connect
 from core.errors import DoraError
 from core.sql import run_sql
-from ingest.warehouse import snapshot_path
+from ingest.warehouse import read_unpublished_runs, register_table, snapshot_path, unpublished_runs_path
 from metrics import compare, explain, insight_tables, levels, story, survey
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
@@ -294,10 +294,20 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
     return frame
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_freshness(snap: Snapshot) -> pd.DataFrame:
-    """Per source (ingest origin): its last successful run, its last run's outcome, its newest event."""
-    with read_snapshot(snap) as con:
+    """Per source (ingest origin): its last successful run, its last run's outcome, its newest event;
+    the runs of a quiet night, kept beside the snapshot rather than copied into it, count too (the
+    file they are kept in is part of the cache key: a quiet night changes no snapshot)."""
+    try:
+        kept = unpublished_runs_path(snap.path).stat().st_mtime_ns
+    except OSError:
+        kept = None
+    return _load_freshness(snap, kept)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def _load_freshness(snap: Snapshot, kept: int | None) -> pd.DataFrame:
+    with read_snapshot(snap) as con, register_table(con, "kept_runs", read_unpublished_runs(snap.path)):
         frame = run_sql(con, "dashboard", "freshness").df()
         for row, origin in enumerate(frame["origin"]):
             if origin not in OWN_TABLE_ORIGINS:  # raw events, counted one origin at a time (see the SQL)

@@ -108,3 +108,20 @@ def test_an_unreadable_runs_file_is_ignored_by_readers(warehouse):
     snapshot = snapshot_path(db)
     Path(str(snapshot) + ".runs.json").write_text("{not json")
     assert read_unpublished_runs(snapshot).num_rows == 0
+
+
+def test_the_dashboard_s_freshness_shows_the_runs_kept_beside_the_snapshot(warehouse):
+    from dashboard import data
+
+    con, db, log = warehouse
+    first = data.load_freshness(data.find_snapshot(db)).set_index("origin").loc["eventlog"]
+    quiet = nightly(con, db, log).sources[0]
+    shown = data.load_freshness(data.find_snapshot(db)).set_index("origin").loc["eventlog"]
+    assert shown["runs"] == first["runs"] + 1
+    assert shown["last_run_at"] > first["last_run_at"] and shown["last_outcome"] == "ok"
+    with log.open("a") as fh:  # the next change publishes a copy holding the quiet run: counted once
+        fh.write(deploy(3))
+    nightly(con, db, log)
+    after = data.load_freshness(data.find_snapshot(db)).set_index("origin").loc["eventlog"]
+    assert after["runs"] == first["runs"] + 2 and after["events"] == first["events"] + 1
+    assert quiet.run_id is not None
