@@ -63,16 +63,24 @@ by_deployment AS (
     QUALIFY row_number() OVER (PARTITION BY i.incident_id
                                ORDER BY (d.service = i.service) DESC NULLS LAST, d.finished_at DESC) = 1
 ),
-by_change_link AS (
-    SELECT i.incident_id, d.deployment_key
+-- the deployments linked to each named change, found first and MATERIALIZED so the planner cannot
+-- reorder the joins: inside a build's transaction the just-rebuilt fct_deployments has no statistics,
+-- and at 1M deployments it joined the incidents to every deployment of their environment first
+-- (270M rows, 100-300 s) before looking at the links (docs/performance.md, "Memory")
+change_links AS MATERIALIZED (
+    SELECT i.incident_id, i.service, i.environment, i.started_at, l.deployment_key
     FROM incidents i
     JOIN fct_deployment_changes l ON l.change_id = i.caused_by_change
-    JOIN fct_deployments d
-      ON d.deployment_key = l.deployment_key AND d.environment = i.environment
-     AND (i.service IS NULL OR d.service = i.service)
-     AND d.exposed_at <= i.started_at
     WHERE i.caused_by_deployment IS NULL
-    QUALIFY row_number() OVER (PARTITION BY i.incident_id ORDER BY d.exposed_at, d.finished_at, d.service, d.deployment_id) = 1
+),
+by_change_link AS (
+    SELECT c.incident_id, d.deployment_key
+    FROM change_links c
+    JOIN fct_deployments d
+      ON d.deployment_key = c.deployment_key AND d.environment = c.environment
+     AND (c.service IS NULL OR d.service = c.service)
+     AND d.exposed_at <= c.started_at
+    QUALIFY row_number() OVER (PARTITION BY c.incident_id ORDER BY d.exposed_at, d.finished_at, d.service, d.deployment_id) = 1
 ),
 -- the commit a link names: caused_by_commit, or the merge commit of a named change no deployment is
 -- linked to
