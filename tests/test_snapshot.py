@@ -37,7 +37,8 @@ def test_a_load_publishes_what_readers_query_and_no_temporary_file(wh):
     assert reader.execute("SELECT count(*) FROM fct_deployments").fetchall() == [(2,)]
     assert reader.execute("SELECT raw FROM rejects").fetchall() == [("not json",)]  # drill-down to the text
     macros = {name for (name,) in reader.execute(
-        "SELECT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND NOT internal").fetchall()}
+        "SELECT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') AND NOT internal"
+    ).fetchall()}
     assert set(MACROS) <= macros  # readers call them
     assert reader.execute("SELECT local_day(TIMESTAMPTZ '2026-03-01 23:30:00+00', 'Europe/Paris')").fetchall()[0][0] \
         .isoformat() == "2026-03-02"
