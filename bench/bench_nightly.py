@@ -2,7 +2,7 @@
 
 Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its last --day-events
 lines back as "the day", then runs the real `dora nightly` three times over one [eventlog] glob, each
-in its own process with its peak RSS (wait4) and timers around its phases (the event-log load, the
+in its own process with its peak RSS (its VmHWM) and timers around its phases (the event-log load, the
 metric build, publishing the read snapshot):
   1. backfill: every line but the day's (the base warehouse; a full build);
   2. the day: the held-back lines as a new file (what the build rebuilds: the models it reached);
@@ -52,19 +52,20 @@ try:
 except SystemExit as exc:
     code = exc.code
 times["total"] = time.perf_counter() - start
-print(json.dumps({"times": times, "models_rebuilt": models, "exit_code": code}))
+# this process's own high-water mark: wait4's maxrss would also count the parent's pages at the fork
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"times": times, "models_rebuilt": models, "exit_code": code, "vm_hwm_kb": hwm}))
 """
 
 
 def run_nightly(config: Path) -> dict:
-    """One `dora nightly` in its own process: phases, models rebuilt, wall time, peak RSS."""
+    """One `dora nightly` in its own process: phases, models rebuilt, wall time, peak RSS (its VmHWM)."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", RUN, str(ROOT), str(config)], stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read()
+    out, _ = proc.communicate()
     result = json.loads(out.strip().splitlines()[-1])
     result["wall"] = time.perf_counter() - start
-    result["peak_rss_gb"] = usage.ru_maxrss / 1024 / 1024
+    result["peak_rss_gb"] = result.pop("vm_hwm_kb") / 1024 / 1024
     result["load_average"] = os.getloadavg()
     return result
 
@@ -84,16 +85,19 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, str(ROOT / "bench" / "make_dataset.py"), "--scale", str(args.scale),
                         "--out", str(out), "--no-warehouse"], check=True)
     lines = (args.log or out / "events.jsonl").read_bytes().splitlines(keepends=True)
-    base, day = lines[:-args.day_events], lines[-args.day_events:]
     for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot.duckdb*")]:
         stale.unlink()
-    (logs / "1-base.jsonl").write_bytes(b"".join(base))
+    (logs / "1-base.jsonl").write_bytes(b"".join(lines[:-args.day_events]))
+    pending = out / "day.pending"  # outside the glob until the second run
+    pending.write_bytes(b"".join(lines[-args.day_events:]))
+    base_lines = len(lines) - args.day_events
+    del lines
     config = out / "dora.toml"
     config.write_text(f'[warehouse]\npath = "{out / "nightly.duckdb"}"\n\n[eventlog]\npaths = ["{logs}/*.jsonl"]\n',
                       encoding="utf-8")
-    results = {"scale": args.scale, "base_lines": len(base), "day_lines": len(day)}
+    results = {"scale": args.scale, "base_lines": base_lines, "day_lines": args.day_events}
     results["backfill"] = run_nightly(config)
-    (logs / "2-day.jsonl").write_bytes(b"".join(day))
+    os.replace(pending, logs / "2-day.jsonl")
     results["day"] = run_nightly(config)
     results["no_change"] = run_nightly(config)
     results["warehouse_gb"] = (out / "nightly.duckdb").stat().st_size / 1e9

@@ -27,9 +27,10 @@ from ingest.warehouse import Run, RunCounts, count_parsed_rows, register_table, 
 
 ORIGIN = "eventlog"
 # Up to three chunks are in Python at once (one stored, one queued, one being parsed), each with its
-# text and parsed columns, beside DuckDB's own 1 GB: 64 MiB chunks took a load of half the 1M bench log
-# to 1.58 GB peak RSS, 32 MiB to 1.28 GB (within the 1.5 GB target), for 10% more time.
-CHUNK_BYTES = 32 * 1024 * 1024
+# text and parsed columns, beside DuckDB's own 1 GB: with 64 MiB chunks `dora ingest events` of the 1M
+# bench log peaked at 1.87 GB RSS, with 32 MiB at 1.54 GB, with 16 MiB at 1.44 GB (the 1.5 GB target),
+# the load still 4.3x the bare read_json floor (docs/performance.md, "Memory").
+CHUNK_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 8192  # rows per Arrow record batch: DuckDB scans batches in parallel
 STDIN = "-"
 BOM = b"\xef\xbb\xbf"
