@@ -19,6 +19,7 @@ from core.text import escape_markdown
 from dashboard import data
 from dashboard.catalog import GRAIN_LABELS, format_duration_minutes
 from metrics.build import DEFINITIONS_VERSION
+from metrics.compare import Scope
 from metrics.export import write_csv
 from metrics.filters import NO_TEAM
 from metrics.goals import Goals
@@ -197,6 +198,21 @@ def team_label(team: str | None) -> str:
     if team == NO_TEAM:
         return "Services in no team"
     return f"Team {team}" if team else "All services"
+
+
+def scope_label(scope: Scope) -> str:
+    """How a window comparison's caption names its scope (data.compare_scope): the one service, the
+    team, or all services."""
+    return scope.services[0] if scope.services and scope.team is None else team_label(scope.team)
+
+
+def note_several_services(view: data.View, scope: Scope, told: str, alone: str) -> None:
+    """Under a page comparing windows, when several services are picked: say what the page is `told`
+    for instead (the team, else the whole organisation) and how to see one service `alone`."""
+    if len(view.services) > 1:
+        st.caption(f"Several services are selected: {told} "
+                   f"{'the whole organisation' if scope.team is None else escape_markdown(scope_label(scope))}. "
+                   f"Pick one service in the sidebar to {alone}.")
 
 
 def require_team_services(snap: data.Snapshot, view: data.View) -> data.View:

@@ -157,3 +157,14 @@ def test_trends_metric_and_batch_size_grouping_are_kept_by_id(fixture_db, monkey
     app = open_app(fixture_db, monkeypatch, "views/batch_size.py", batch="lines")
     assert app.segmented_control(key="batch").value == "lines"
     assert app.query_params["batch"] == "lines"
+
+
+@pytest.mark.parametrize("page, told", [("views/before_after.py", "this comparison is for"),
+                                        ("views/story.py", "this story is told for")])
+def test_several_services_picked_are_compared_as_the_team_or_the_organisation(fixture_db, monkeypatch, page, told):
+    both = (Team("everyone", ("payments", "search")),)
+    monkeypatch.setattr(sys, "argv", ["app.py", "--teams", dump_scopes(both, Goals())])
+    app = open_app(fixture_db, monkeypatch, page, services=["payments", "search"])
+    assert any(f"Several services are selected: {told} the whole organisation" in c.value for c in app.caption)
+    app = open_app(fixture_db, monkeypatch, page, team="everyone", services=["payments", "search"])
+    assert any(f"Several services are selected: {told} Team everyone" in c.value for c in app.caption)

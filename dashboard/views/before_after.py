@@ -72,11 +72,7 @@ st.title("Before and after")
 st.caption("Did the change work, and is the difference real or noise?")
 snap, status, view = ui.load_context()
 scope = data.compare_scope(snap, view)  # one service, the team's services together, or the organisation
-scope_label = scope.services[0] if scope.services and scope.team is None else ui.team_label(scope.team)
-if len(view.services) > 1:
-    st.caption(f"Several services are selected: this comparison is for "
-               f"{'the whole organisation' if scope.team is None else escape_markdown(scope_label)}. "
-               "Pick one service in the sidebar to compare it alone.")
+ui.note_several_services(view, scope, "this comparison is for", "compare it alone")
 # the annotations that apply to the scope: the organisation's, and its service's (its team's services') own
 annotations = data.load_annotations(snap, view._replace(
     services=scope.services if scope.team is None and scope.services else (), team=scope.team))
@@ -122,7 +118,7 @@ first = table.iloc[0]
 st.caption(f"**Before**: {first['before_start']:%Y-%m-%d} to {first['before_end']:%Y-%m-%d} "
            f"({first['before_days']} days) · **After**: {first['after_start']:%Y-%m-%d} to "
            f"{first['after_end']:%Y-%m-%d} ({first['after_days']} days) · "
-           f"{escape_markdown(scope_label)}. A verdict needs the whole interval on one side of "
+           f"{escape_markdown(ui.scope_label(scope))}. A verdict needs the whole interval on one side of "
            "no change; otherwise it is not distinguishable from noise. × is a ratio after ÷ before (rates, "
            "medians, recovery times); otherwise the change is a difference.")
 

@@ -19,11 +19,7 @@ st.title("Phase story")
 st.caption("Each phase between annotations against the baseline before the first one: is the change real or noise?")
 snap, status, view = ui.load_context()
 scope = data.compare_scope(snap, view)  # one service, the team's services together, or the organisation
-scope_label = scope.services[0] if scope.services and scope.team is None else ui.team_label(scope.team)
-if len(view.services) > 1:
-    st.caption(f"Several services are selected: this story is told for "
-               f"{'the whole organisation' if scope.team is None else escape_markdown(scope_label)}. "
-               "Pick one service in the sidebar to see its own (with its own annotations).")
+ui.note_several_services(view, scope, "this story is told for", "see its own (with its own annotations)")
 try:
     long = data.load_story(snap, scope, view.environment)
 except DoraError as exc:
@@ -33,7 +29,7 @@ except DoraError as exc:
 windows = long.drop_duplicates("window")
 st.caption(" · ".join(f"**{escape_markdown(w.window)}**: {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d} ({w.days} days)"
                       for w in windows.itertuples())
-           + f" · {escape_markdown(scope_label)}. × is a ratio to the "
+           + f" · {escape_markdown(ui.scope_label(scope))}. × is a ratio to the "
            "baseline (rates, durations), otherwise a difference; ▲ improved, ▼ worse, ≈ not distinguishable "
            "from noise, ? not enough data (Holm-adjusted across each phase's metrics).")
 st.dataframe(story.tabulate_story(long), hide_index=True, key="story", placeholder="–")
