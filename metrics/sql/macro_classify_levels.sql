@@ -67,34 +67,28 @@ measured AS (
                             WHEN 7 * deployments >= days THEN 4 WHEN 31 * deployments >= days THEN 3
                             WHEN 184 * deployments >= days THEN 2 ELSE 1 END},
             {'metric': 'lead_time', 'tier_metric': 'lead_time',
-             'value': lead_time_median_hours, 'unit': 'hours', 'sample_size': changes_deployed,
-             'bucket': CASE WHEN lead_time_median_hours IS NULL THEN NULL
-                            WHEN lead_time_median_hours < 1 THEN 6 WHEN lead_time_median_hours < 24 THEN 5
-                            WHEN lead_time_median_hours < 7 * 24 THEN 4 WHEN lead_time_median_hours < 31 * 24 THEN 3
-                            WHEN lead_time_median_hours < 184 * 24 THEN 2 ELSE 1 END},
+             'value': lead_time_median_hours, 'unit': 'hours', 'sample_size': changes_deployed, 'bucket': NULL},
             {'metric': 'change_failure_rate', 'tier_metric': 'change_failure_rate',
              'value': change_failure_rate, 'unit': 'share', 'sample_size': deployments, 'bucket': NULL},
             {'metric': 'failed_deployment_recovery_time', 'tier_metric': 'recovery',
              'value': failed_deployment_recovery_median_minutes, 'unit': 'minutes',
-             'sample_size': failed_deployment_recoveries,
-             'bucket': CASE WHEN failed_deployment_recovery_median_minutes IS NULL THEN NULL
-                            WHEN failed_deployment_recovery_median_minutes < 60 THEN 6
-                            WHEN failed_deployment_recovery_median_minutes < 24 * 60 THEN 5
-                            WHEN failed_deployment_recovery_median_minutes < 7 * 24 * 60 THEN 4
-                            WHEN failed_deployment_recovery_median_minutes < 31 * 24 * 60 THEN 3
-                            WHEN failed_deployment_recovery_median_minutes < 184 * 24 * 60 THEN 2 ELSE 1 END},
+             'sample_size': failed_deployment_recoveries, 'bucket': NULL},
             {'metric': 'incident_recovery_time', 'tier_metric': 'recovery',
-             'value': incident_recovery_median_minutes, 'unit': 'minutes', 'sample_size': incidents_resolved,
-             'bucket': CASE WHEN incident_recovery_median_minutes IS NULL THEN NULL
-                            WHEN incident_recovery_median_minutes < 60 THEN 6
-                            WHEN incident_recovery_median_minutes < 24 * 60 THEN 5
-                            WHEN incident_recovery_median_minutes < 7 * 24 * 60 THEN 4
-                            WHEN incident_recovery_median_minutes < 31 * 24 * 60 THEN 3
-                            WHEN incident_recovery_median_minutes < 184 * 24 * 60 THEN 2 ELSE 1 END},
+             'value': incident_recovery_median_minutes, 'unit': 'minutes', 'sample_size': incidents_resolved, 'bucket': NULL},
             {'metric': 'deployment_rework_rate', 'tier_metric': NULL,
              'value': rework_rate, 'unit': 'share', 'sample_size': deployments, 'bucket': NULL}
         ], recursive := true)
     FROM (SELECT unnest(figures, recursive := true))
+),
+-- a duration's answer: less than an hour, a day, a week, a month (31 days), six months (184 days), or
+-- more; compared in the value's own unit (hours or minutes), so every threshold is a whole number
+bucketed AS (
+    SELECT * EXCLUDE (bucket, per_hour),
+        CASE WHEN per_hour IS NULL OR value IS NULL THEN bucket
+             WHEN value < per_hour THEN 6 WHEN value < 24 * per_hour THEN 5
+             WHEN value < 7 * 24 * per_hour THEN 4 WHEN value < 31 * 24 * per_hour THEN 3
+             WHEN value < 184 * 24 * per_hour THEN 2 ELSE 1 END AS bucket
+    FROM (SELECT *, CASE unit WHEN 'hours' THEN 1 WHEN 'minutes' THEN 60 END AS per_hour FROM measured)
 ),
 -- DORA's Quick Check 2025 benchmark means for all industries, on its 0-10 scale; the two rates'
 -- raw means (1.9 and 2.2, i.e. about 19% and 22%) turned into scores: 10 - raw
@@ -143,7 +137,7 @@ SELECT
          WHEN v.unit = 'share' AND v.value IS NOT NULL THEN 10 * (1 - v.value) END AS quickcheck_score,
     b.benchmark_2025_score,
     quickcheck_score - b.benchmark_2025_score                    AS score_vs_benchmark   -- > 0: better
-FROM measured v
+FROM bucketed v
 CROSS JOIN reports r
 JOIN benchmarks b USING (metric)
 JOIN rate_tiers rt ON rt.report = r.report
