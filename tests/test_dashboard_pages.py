@@ -14,7 +14,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
-from tests.test_dashboard_fixture import APP, ROOT, at, build_warehouse, change, dashboard_events, deployment
+from tests.test_dashboard_app import open_app
+from tests.test_dashboard_fixture import ROOT, at, build_warehouse, change, dashboard_events, deployment
 from tools import cdevents
 
 PHASE = pd.Timestamp("2026-05-01")  # the annotation's day: May's first, so May's bars start on it
@@ -54,19 +55,6 @@ def pages_db(tmp_path_factory):
     return db
 
 
-def open_page(db, monkeypatch, page: str, **query) -> AppTest:
-    monkeypatch.setenv("DORA_DB", str(db))
-    monkeypatch.delenv("DORA_CONFIG", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    return app
-
-
 def figures(app: AppTest) -> dict[str, object]:
     """The page's Plotly figures by the chart's key."""
     return {chart_key(chart): pio.from_json(chart.proto.spec) for chart in app.get("plotly_chart")}
@@ -87,7 +75,7 @@ def markers(fig) -> list[pd.Timestamp]:
     ("views/incidents.py", {}), ("views/lead_time.py", {}),
 ])
 def test_every_time_chart_carries_the_phase_markers(pages_db, monkeypatch, page, query):
-    app = open_page(pages_db, monkeypatch, page, **query)
+    app = open_app(pages_db, monkeypatch, page, **query)
     time_charts = {k: f for k, f in figures(app).items() if k not in ("stage-distribution", "batch-all-pooled")}  # not over time
     assert time_charts
     for key, fig in time_charts.items():
@@ -99,7 +87,7 @@ def test_every_time_chart_carries_the_phase_markers(pages_db, monkeypatch, page,
 
 
 def test_incidents_page_counts_per_period_by_severity(pages_db, monkeypatch):
-    app = open_page(pages_db, monkeypatch, "views/incidents.py")
+    app = open_app(pages_db, monkeypatch, "views/incidents.py")
     fig = figures(app)["incident-periods"]
     incidents = {t.name: (list(t.x), list(t.y)) for t in fig.data if t.yaxis == "y"}
     failed = {t.name: list(t.y) for t in fig.data if t.yaxis == "y2"}
@@ -111,7 +99,7 @@ def test_incidents_page_counts_per_period_by_severity(pages_db, monkeypatch):
 
 
 def test_an_impossible_recovery_is_listed_beside_the_chart_not_plotted(pages_db, monkeypatch):
-    app = open_page(pages_db, monkeypatch, "views/incidents.py")
+    app = open_app(pages_db, monkeypatch, "views/incidents.py")
     scatter = figures(app)["incidents-chart"]
     plotted = {c[0] for t in scatter.data for c in t.customdata}
     assert plotted == {"INC-1"}  # INC-2 unresolved, INC-3 resolved before it started
@@ -138,7 +126,7 @@ def batch_events() -> list[dict]:
 
 def test_batch_size_leads_with_the_pooled_comparison_on_literal_rows(tmp_path, monkeypatch):
     db = build_warehouse(tmp_path / "batch", batch_events())
-    app = open_page(db, monkeypatch, "views/batch_size.py")
+    app = open_app(db, monkeypatch, "views/batch_size.py")
     # Wilson 95%: 1 of 20 → 0.9%–23.6%; 5 of 20 → 11.2%–46.9%
     assert ("**Deployments of 1 change fail 5.0% (95% interval 0.9%–23.6%, 20 deployments); of 16+ changes fail "
             "25.0% (95% interval 11.2%–46.9%, 20 deployments).**") in [m.value for m in app.markdown]
@@ -153,7 +141,7 @@ def test_batch_size_leads_with_the_pooled_comparison_on_literal_rows(tmp_path, m
 @pytest.mark.parametrize("page, chart", [("views/lead_time.py", "stages"), ("views/batch_size.py", "batch")])
 def test_several_services_draw_only_the_selected_service_s_tab(pages_db, monkeypatch, page, chart):
     """A tab per service, but only the open one's charts are built (a team's 20 services took seconds)."""
-    app = open_page(pages_db, monkeypatch, page, services=["payments", "search"])
+    app = open_app(pages_db, monkeypatch, page, services=["payments", "search"])
     assert [t.label for t in app.tabs][:2] == ["payments", "search"]
     drawn = {chart_key(c).split("-")[1] for c in app.get("plotly_chart") if chart_key(c).startswith(f"{chart}-")}
     assert drawn == {"payments"}

@@ -228,23 +228,13 @@ def test_the_sample_tells_its_story(sample):
 # --- the dashboard's page ----------------------------------------------------------------------
 
 def open_story_page(db: Path, monkeypatch, **query):
-    """The dashboard (as `dora dashboard --db` starts it) on its Phase story page."""
+    """The dashboard (as `dora dashboard --db` starts it) on its Phase story page, caches cleared."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_dashboard_fixture import APP
+    from tests.test_dashboard_app import open_app
 
     st.cache_data.clear()
-    monkeypatch.setenv("DORA_DB", str(db))
-    monkeypatch.delenv("DORA_CONFIG", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    app.switch_page("views/story.py")
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    return app
+    return open_app(db, monkeypatch, "views/story.py", **query)
 
 
 def test_the_dashboard_page_shows_the_table_and_a_metric_through_the_phases(told, monkeypatch):
