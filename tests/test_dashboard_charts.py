@@ -200,16 +200,34 @@ def test_shades_go_from_light_to_dark():
     assert sum(int(light[i:i + 2], 16) for i in (1, 3, 5)) > sum(int(dark[i:i + 2], 16) for i in (1, 3, 5))
 
 
-def test_a_distribution_of_many_values_is_drawn_from_its_statistics():
-    many = pd.Series(range(1, charts.MAX_BOX_POINTS + 2), dtype=float)
-    few = pd.Series([1.0, 2.0, 3.0, 100.0])
-    fig = charts.distribution_figure({"before": few, "after": many}, unit="hours",
-                                     colours={"before": "#8C8C8C", "after": "#009E73"}, log_y=False)
-    before, after = fig.data
-    assert list(before.y) == [1.0, 2.0, 3.0, 100.0] and before.boxpoints == "outliers"
-    assert after.y is None and after.boxpoints is False
-    assert list(after.median) == [many.median()] and list(after.q1) == [many.quantile(0.25)]
-    assert list(after.lowerfence) == [1.0] and list(after.upperfence) == [float(len(many))]
+def test_a_box_is_drawn_from_plotlys_statistics_and_its_outliers():
+    fig = charts.distribution_figure({"before": pd.Series([1.0, 2.0, 3.0, 100.0])}, unit="hours",
+                                     colours={"before": "#8C8C8C"}, log_y=False)
+    box, outliers = fig.data
+    # quartiles by linear interpolation (1.75, 2.5, 27.25); whiskers to the furthest values within 1.5 × IQR
+    assert (list(box.q1), list(box.median), list(box.q3)) == ([1.75], [2.5], [27.25])
+    assert (list(box.lowerfence), list(box.upperfence)) == ([1.0], [3.0]) and box.boxpoints is False
+    assert list(outliers.y) == [100.0] and list(outliers.x) == ["before"] and not outliers.showlegend
+
+
+def test_outliers_on_the_same_pixel_are_drawn_once_with_a_true_value():
+    # 2,000 values 1..100 inside, then 200 outliers between 1,000 and 1,000.1 and one far off at 10,000:
+    # the span is 1..10,000, so one outlier per 1/OUTLIER_STEPS of it; each drawn is a value of the sample
+    inside = [1 + 99 * i / 1999 for i in range(2000)]
+    crowd = [1000 + i / 2000 for i in range(200)]
+    values = pd.Series(inside + crowd + [10_000.0])
+    stats, _ = charts.box_statistics(values, log=False)
+    assert stats["upperfence"] == 100.0
+    for log in (False, True):  # the crowd (0.1 wide) is under one step: one point, two at a step's edge
+        _, drawn = charts.box_statistics(values, log=log)
+        assert set(drawn) <= set(crowd + [10_000.0]) and 10_000.0 in drawn and 2 <= len(drawn) <= 3
+
+
+def test_a_box_of_one_value_and_an_empty_sample():
+    fig = charts.distribution_figure({"a": pd.Series([5.0]), "b": pd.Series([0.0])}, unit="hours",
+                                     colours={"a": "#000000", "b": "#000000"})
+    assert len(fig.data) == 1  # b's only value has no place on a log axis
+    assert (list(fig.data[0].q1), list(fig.data[0].upperfence)) == ([5.0], [5.0])
 
 
 # --- Time charts: marks at the period's middle, bars across the whole period, markers on the left edge
@@ -332,9 +350,13 @@ def test_a_duration_axis_keeps_the_data_and_labels_ticks_in_the_chosen_unit():
 def test_a_distribution_of_durations_is_drawn_in_the_unit_of_its_range():
     fig = charts.distribution_figure({"Review": pd.Series([0.05, 0.1, 0.2])}, unit="time in stage",
                                      colours={"Review": "#009E73"}, log_y=False, per_minute=60)
-    assert list(fig.data[0].y) == pytest.approx([3.0, 6.0, 12.0])
+    box = fig.data[0]
+    assert (box.lowerfence[0], box.median[0], box.upperfence[0]) == pytest.approx((3.0, 6.0, 12.0))
     assert fig.layout.yaxis.title.text == "time in stage (minutes)"
-    assert "minutes" in fig.data[0].hovertemplate
+    fig = charts.distribution_figure({"Review": pd.Series([0.05, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0])},
+                                     unit="time in stage", colours={"Review": "#009E73"}, log_y=False, per_minute=60)
+    assert list(fig.data[1].y) == pytest.approx([3.0, 120.0])  # the outliers, in the axis' unit
+    assert "minutes" in fig.data[1].hovertemplate  # the values' unit; the ticks may read hours
 
 
 # --- Incidents: counts by severity, impossible values flagged, not plotted
