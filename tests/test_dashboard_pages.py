@@ -98,6 +98,16 @@ def test_incidents_page_counts_per_period_by_severity(pages_db, monkeypatch):
     assert failed == {"severity sev1": [1], "severity sev2": [1], charts.NO_INCIDENT: [1]}
 
 
+def test_the_incidents_page_draws_only_the_open_tab(pages_db, monkeypatch):
+    app = open_app(pages_db, monkeypatch, "views/incidents.py")
+    assert set(figures(app)) == {"incident-periods", "incidents-chart"}  # the failed deployments' tab waits
+    app.session_state["incident-tabs"] = app.tabs[1].label  # as a click on "Failed deployments (3)"
+    app.run()
+    drawn = figures(app)
+    assert set(drawn) == {"incident-periods", "caught-chart"} and not app.exception
+    assert set(markers(drawn["caught-chart"])) == {PHASE}  # a time chart: the phase markers too
+
+
 def test_an_impossible_recovery_is_listed_beside_the_chart_not_plotted(pages_db, monkeypatch):
     app = open_app(pages_db, monkeypatch, "views/incidents.py")
     scatter = figures(app)["incidents-chart"]

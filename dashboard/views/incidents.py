@@ -52,8 +52,8 @@ if counts["incidents"] or failed_total:
     ui.download_csv(by_period, f"incidents-{view.grain}", key="incident-periods-csv", label="Download chart data")
 
 
-incident_tab, failure_tab = st.tabs([f"Incidents ({counts['incidents']:,})", f"Failed deployments ({failed_total:,})"])
-with incident_tab:
+def show_incidents() -> None:
+    """The incidents tab: each resolved incident's recovery time, the one clicked, all of them listed."""
     if incidents.empty:
         st.info("No incidents started in the selected dates.")
     else:
@@ -89,7 +89,9 @@ with incident_tab:
                                   "recovery_minutes", "attributed_to", "attribution_rule"],
                       key="incidents-table", file_name="incidents", everything=lambda: data.read_incidents(snap, view))
 
-with failure_tab:
+
+def show_failures() -> None:
+    """The failed deployments tab: the share caught in rollout over time, and the list."""
     if failures.empty:
         st.info("No failed deployments in the selected dates.")
     else:
@@ -126,3 +128,13 @@ with failure_tab:
                                  "recovery_rule", "recovery_from", "blast_radius_percent", "caught_in_rollout"],
                       key="failures-table", file_name="failed-deployments",
                       everything=lambda: data.read_failures(snap, view))
+
+
+# Only the open tab is drawn: Streamlit draws every tab's content by default, here a second chart and a
+# table of up to 5,000 rows nobody sees until they choose that tab (which reruns the page to draw it).
+tabs = st.tabs([f"Incidents ({counts['incidents']:,})", f"Failed deployments ({failed_total:,})"],
+               key="incident-tabs", on_change="rerun")
+for tab, show in zip(tabs, (show_incidents, show_failures)):
+    if tab.open is not False:
+        with tab:
+            show()
