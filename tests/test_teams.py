@@ -89,6 +89,27 @@ def test_team_figures_follow_the_same_rules_as_the_stored_metrics(wh):
             ["team", "service"])]), grain
 
 
+def test_one_team_reads_as_its_rows_among_every_teams(wh):
+    """Asked for one team, team_summary.sql aggregates only that team's facts: the rows must be that
+    team's rows in the listing of every team — for a service in two teams, for the services in no
+    team, with an incident that names no service (no team's) and one in no team."""
+    wh.load(EVENTS + [c.incident_detected(id="i1", at="2026-03-06T10:00:00Z", incident="INC-1", service="payments"),
+                      c.incident_resolved(id="i2", at="2026-03-06T10:45:00Z", incident="INC-1"),
+                      c.incident_detected(id="i3", at="2026-03-06T11:00:00Z", incident="INC-2", service=None),
+                      c.incident_detected(id="i4", at="2026-03-07T11:00:00Z", incident="INC-3", service="search")])
+    teams = TEAMS + (Team("money", ("payments",)),)  # payments is in checkout and in money
+    for grain in ("day", "week", "month"):
+        every = query_team_figures(wh.con, Filters(grain=grain, by_team=True, teams=teams), wh.settings)
+        for name in ("checkout", "money", "no team"):
+            one = query_team_figures(wh.con, Filters(grain=grain, team=name, teams=teams), wh.settings)
+            assert one.equals(every[every["team"] == name].reset_index(drop=True)), (grain, name)
+    money = query_team_figures(wh.con, Filters(grain="week", team="money", teams=teams), wh.settings)
+    assert rows(money, "team", "deployments", "lead_time_median_hours", "incidents", "incident_recovery_median_minutes") \
+        == [("money", 2, 2.0, 1, 45.0)]
+    nobody = query_team_figures(wh.con, Filters(grain="week", team="no team", teams=teams), wh.settings)
+    assert rows(nobody, "team", "deployments", "incidents") == [("no team", 2, 1)]
+
+
 def test_an_unknown_team_and_no_teams_are_named(wh):
     wh.load(EVENTS)
     with pytest.raises(Exception, match="no team 'nobody'; teams: checkout, no team"):

@@ -7,6 +7,10 @@
 -- service no team names is in the team 'no team', never dropped. $mapping NULL: every service
 -- together as 'all' (the organisation: the same figures as metric_periods' 'all' rows).
 -- $groups: the teams to list, in order. Every output row's service is 'all': all of its team's services.
+-- With one team listed (the dashboard's team, `--team`), only that team's facts are turned into
+-- periods and aggregated: a team of 20 services out of 200 is a tenth of the 4.5M lead times of the
+-- 1M-deployment warehouse (0.7 s -> 0.2 s of CPU). With several, every row is kept (the check
+-- would cost more than it saves; rows of teams not listed are dropped by the final join).
 -- The rules are metric_periods.sql's (periods of the deployment's finish, of the incident's start;
 -- negative spans left out); tests/test_teams.py checks the two agree.
 WITH mapping AS (
@@ -40,6 +44,7 @@ deployments AS (
     LEFT JOIN fct_failures f USING (deployment_key)
     LEFT JOIN mapping t ON t.service = d.service
     WHERE d.environment = $environment
+      AND (len($groups::VARCHAR[]) > 1 OR list_contains($groups::VARCHAR[], CASE WHEN $mapping IS NULL THEN 'all' ELSE coalesce(t.team, 'no team') END))  -- one team: its rows only
 ),
 deployment_stats AS (
     SELECT period_start, team,
@@ -60,6 +65,7 @@ lead_times AS (
     FROM fct_lead_times l
     LEFT JOIN mapping t ON t.service = l.service
     WHERE l.environment = $environment AND l.lead_time_hours >= 0  -- a negative span is a data error
+      AND (len($groups::VARCHAR[]) > 1 OR list_contains($groups::VARCHAR[], CASE WHEN $mapping IS NULL THEN 'all' ELSE coalesce(t.team, 'no team') END))
 ),
 lead_time_stats AS (
     SELECT period_start, team,
@@ -78,6 +84,7 @@ incidents AS (
     LEFT JOIN mapping t ON t.service = i.service
     WHERE i.environment = $environment AND i.started_at IS NOT NULL
       AND ($mapping IS NULL OR i.service IS NOT NULL)  -- an incident naming no service is no team's
+      AND (len($groups::VARCHAR[]) > 1 OR list_contains($groups::VARCHAR[], CASE WHEN $mapping IS NULL THEN 'all' ELSE coalesce(t.team, 'no team') END))
 ),
 incident_stats AS (
     SELECT period_start, team,
