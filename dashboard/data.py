@@ -44,6 +44,7 @@ from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 from metrics.filters import NO_TEAM, Team, team_services
 from metrics.goals import Goals, load_scopes
+from metrics.teams import wants_team_figures
 
 CACHE_TTL = 600  # seconds: a bound on memory, not on freshness (the snapshot key takes care of that)
 
@@ -452,9 +453,13 @@ def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
     status = load_status(snap)
     if "metric_levels" not in status.tables:
         return pd.DataFrame()
+    filters = _filters(view)
+    # a team's levels are classified from its figures: the cards' own (load_summary, same filters),
+    # not computed a second time
+    figures = load_summary(snap, view) if wants_team_figures(filters) else None
     try:
         with read_snapshot(snap) as con:
-            frame = levels.query_levels(con, _filters(view), status.settings)
+            frame = levels.query_levels(con, filters, status.settings, team_figures=figures)
     except DoraError:  # levels exist for production by week, month or quarter only: no badge otherwise
         return pd.DataFrame()
     return _only_view_services(frame, view)

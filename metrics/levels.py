@@ -24,11 +24,12 @@ REPORTS = LEVEL_REPORTS  # the DORA reports with levels (metrics.registry.LEVEL_
 
 
 def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
-                 report: str | None = None) -> pd.DataFrame:
+                 report: str | None = None, team_figures: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (period, service, metric): the value, its survey answer bucket, its level in
     `report` (default: settings.levels_report) with the rule that placed it, and its Quick Check
     score beside the 2025 all-industries benchmark. `dora export --table levels`. With --team or --by
-    team: one row per (period, team, metric) from the team's own figures (query_team_levels)."""
+    team: one row per (period, team, metric) from the team's own figures (query_team_levels;
+    `team_figures`: those figures for the same filters, where the caller has read them already)."""
     report = str(report or settings.levels_report)
     if report not in REPORTS:
         raise DoraError(f"report must be one of {', '.join(REPORTS)}")
@@ -41,7 +42,7 @@ def query_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Met
         raise DoraError(f"levels are for production only: DORA's levels describe delivery to production, "
                         f"not to {filters.environment}")
     if wants_team_figures(filters):
-        return query_team_levels(con, filters, settings, report)
+        return query_team_levels(con, filters, settings, report, team_figures)
     return run_sql(con, "metrics", "export_levels", {
         "report": report,
         "grain": filters.grain,
@@ -60,11 +61,14 @@ FIGURE_COLUMNS = ["period_start", "team", "deployments", "failed_deployments", "
 
 
 def query_team_levels(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
-                      report: str) -> pd.DataFrame:
+                      report: str, figures: pd.DataFrame | None = None) -> pd.DataFrame:
     """The levels of one team (--team) or of every team (--by team), per period: each team's figures
     (metrics.teams.query_team_figures) classified by the stored rules (team_levels.sql). Periods
-    without a deployment, a lead time or an incident have no levels, as a service's have none."""
-    figures = query_team_figures(con, filters, settings)
+    without a deployment, a lead time or an incident have no levels, as a service's have none.
+    `figures`: query_team_figures' frame for the same filters when the caller has it (the dashboard
+    reads it for the team's cards): computing it is most of the cost."""
+    if figures is None:
+        figures = query_team_figures(con, filters, settings)
     figures = figures[(figures["deployments"] > 0) | (figures["changes_deployed"] > 0) | (figures["incidents"] > 0)]
     order = {team: position for position, team in enumerate(dict.fromkeys(figures["team"]))}
     rows = figures[FIGURE_COLUMNS].assign(position=figures["team"].map(order))

@@ -15,8 +15,10 @@ from dashboard import data
 from dora.jobs import run_eventlog_ingest
 from tools import cdevents
 from ingest.warehouse import open_warehouse, publish_snapshot
+from metrics import levels
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
+from metrics.filters import Team
 from tests.test_dashboard_fixture import build_warehouse, fixture_db, later_events  # noqa: F401
 
 
@@ -67,6 +69,24 @@ def test_summary_is_the_export_and_keeps_several_services_apart(fixture_db):
     one = data.load_summary(snap, data.View(grain="month", services=("search",)))
     assert one.equals(summary_of(fixture_db, grain="month", service="search"))
     assert set(one["service"]) == {"search"}
+
+
+def test_a_team_s_levels_are_the_cli_s_classified_from_the_cards_figures(fixture_db, monkeypatch):
+    """A team's levels are `dora export --table levels --team`'s, classified from the figures the
+    team's cards already read (load_summary), not computed a second time."""
+    teams = (Team("checkout", ("payments",)),)
+    snap = data.find_snapshot(fixture_db)
+    con = open_warehouse(snap.path, read_only=True)
+    try:
+        expected = {grain: levels.query_levels(con, Filters(grain=grain, team="checkout", teams=teams),
+                                               MetricSettings()) for grain in ("week", "month", "quarter")}
+    finally:
+        con.close()
+    monkeypatch.setattr(levels, "query_team_figures", lambda *args: pytest.fail("team figures computed twice"))
+    for grain, rows in expected.items():
+        view = data.View(grain=grain, team="checkout", teams=teams)
+        assert not rows.empty
+        assert data.load_levels(snap, view).equals(rows), grain
 
 
 @pytest.mark.parametrize("figure, count_column", [
