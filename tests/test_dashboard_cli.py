@@ -6,7 +6,7 @@ import sys
 import urllib.request
 
 
-from dora.cli.dashboard import APP, build_streamlit_command, refresh_snapshot
+from dora.cli.dashboard import build_streamlit_command, refresh_snapshot
 from dora.config import load_config
 from ingest.warehouse import snapshot_path
 from tests.test_dashboard_fixture import build_warehouse, serve_dashboard
@@ -14,8 +14,9 @@ from tests.test_dashboard_fixture import build_warehouse, serve_dashboard
 
 def test_the_command_binds_to_localhost_without_prompts_or_usage_statistics(tmp_path):
     command = build_streamlit_command(tmp_path / "dora.duckdb", port=8600, host="127.0.0.1", open_browser=False)
-    assert command[:5] == [sys.executable, "-m", "streamlit", "run", str(APP)]
-    pairs = dict(zip(command[5::2], command[6::2]))
+    # the launcher that warms the server up, given `streamlit run dashboard/app.py`'s options
+    assert command[:3] == [sys.executable, "-m", "dashboard.serve"]
+    pairs = dict(zip(command[3::2], command[4::2]))
     assert pairs["--server.address"] == "127.0.0.1" and pairs["--server.port"] == "8600"
     assert pairs["--browser.gatherUsageStats"] == "false" and pairs["--server.showEmailPrompt"] == "false"
     assert pairs["--server.headless"] == "true"
@@ -52,3 +53,19 @@ def test_dora_dashboard_serves_the_app_on_loopback(tmp_path):
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
             assert "<title>Streamlit</title>" in response.read().decode()
+
+
+def test_dora_dashboard_becomes_the_launcher_with_the_command_it_builds(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from dora.cli import dashboard as command_module
+
+    db = build_warehouse(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no dora.toml: no teams passed
+    became = []
+    monkeypatch.setattr(command_module.os, "execv", lambda path, argv: became.append((path, argv)))
+    result = CliRunner().invoke(command_module.dashboard, ["--db", str(db), "--port", "8601", "--no-open", "-q"],
+                                env={"DORA_DB": None, "DORA_CONFIG": None})
+    assert result.exit_code == 0, result.output
+    expected = build_streamlit_command(db.resolve(), port=8601, host="127.0.0.1", open_browser=False)
+    assert became == [(sys.executable, expected)] and expected[1:3] == ["-m", "dashboard.serve"]

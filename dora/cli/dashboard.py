@@ -15,7 +15,9 @@ from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
 from metrics.build import ensure_built
 from metrics.goals import dump_scopes
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+# Streamlit's `run` command in a launcher of ours (dashboard/serve.py), which warms the server up before
+# the first visit: the pages' imports and the snapshot's connection.
+LAUNCHER = "dashboard.serve"
 
 # The same settings as .streamlit/config.toml, as flags, so the command works from any directory:
 # no usage statistics, no first-run e-mail prompt, the colour-blind-safe blue as the accent colour.
@@ -34,13 +36,14 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def build_streamlit_command(db_path: Path, *, port: int, host: str, open_browser: bool,
                             scopes: str | None = None) -> list[str]:
-    """The `streamlit run` command line for the dashboard on `db_path`; `scopes`: the teams and goals
-    of dora.toml as JSON (metrics.goals.dump_scopes), passed as `--teams` (the dashboard reads no config).
+    """The command line serving the dashboard on `db_path`: `streamlit run dashboard/app.py`'s options,
+    given to the launcher `python -m dashboard.serve`; `scopes`: the teams and goals of dora.toml as
+    JSON (metrics.goals.dump_scopes), passed as `--teams` (the dashboard reads no config).
 
     The address people use is given (browser.serverAddress), so Streamlit never asks a web service
     for the machine's external IP address.
     """
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+    command = [sys.executable, "-m", LAUNCHER, "--server.port", str(port),
                "--server.address", host,
                "--browser.serverAddress", "localhost" if host in LOOPBACK else socket.gethostname()]
     for key, value in STREAMLIT_SETTINGS.items():
@@ -117,5 +120,6 @@ def dashboard(config: Config, quiet: bool, port: int, host: str, open_browser: b
     command = build_streamlit_command(db_path, port=port, host=host, open_browser=open_browser, scopes=scopes)
     sys.stdout.flush()
     sys.stderr.flush()
-    # Streamlit becomes this process: Ctrl-C and service managers' signals reach it directly.
+    # Streamlit becomes this process (the launcher runs its command line in-process): Ctrl-C and
+    # service managers' signals reach it directly.
     os.execv(command[0], command)
