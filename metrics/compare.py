@@ -293,13 +293,17 @@ def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: Scope | s
 
 
 def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
-                             service: Scope | str | None = None) -> Window:
-    """From the previous applicable annotation (or the first day with data) to the day before `ref`."""
-    found = query_annotations(con, service, every_service=False)
+                             service: Scope | str | None = None, *, found: pd.DataFrame | None = None,
+                             span: tuple[date, date] | None = None) -> Window:
+    """From the previous applicable annotation (or the first day with data) to the day before `ref`.
+    `found` (query_annotations for the scope) and `span` (data_span): where the caller has read them
+    already; a team's span scans millions of events."""
+    if found is None:
+        found = query_annotations(con, service, every_service=False)
     annotation = find_annotation(con, ref, service, found)
     dates = sorted(set(found["starts_on"]))
     earlier = [d for d in dates if d < annotation.starts_on]
-    span = data_span(con, settings, service)
+    span = span or data_span(con, settings, service)
     if earlier:
         start = earlier[-1]
     elif span:
@@ -314,13 +318,16 @@ def window_before_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings:
 
 
 def window_after_annotation(con: duckdb.DuckDBPyConnection, ref: str, settings: MetricSettings,
-                            service: Scope | str | None = None) -> Window:
-    """From `ref`'s date to the day before the next applicable annotation (or the last day with data)."""
-    found = query_annotations(con, service, every_service=False)
+                            service: Scope | str | None = None, *, found: pd.DataFrame | None = None,
+                            span: tuple[date, date] | None = None) -> Window:
+    """From `ref`'s date to the day before the next applicable annotation (or the last day with data).
+    `found` and `span`: as window_before_annotation's."""
+    if found is None:
+        found = query_annotations(con, service, every_service=False)
     annotation = find_annotation(con, ref, service, found)
     dates = sorted(set(found["starts_on"]))
     later = [d for d in dates if d > annotation.starts_on]
-    span = data_span(con, settings, service)
+    span = span or data_span(con, settings, service)
     if later:
         end = later[0] - timedelta(days=1)
     elif span:
@@ -704,11 +711,12 @@ def tabulate_comparison(read: WindowsRead, samples: Mapping[str, WindowSample], 
 
 
 def check_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
-                  scope: Scope, clip: bool) -> tuple[Window, Window]:
+                  scope: Scope, clip: bool, span: tuple[date, date] | None = None) -> tuple[Window, Window]:
     """The two windows clipped to the scope's days with data (unless the caller has: `clip` False),
-    and an error when they overlap or come in the wrong order."""
+    and an error when they overlap or come in the wrong order. `span`: the scope's data_span, where
+    the caller has read it already (None: read here)."""
     if clip:  # False only where the caller made the windows from the data's span already
-        span = data_span(con, settings, scope)
+        span = span or data_span(con, settings, scope)
         if span is None and scope.team is not None:
             raise DoraError(f"no data for {scope.describe()}: none of its services has events")
         if span is None and scope.services:
@@ -723,29 +731,31 @@ def check_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window,
 def compare_windows(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
                     service: Scope | str | None = None, environment: str = "production", *,
                     confidence: float = stats.CONFIDENCE, clip: bool = True,
-                    specs: tuple[MetricSpec, ...] = METRICS) -> pd.DataFrame:
+                    specs: tuple[MetricSpec, ...] = METRICS, span: tuple[date, date] | None = None) -> pd.DataFrame:
     """Every metric in `before` and `after` side by side: one row per metric (COLUMNS).
 
     `service`: the scope — a Scope (a team), a service's name, or None for the organisation.
     Windows are clipped to the days with data (the row's window columns say what was used); they
-    must not overlap (`clip=False`: the caller has clipped them). Values: before_value/after_value in
+    must not overlap (`clip=False`: the caller has clipped them; `span`: the scope's data_span, where
+    the caller has it, to clip them by). Values: before_value/after_value in
     `unit`; absolute_change = after - before; relative_change = that / before. estimate/ci_low/ci_high:
     the rate ratio (after / before) for deployment frequency, else the difference after - before,
     with its `confidence` interval; verdicts adjusted for multiplicity (Holm) across the metrics.
     """
     return compare_with_values(con, before, after, settings, service, environment, confidence=confidence,
-                               clip=clip, specs=specs)[0]
+                               clip=clip, specs=specs, span=span)[0]
 
 
 def compare_with_values(con: duckdb.DuckDBPyConnection, before: Window, after: Window, settings: MetricSettings,
                         service: Scope | str | None = None, environment: str = "production", *,
                         confidence: float = stats.CONFIDENCE, clip: bool = True,
-                        specs: tuple[MetricSpec, ...] = METRICS) -> tuple[pd.DataFrame, WindowsRead]:
+                        specs: tuple[MetricSpec, ...] = METRICS,
+                        span: tuple[date, date] | None = None) -> tuple[pd.DataFrame, WindowsRead]:
     """compare_windows, and the rows it read (WindowsRead): the dashboard draws the distributions
     from them (distribution_values) instead of reading the windows a second time."""
     scope = as_scope(service)
     environment = environment_group(environment, settings)
-    before, after = check_windows(con, before, after, settings, scope, clip)
+    before, after = check_windows(con, before, after, settings, scope, clip, span)
     read = read_windows(con, {"before": before, "after": after}, settings, scope, environment, specs)
     frame = tabulate_comparison(read, window_samples(read), "before", "after", scope, environment, specs,
                                 confidence)

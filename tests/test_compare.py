@@ -207,6 +207,30 @@ def test_windows_are_clipped_to_the_data_and_checked(loaded):
             parse_window(text)
 
 
+def test_a_scope_s_data_span_is_its_services_events_and_the_merges_into_their_repositories(wh):
+    """compare_span.sql on literal rows: a service's span counts the merges into its repositories
+    (before its first deployment too); an event naming no service counts only for the organisation;
+    a team's span is its services' together; a service without events has none."""
+    wh.load([
+        c.merged(id="m1", at=at("2025-12-20T10:00:00"), change="acme/pay#1", repository="acme/pay"),
+        deploy("d1", "2026-01-02T10:00:00", [1]),
+        c.deployed(id="d2", at=at("2026-01-05T10:00:00"), service="cart", deployment_id="d2", repository="acme/cart"),
+        c.incident_detected(id="i1", at=at("2026-01-10T10:00:00"), incident="x", service=None),
+    ])
+    span = lambda scope: compare.data_span(wh.con, wh.settings, scope)  # noqa: E731
+    assert span(None) == (date(2025, 12, 20), date(2026, 1, 10))
+    assert span("pay") == (date(2025, 12, 20), date(2026, 1, 2))
+    assert span("cart") == (date(2026, 1, 5), date(2026, 1, 5))
+    assert span(compare.Scope(("pay", "cart"), "checkout")) == (date(2025, 12, 20), date(2026, 1, 5))
+    assert span("nobody") is None
+    # a caller that has read the span and the annotations already gets the same windows from them
+    run_annotation_add(wh.con, wh.path, wh.settings, "A", date(2026, 1, 1), None, None)
+    found = compare.query_annotations(wh.con, "pay", every_service=False)
+    for window in (compare.window_before_annotation, compare.window_after_annotation):
+        assert window(wh.con, "A", wh.settings, "pay", found=found, span=span("pay")) \
+            == window(wh.con, "A", wh.settings, "pay")
+
+
 def test_a_window_without_any_deployment_is_not_enough_data(wh):
     wh.load([c.incident_detected(id="s", at=at("2026-03-01T10:00:00"), incident="x", service="pay"),
              c.incident_detected(id="e", at=at("2026-03-20T10:00:00"), incident="y", service="pay")])
