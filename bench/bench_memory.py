@@ -1,8 +1,10 @@
-"""Benchmark each metric model's memory: wall time and peak RSS of one model, alone, under a cap.
+"""Benchmark each metric model's memory: wall time, CPU time and peak RSS of one model, alone, under a cap.
 
 Each model runs in its own process (a fresh interpreter, so its peak RSS — the kernel's high-water
 mark, from wait4 — is its own) on a built warehouse, inside a transaction that is rolled back, so
-the warehouse is unchanged and the runs can be repeated. The connection is the writer's
+the warehouse is unchanged and the runs can be repeated. CPU seconds (user + system, every thread
+of the process, around the model alone) are the figure to compare on a shared machine, where the wall
+time follows the other work's load. The connection is the writer's
 (`core.db.connect`): its default cap (`core.db.WRITER_MEMORY_LIMIT`), or `--cap`. A model that runs
 out of memory is reported as failed with DuckDB's message, not raised. Prints a table and writes
 <out>/memory_results.json.
@@ -30,9 +32,9 @@ from bench.bench_eventlog import LoadSampler, machine_facts, run_phase  # noqa: 
 # The three models whose quantiles used to be held in memory (issue 12), by default.
 QUANTILE_MODELS = ["metric_periods", "metric_lead_time_breakdown", "metric_batch_size"]
 
-# One model in one process; prints one JSON line (seconds, rows, or the error).
+# One model in one process; prints one JSON line (seconds, CPU seconds, rows, or the error).
 RUN_MODEL = """
-import json, sys, time
+import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import duckdb
 from core.db import connect
@@ -42,16 +44,17 @@ con = connect(db, memory_limit=cap)
 limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 con.execute("BEGIN")
 create_macros(con)  # as a build does: the macros of this code, whatever the warehouse was built with
-start = time.perf_counter()
+start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 try:
     run_model(con, "metrics", name, MetricSettings().as_params())
     rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     error = None
 except duckdb.Error as exc:
     rows, error = None, str(exc).splitlines()[0]
-seconds = time.perf_counter() - start
+seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 con.execute("ROLLBACK")
-print(json.dumps({"seconds": seconds, "rows": rows, "error": error, "memory_limit": limit}))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rows": rows, "error": error, "memory_limit": limit}))
 """
 
 
@@ -74,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures, wall, rss = run_phase(RUN_MODEL, str(ROOT), str(args.db), name, args.cap, env=env)
                 runs.append({**figures, "process_wall_seconds": wall, "peak_rss_mb": rss,
                              "load_average": os.getloadavg()[0]})
-                print(f"{name:28} {figures['memory_limit']:>10} {figures['seconds']:7.1f} s {rss:7.0f} MB "
+                print(f"{name:28} {figures['memory_limit']:>10} {figures['seconds']:7.1f} s "
+                      f"{figures['cpu_seconds']:7.1f} CPU s {rss:7.0f} MB "
                       f"load {runs[-1]['load_average']:.1f}  {figures['error'] or figures['rows']}", flush=True)
             results["models"][name] = min(runs, key=lambda r: r["seconds"]) | {"runs": runs}
     results["load_average"] = {"min": min(load.samples), "max": max(load.samples),
