@@ -35,6 +35,7 @@ MACROS = [
     "observed_days",
     "environment_group",
     "classify_levels",  # the DORA level rules: metric_levels and the team levels read at query time
+    "utc_day",  # the day a period-scoped build fingerprints and filters facts by
 ]
 
 # Dependency order: each model reads only stg_events and the models before it.
@@ -89,6 +90,13 @@ MODEL_INPUTS: dict[str, tuple[str, ...]] = {
                     "fct_incidents", "fct_rollbacks", "fct_failures", "fct_change_stages",
                     "fct_pipeline_runs", "fct_stage_runs", "rejects"),
 }
+# The metric models whose every row is one period's (grain, period_start) computed from the facts of that
+# period alone (and the coverage): a partial build recomputes only the periods whose facts changed
+# (build_models, "period-scoped"). Their fact inputs, each with a view of the facts on the days to
+# recompute (metrics/sql/scope_<input>.sql) and a fingerprint per day (build_scope_prints.sql).
+PERIOD_MODELS = ("metric_periods", "metric_levels", "metric_lead_time_breakdown", "metric_batch_size")
+PERIOD_INPUTS = ("fct_deployments", "fct_failures", "fct_lead_times", "fct_incidents", "fct_change_stages",
+                 "fct_deployment_batches")
 # Origins whose runs only add staged rows (or stage none): their changes can be told from the rows
 # a run added. Any other origin's run since the last build means a full rebuild.
 ADDING_ORIGINS = ("eventlog", "survey", "annotations")
@@ -158,20 +166,80 @@ def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings, on_m
 
 
 def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str],
-                 on_model: OnModel | None = None) -> None:
+                 on_model: OnModel | None = None, *, by_period: bool = False) -> None:
     """Rebuild the named models (in MODELS order) and record the build: its settings, the last run it
-    saw and the staged rows it read (what the next update_metrics compares against). `on_model` is
-    told each model as it starts, for a progress display."""
+    saw, the staged rows it read and its facts' day fingerprints (what the next update_metrics compares
+    against). `by_period`: the PERIOD_MODELS among them recompute only the periods whose facts changed
+    since the last build. `on_model` is told each model as it starts, for a progress display."""
     params = settings.as_params()
+    scoped = False
     for done, name in enumerate(names):
         if on_model:
             on_model(done, len(names), name)
-        run_model(con, "metrics", name, params)
+        if by_period and name in PERIOD_MODELS:
+            if not scoped:  # the facts are all built by now: MODELS puts them first
+                open_period_scope(con)
+                scoped = True
+            run_model_by_period(con, name, params)
+        else:
+            run_model(con, "metrics", name, params)
+    period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
+    if period_models and not scoped:
+        open_period_scope(con, fingerprints_only=True)
+    if period_models:
+        close_period_scope(con, period_models if scoped else [])
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
     run_sql(con, "metrics", "build_inputs_create")
     run_sql(con, "metrics", "build_inputs_clear")
     run_sql(con, "metrics", "build_inputs_record")
+
+
+def open_period_scope(con: duckdb.DuckDBPyConnection, *, fingerprints_only: bool = False) -> None:
+    """Fingerprint the period metrics' facts per day; unless `fingerprints_only`, work out the periods
+    whose facts changed since the last build and the days they span, and view the facts of those days
+    under their own names in the build_scope schema, where run_model_by_period runs the models."""
+    run_sql(con, "metrics", "build_scope_create")
+    run_sql(con, "metrics", "build_scope_prints")
+    if fingerprints_only:
+        return
+    run_sql(con, "metrics", "build_scope_periods", {"grains": list(GRAINS)})
+    run_sql(con, "metrics", "build_scope_days")
+    for name in PERIOD_INPUTS:
+        run_sql(con, "metrics", f"scope_{name}")
+
+
+def run_model_by_period(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    """Run a PERIOD_MODEL in the build_scope schema — it reads the facts of the changed periods' days (and
+    the rows of the period models before it, computed there), and creates its table there — then
+    replace its rows of the changed periods in the warehouse with the rows computed for them."""
+    con.execute("SET schema = 'build_scope'")
+    con.execute("SET search_path = 'build_scope,main'")
+    try:
+        run_model(con, "metrics", name, params)
+    finally:
+        con.execute("RESET search_path")
+        con.execute("RESET schema")
+    # Table names cannot be bound as parameters; `name` is one of PERIOD_MODELS, never input.
+    changed = "(grain, period_start) IN (SELECT grain, period_start FROM build_scope.periods)"
+    con.execute(f"DELETE FROM main.{name} WHERE {changed}")
+    con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name} WHERE {changed}")
+
+
+def close_period_scope(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
+    """Record the facts' day fingerprints for the next build, and drop the build_scope schema with the
+    `models`' tables run there. One object at a time: a DROP SCHEMA … CASCADE of a table named like a
+    warehouse table written in the same transaction makes DuckDB 2.0 refuse the commit."""
+    run_sql(con, "metrics", "build_day_prints_create")
+    run_sql(con, "metrics", "build_day_prints_clear")
+    run_sql(con, "metrics", "build_day_prints_record")
+    views = PERIOD_INPUTS if models else ()
+    tables = ("periods", "days") if models else ()
+    for name in views:
+        con.execute(f"DROP VIEW build_scope.{name}")  # names from PERIOD_INPUTS, never input
+    for name in (*models, *tables, "prints"):
+        con.execute(f"DROP TABLE build_scope.{name}")  # names from PERIOD_MODELS, never input
+    con.execute("DROP SCHEMA build_scope")
 
 
 def plan_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str] | None:
@@ -211,8 +279,14 @@ def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
     if planned == MODELS:
         build_metrics(con, settings, on_model)
     else:
-        build_models(con, settings, planned, on_model)
+        build_models(con, settings, planned, on_model, by_period=has_day_prints(con))
     return planned
+
+
+def has_day_prints(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the last build recorded its facts' day fingerprints (a build by older code did not): a
+    period-scoped build needs them, else its period models are rebuilt whole."""
+    return bool(run_sql(con, "metrics", "build_day_prints_exist").fetchone()[0])
 
 
 def is_current(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import metrics.build
 from core.sql import read_sql
 from dora.jobs import run_eventlog_ingest
 from dora.jobs_context import run_survey_ingest
@@ -117,10 +118,13 @@ def generated_log(rng: random.Random) -> list[str]:
     return lines + rng.sample(lines, 10)  # repeated events
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_generated_log_in_random_batches_equals_a_full_build(tmp_path, seed):
+# Far from UTC both ways: a period-scoped build recomputes the periods of the local days a changed UTC
+# day reaches (the day before or after it here).
+@pytest.mark.parametrize("seed, timezone", [(1, "UTC"), (2, "UTC"), (3, "Pacific/Kiritimati"),
+                                            (4, "America/Los_Angeles")])
+def test_generated_log_in_random_batches_equals_a_full_build(tmp_path, seed, timezone):
     rng = random.Random(seed)
-    wh = Warehouse(tmp_path)
+    wh = Warehouse(tmp_path, MetricSettings(timezone=timezone))
     for batch in split_batches(generated_log(rng), rng, 5):
         run_eventlog_ingest(wh.con, wh.path, [str(write_lines(wh, batch))], wh.settings)
         assert_same_as_rebuilt(wh)  # after every run: a later run must not hide a stale table
@@ -214,3 +218,25 @@ def test_a_new_deployment_leaves_every_other_deployment_key_unchanged(wh):
     assert {k: after[k] for k in before} == before and set(after) == {"pay-1", "pay-2", "shop-1"}
     assert wh.rows("SELECT deployment_key FROM fct_failures") == failed == [(before["pay-2"],)]
     assert len(set(after.values())) == 3
+
+
+def test_a_partial_build_recomputes_only_the_periods_whose_facts_changed(wh, monkeypatch):
+    wh.load([c.deployed(id="d1", at="2026-01-14T10:00:00Z", service="pay", deployment_id="pay-1"),
+             c.deployed(id="d2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2")])
+    before_february = "SELECT * FROM metric_periods WHERE period_start < DATE '2026-02-01' AND grain <> 'quarter' ORDER BY ALL"
+    january = wh.rows(before_february)
+    scoped: list[tuple] = []
+    run = metrics.build.run_model_by_period
+
+    def spy(con, name, params):
+        scoped.extend(con.execute("SELECT grain, period_start::VARCHAR FROM build_scope.periods").fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_period", spy)
+    wh.load([c.deployed(id="d3", at="2026-03-20T10:00:00Z", service="pay", deployment_id="pay-3")])
+    # the days the coverage gained (03-03 to 03-20, pay-3 finishing on the last), one either side
+    days = {("day", f"2026-03-{d:02d}") for d in range(2, 22)}
+    weeks = {("week", w) for w in ("2026-03-02", "2026-03-09", "2026-03-16")}
+    assert set(scoped) == days | weeks | {("month", "2026-03-01"), ("quarter", "2026-01-01")}
+    assert wh.rows(before_february) == january
+    assert_same_as_rebuilt(wh)

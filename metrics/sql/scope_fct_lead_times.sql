@@ -1,0 +1,4 @@
+-- scope_fct_lead_times: the lead times the metric models read in a period-scoped build
+-- (metrics.build): those delivered on a day of build_scope_days, by delivered_at (as build_scope_prints).
+CREATE VIEW build_scope.fct_lead_times AS
+SELECT * FROM main.fct_lead_times WHERE utc_day(delivered_at) IN (SELECT day FROM build_scope.days)
