@@ -42,7 +42,7 @@ from ingest.warehouse import read_unpublished_runs, register_table, snapshot_pat
 from metrics import compare, explain, insight_tables, levels, story, survey
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
-from metrics.filters import NO_TEAM, Team, team_services
+from metrics.filters import NO_TEAM, Team, environment_group, team_services
 from metrics.goals import Goals, load_scopes
 from metrics.teams import wants_team_figures
 
@@ -686,14 +686,32 @@ def load_baseline_comparison(snap: Snapshot, baseline: tuple[date, date], curren
     that respects the data's own variation); or None and the reason there is no comparison (the
     windows overlap, no data)."""
     settings = load_status(snap).settings
+    scope, environment = compare.as_scope(scope), environment_group(environment, settings)
     span = load_data_span(snap, scope)  # the baselines' own (load_baselines): not scanned again
     with read_snapshot(snap) as con:
         try:
-            return compare.compare_windows(con, compare.Window(*baseline, "baseline"),
-                                           compare.Window(*current, "current"), settings, scope, environment,
-                                           specs=CARD_COMPARISONS, span=span), None
+            before, after = compare.check_windows(con, compare.Window(*baseline, "baseline"),
+                                                  compare.Window(*current, "current"), settings, scope, True, span)
+            kept = _read_baseline(snap, (before.start, before.end), scope, environment)
+            now = compare.read_window(con, "after", after, settings, scope, environment, CARD_COMPARISONS)
+            return compare.compare_read(kept, now, scope, environment, specs=CARD_COMPARISONS), None
         except DoraError as exc:
             return None, str(exc)
+
+
+# Kept as they are (cache_resource: not copied out on every hit), so the quantile estimates made on
+# first use stay with them. The organisation's baseline of the 1M-deployment warehouse is about a
+# million lead times (~30 MB); a few scopes' at a time.
+@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+def _read_baseline(snap: Snapshot, window: tuple[date, date], scope: compare.Scope,
+                   environment: str) -> compare.ReadWindow:
+    """The baseline window's rows and estimates for the cards' comparisons (load_baseline_comparison):
+    read once for every period and grain it is compared with (the page's own and the prefetched
+    ones), where each comparison read it again (0.3 s of the organisation's 0.45 s at 1M)."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        return compare.read_window(con, "before", compare.Window(*window, "baseline"), settings, scope, environment,
+                                   CARD_COMPARISONS)
 
 
 _prefetched: set[tuple] = set()

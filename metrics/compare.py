@@ -762,6 +762,36 @@ def compare_with_values(con: duckdb.DuckDBPyConnection, before: Window, after: W
     return frame, read
 
 
+@dataclass(frozen=True)
+class ReadWindow:
+    """One window's rows (read_windows of that window alone) and its WindowSample: a caller that
+    compares the same window with several others (the dashboard's baseline against each period, at
+    each grain) reads it, and estimates its quantiles, once (compare_read)."""
+
+    read: WindowsRead
+    sample: WindowSample
+
+
+def read_window(con: duckdb.DuckDBPyConnection, name: str, window: Window, settings: MetricSettings, scope: Scope,
+                environment: str, specs: tuple[MetricSpec, ...] = METRICS) -> ReadWindow:
+    """`window`'s rows as `name` ('before' or 'after' in compare_read), checked and clipped already
+    (check_windows); `environment` already normalised."""
+    read = read_windows(con, {name: window}, settings, scope, environment, specs)
+    return ReadWindow(read, window_samples(read)[name])
+
+
+def compare_read(before: ReadWindow, after: ReadWindow, scope: Scope, environment: str, *,
+                 specs: tuple[MetricSpec, ...] = METRICS, confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
+    """compare_windows of two windows read apart (read_window, named 'before' and 'after'): the same
+    rows, as every figure is computed from one window's rows alone."""
+    read = WindowsRead({**before.read.windows, **after.read.windows},
+                       pd.concat([before.read.days, after.read.days], ignore_index=True),
+                       {**before.read.values, **after.read.values},
+                       pd.concat([before.read.survey, after.read.survey], ignore_index=True))
+    return tabulate_comparison(read, {"before": before.sample, "after": after.sample}, "before", "after", scope,
+                               environment, specs, confidence)
+
+
 DRAWN = ("lead_time_hours", "failed_deployment_recovery_minutes", "incident_recovery_minutes",
          "satisfaction_score", "satisfaction_share")  # the measures distribution_values gives
 

@@ -231,6 +231,18 @@ def test_a_scope_s_data_span_is_its_services_events_and_the_merges_into_their_re
             == window(wh.con, "A", wh.settings, "pay")
 
 
+def test_windows_read_apart_compare_as_windows_read_together(loaded):
+    """compare_read (each window read alone, the dashboard's baseline kept for every period) gives
+    compare_windows' rows exactly, the survey included; a window read once serves several comparisons."""
+    con, settings = loaded.con, loaded.settings
+    for scope in (compare.Scope(), compare.Scope(("pay",)), compare.Scope(("pay",), "checkout")):
+        before = compare.read_window(con, "before", BEFORE, settings, scope, "production")
+        for after in (AFTER, Window(date(2026, 2, 2), date(2026, 2, 3)), Window(date(2026, 1, 11), date(2026, 2, 5))):
+            now = compare.read_window(con, "after", after, settings, scope, "production")
+            apart = compare.compare_read(before, now, scope, "production")
+            assert apart.equals(compare_windows(con, BEFORE, after, settings, scope)), (scope, after)
+
+
 def test_a_window_without_any_deployment_is_not_enough_data(wh):
     wh.load([c.incident_detected(id="s", at=at("2026-03-01T10:00:00"), incident="x", service="pay"),
              c.incident_detected(id="e", at=at("2026-03-20T10:00:00"), incident="y", service="pay")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -15,7 +15,7 @@ from dashboard import data
 from dora.jobs import run_eventlog_ingest
 from tools import cdevents
 from ingest.warehouse import open_warehouse, publish_snapshot
-from metrics import levels
+from metrics import compare, levels
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
 from metrics.filters import Team
@@ -69,6 +69,30 @@ def test_summary_is_the_export_and_keeps_several_services_apart(fixture_db):
     one = data.load_summary(snap, data.View(grain="month", services=("search",)))
     assert one.equals(summary_of(fixture_db, grain="month", service="search"))
     assert set(one["service"]) == {"search"}
+
+
+def test_the_cards_baseline_is_read_once_for_every_period_it_is_compared_with(fixture_db, monkeypatch):
+    """load_baseline_comparison gives compare_windows' rows, and reads the baseline window once for
+    every current window it is compared with (a period at another grain, prefetched)."""
+    data._read_baseline.clear()
+    snap = data.find_snapshot(fixture_db)
+    status = data.load_status(snap)
+    baseline = (status.first_day, status.first_day + timedelta(days=30))
+    currents = [(status.last_day - timedelta(days=6), status.last_day), (status.last_day.replace(day=1), status.last_day)]
+    con = open_warehouse(snap.path, read_only=True)
+    try:
+        expected = [compare.compare_windows(con, compare.Window(*baseline), compare.Window(*current), MetricSettings(),
+                                            compare.Scope(), specs=data.CARD_COMPARISONS) for current in currents]
+    finally:
+        con.close()
+    reads = []
+    read_windows = compare.read_windows
+    monkeypatch.setattr(compare, "read_windows", lambda con, windows, *rest: reads.append(windows) or read_windows(
+        con, windows, *rest))
+    for current, rows in zip(currents, expected):
+        frame, reason = data.load_baseline_comparison(snap, baseline, current, compare.Scope(), "production")
+        assert reason is None and frame.equals(rows)
+    assert [list(windows) for windows in reads] == [["before"], ["after"], ["after"]]
 
 
 def test_a_team_s_levels_are_the_cli_s_classified_from_the_cards_figures(fixture_db, monkeypatch):
