@@ -1,6 +1,6 @@
 """The dashboard in a real browser (Debian's Chromium through Playwright) on the bundled sample.
 
-Starts `streamlit run dashboard/app.py` on a free loopback port, visits every page at 1440 and 800 px
+Starts the dashboard as `dora dashboard` does on a free loopback port, visits every page at 1440 and 800 px
 wide, checks that the Plotly charts drew, that no error box shows, that no card value is cut off, that
 nothing scrolls sideways, that no two axis labels overlap and that the sidebar folds away on the
 narrow screen; changes a filter, opens the shared link and a link in the CLI's spelling, drills down
@@ -19,7 +19,7 @@ import pytest
 
 from metrics.filters import Team
 from metrics.goals import Goals, dump_scopes, parse_goal
-from tests.test_dashboard_fixture import APP, ROOT, SAMPLE, build_warehouse, ingest_with_cli, serve_dashboard
+from tests.test_dashboard_fixture import ROOT, SAMPLE, build_warehouse, ingest_with_cli, serve_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -224,10 +224,7 @@ GOALS = Goals(organisation=(parse_goal("lead_time", "<= 1 day"),),
 @pytest.fixture(scope="module")
 def team_url(sample_db):
     """The dashboard as `dora dashboard` starts it when dora.toml has teams and goals."""
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-               "--server.port", "{port}", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--", "--db", str(sample_db), "--teams", dump_scopes(TEAMS, GOALS)]
-    with serve_dashboard(sample_db, command) as url:
+    with serve_dashboard(sample_db, scopes=dump_scopes(TEAMS, GOALS)) as url:
         yield url
 
 

@@ -22,6 +22,7 @@ from typing import Iterator
 import pytest
 
 from tools import cdevents
+from dora.cli.dashboard import build_streamlit_command
 from dora.jobs import run_eventlog_ingest
 from ingest.warehouse import open_warehouse, snapshot_path
 from metrics.build import MetricSettings
@@ -142,13 +143,12 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @contextmanager
-def serve_dashboard(db: Path, command: list[str] | None = None) -> Iterator[str]:
-    """Run the dashboard on `db` on a free loopback port; yields its base URL, stops it afterwards."""
+def serve_dashboard(db: Path, command: list[str] | None = None, scopes: str | None = None) -> Iterator[str]:
+    """Run the dashboard on `db` on a free loopback port, as `dora dashboard --no-open` starts it (with
+    dora.toml's teams and goals as `scopes`, metrics.goals.dump_scopes) unless another `command` is
+    given ("{port}" in it is the port); yields its base URL, stops it afterwards."""
     port = free_port()
-    command = command or [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                          "--server.port", str(port), "--server.address", "127.0.0.1",
-                          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-                          "--", "--db", str(db)]
+    command = command or build_streamlit_command(db, port=port, host="127.0.0.1", open_browser=False, scopes=scopes)
     command = [str(port) if c == "{port}" else c for c in command]
     env = {k: v for k, v in os.environ.items() if k not in ("DORA_DB", "DORA_CONFIG")}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
