@@ -45,6 +45,26 @@ nightly.ingest_eventlog_source = timed("load", nightly.ingest_eventlog_source)
 nightly.update_metrics = timed("build", nightly.update_metrics)
 nightly.publish_snapshot = timed("publish", nightly.publish_snapshot)
 nightly.keep_snapshot = timed("keep_snapshot", nightly.keep_snapshot)  # a run that changed nothing
+# each model's time in the build (whole, or scoped to the changed periods), and the scope's own work
+from metrics import build
+per_model, inside = {}, []
+def timed_model(func, scoped):
+    def wrapper(con, *args):
+        name = args[0] if scoped else args[1]
+        if inside:  # the whole model a scoped run runs: counted in the scoped run's time
+            return func(con, *args)
+        inside.append(name)
+        start = time.perf_counter()
+        try:
+            return func(con, *args)
+        finally:
+            inside.pop()
+            per_model[name + (" (scoped)" if scoped else "")] = time.perf_counter() - start
+    return wrapper
+build.run_model = timed_model(build.run_model, False)
+build.run_model_by_period = timed_model(build.run_model_by_period, True)
+for step in ("open_period_scope", "close_period_scope"):
+    setattr(build, step, timed(step, getattr(build, step)))
 start = time.perf_counter()
 try:
     cli.main(["nightly", "--config", sys.argv[2], "-q"], standalone_mode=False)
@@ -54,7 +74,8 @@ except SystemExit as exc:
 times["total"] = time.perf_counter() - start
 # this process's own high-water mark: wait4's maxrss would also count the parent's pages at the fork
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"times": times, "models_rebuilt": models, "exit_code": code, "vm_hwm_kb": hwm}))
+print(json.dumps({"times": times, "models_rebuilt": models, "model_seconds": per_model, "exit_code": code,
+                  "vm_hwm_kb": hwm}))
 """
 
 
