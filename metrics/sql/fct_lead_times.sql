@@ -5,11 +5,15 @@
 -- Changes listed by a deployment but never reported as merged have no start: lead_time_hours NULL.
 CREATE OR REPLACE TABLE fct_lead_times AS
 WITH first_delivery AS (
-    -- the first to finish; ties: the service, then the deployment id, named first
-    SELECT l.change_id, d.environment,
-           arg_min(l.deployment_key, (d.finished_at, d.service, d.deployment_id)) AS deployment_key
+    -- the first to finish; ties: the service, then the deployment id, named first. Each deployment's
+    -- place in that order is one integer, so the aggregate over 5.8M links keeps two integers per
+    -- (change, environment) instead of a struct of two strings. Deployments tied in finish time,
+    -- service and id are in different environments, never compared here.
+    SELECT l.change_id, d.environment, arg_min(d.deployment_key, d.finish_order) AS deployment_key
     FROM fct_deployment_changes l
-    JOIN fct_deployments d USING (deployment_key)
+    JOIN (SELECT deployment_key, environment,
+                 row_number() OVER (ORDER BY finished_at, service, deployment_id) AS finish_order
+          FROM fct_deployments) d USING (deployment_key)
     GROUP BY l.change_id, d.environment
 )
 SELECT
