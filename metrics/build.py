@@ -36,6 +36,7 @@ MACROS = [
     "environment_group",
     "classify_levels",  # the DORA level rules: metric_levels and the team levels read at query time
     "utc_day",  # the day a period-scoped build fingerprints and filters facts by
+    "grouped_grain",  # the grain of a grouping-sets row: the period models
 ]
 
 # Dependency order: each model reads only stg_events and the models before it.

@@ -38,7 +38,7 @@ periods AS (
 -- cannot spill (2.5 GB at 1M deployments; docs/performance.md, "Memory").
 deployment_stats AS (
     SELECT
-        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        grouped_grain(1, grouping(week), grouping(month))                          AS grain,
         coalesce(week, month, quarter)                                             AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         CASE WHEN grouping(change_bucket) = 0 THEN 'changes' WHEN grouping(lines_bucket) = 0 THEN 'lines'
@@ -61,7 +61,7 @@ deployment_stats AS (
 ),
 batch_medians AS (
     SELECT
-        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        grouped_grain(1, grouping(week), grouping(month))                          AS grain,
         coalesce(week, month, quarter)                                             AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         'all'                                                                      AS dimension,
@@ -86,7 +86,7 @@ lead_periods AS (
 ),
 lead_time_stats AS (
     SELECT
-        CASE WHEN grouping(week) = 0 THEN 'week' WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END AS grain,
+        grouped_grain(1, grouping(week), grouping(month))                          AS grain,
         coalesce(week, month, quarter)                                             AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         CASE WHEN grouping(change_bucket) = 0 THEN 'changes' WHEN grouping(lines_bucket) = 0 THEN 'lines'

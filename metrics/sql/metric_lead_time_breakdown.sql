@@ -34,8 +34,7 @@ periods AS (
 -- cannot spill (2.5 GB at 1M deployments; docs/performance.md, "Memory").
 wide AS (
     SELECT
-        CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week'
-             WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END              AS grain,
+        grouped_grain(grouping(day), grouping(week), grouping(month))              AS grain,
         coalesce(day, week, month, quarter)                                        AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END                AS service,
         environment,

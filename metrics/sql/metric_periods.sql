@@ -30,8 +30,7 @@ deployments AS (
 ),
 deployment_stats AS (
     SELECT
-        CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week'
-             WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END        AS grain,
+        grouped_grain(grouping(day), grouping(week), grouping(month))        AS grain,
         coalesce(day, week, month, quarter)                                  AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END          AS service,
         environment,
@@ -64,8 +63,7 @@ lead_times AS (
 ),
 lead_time_stats AS (
     SELECT
-        CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week'
-             WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END        AS grain,
+        grouped_grain(grouping(day), grouping(week), grouping(month))        AS grain,
         coalesce(day, week, month, quarter)                                  AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END          AS service,
         environment,
@@ -91,8 +89,7 @@ incidents AS (
 ),
 incident_stats AS (
     SELECT
-        CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week'
-             WHEN grouping(month) = 0 THEN 'month' ELSE 'quarter' END        AS grain,
+        grouped_grain(grouping(day), grouping(week), grouping(month))        AS grain,
         coalesce(day, week, month, quarter)                                  AS period_start,
         CASE WHEN grouping(service) = 0 THEN service ELSE 'all' END          AS service,
         environment,
