@@ -185,9 +185,9 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
         else:
             run_model(con, "metrics", name, params)
     period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
-    if period_models and not scoped:
-        open_period_scope(con, fingerprints_only=True)
     if period_models:
+        if not scoped:
+            open_period_scope(con, fingerprints_only=True)
         close_period_scope(con, period_models if scoped else [])
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
