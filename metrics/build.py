@@ -227,19 +227,19 @@ def run_model_by_period(con: duckdb.DuckDBPyConnection, name: str, params: dict)
     con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name} WHERE {changed}")
 
 
-def close_period_scope(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
-    """Record the facts' day fingerprints for the next build, and drop the build_scope schema with the
-    `models`' tables run there. One object at a time: a DROP SCHEMA … CASCADE of a table named like a
-    warehouse table written in the same transaction makes DuckDB 2.0 refuse the commit."""
+def close_period_scope(con: duckdb.DuckDBPyConnection, scoped_models: list[str]) -> None:
+    """Record the facts' day fingerprints for the next build, and drop the build_scope schema: the
+    fingerprints, and when models ran there (`scoped_models`) their tables, the periods, the days and
+    the fact views. One object at a time: a DROP SCHEMA … CASCADE of a table named like a warehouse
+    table written in the same transaction makes DuckDB 2.0 refuse the commit."""
     run_sql(con, "metrics", "build_day_prints_create")
     run_sql(con, "metrics", "build_day_prints_clear")
     run_sql(con, "metrics", "build_day_prints_record")
-    views = PERIOD_INPUTS if models else ()
-    tables = ("periods", "days") if models else ()
-    for name in views:
-        con.execute(f"DROP VIEW build_scope.{name}")  # names from PERIOD_INPUTS, never input
-    for name in (*models, *tables, "prints"):
-        con.execute(f"DROP TABLE build_scope.{name}")  # names from PERIOD_MODELS, never input
+    # names from PERIOD_INPUTS and PERIOD_MODELS, never input
+    for name in PERIOD_INPUTS if scoped_models else ():
+        con.execute(f"DROP VIEW build_scope.{name}")
+    for name in [*scoped_models, *(("periods", "days") if scoped_models else ()), "prints"]:
+        con.execute(f"DROP TABLE build_scope.{name}")
     con.execute("DROP SCHEMA build_scope")
 
 
