@@ -3,7 +3,9 @@
 The models live in metrics/sql, one per file. Each model is a full rebuild of its table (CREATE OR
 REPLACE), so it is idempotent; callers run a build inside the ingest's transaction so readers never see
 half a build. `build_metrics` rebuilds every model; `update_metrics` (what jobs run) rebuilds only the
-models whose inputs changed since the last build (MODEL_INPUTS), and nothing when nothing changed.
+models whose inputs changed since the last build (MODEL_INPUTS), and nothing when nothing changed; of
+those, the change models recompute only the changes and the period models only the periods whose rows
+can differ (CHANGE_MODELS, PERIOD_MODELS), running their SQL unchanged on views of those rows.
 """
 from __future__ import annotations
 
@@ -98,6 +100,16 @@ MODEL_INPUTS: dict[str, tuple[str, ...]] = {
 PERIOD_MODELS = ("metric_periods", "metric_levels", "metric_lead_time_breakdown", "metric_batch_size")
 PERIOD_INPUTS = ("fct_deployments", "fct_failures", "fct_lead_times", "fct_incidents", "fct_change_stages",
                  "fct_deployment_batches")
+# The models whose every row is one change's (per environment it reached), computed from that change's
+# row, its links and the deployments they name: a partial build recomputes only the changes whose rows
+# can differ (build_models, "change-scoped"; build_scope_reached.sql says which), when the change
+# reports the last build read are all still staged. Each with the changes it recomputes
+# (build_scope.<set>) and the views of its inputs it runs on (metrics/sql/change_scope_<input>.sql).
+CHANGE_MODELS = {
+    "fct_changes": ("changes", ("stg_events",)),
+    "fct_lead_times": ("reached", ("fct_changes", "fct_deployment_changes", "fct_deployments")),
+    "fct_change_stages": ("reached", ("fct_changes", "fct_lead_times")),
+}
 # Origins whose runs only add staged rows (or stage none): their changes can be told from the rows
 # a run added. Any other origin's run since the last build means a full rebuild.
 ADDING_ORIGINS = ("eventlog", "survey", "annotations")
@@ -167,28 +179,41 @@ def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings, on_m
 
 
 def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str],
-                 on_model: OnModel | None = None, *, by_period: bool = False) -> None:
+                 on_model: OnModel | None = None, *, by_period: bool = False, by_change: bool = False) -> None:
     """Rebuild the named models (in MODELS order) and record the build: its settings, the last run it
     saw, the staged rows it read and its facts' day fingerprints (what the next update_metrics compares
     against). `by_period`: the PERIOD_MODELS among them recompute only the periods whose facts changed
-    since the last build. `on_model` is told each model as it starts, for a progress display."""
+    since the last build; `by_change`: the CHANGE_MODELS only the changes whose rows can differ.
+    `on_model` is told each model as it starts, for a progress display."""
     params = settings.as_params()
-    scoped = False
+    run_sql(con, "metrics", "build_scope_create")
+    change_tables = open_change_scope(con, deployments_rebuilt="fct_deployments" in names) if by_change else []
+    periods_open = False
     for done, name in enumerate(names):
         if on_model:
             on_model(done, len(names), name)
-        if by_period and name in PERIOD_MODELS:
-            if not scoped:  # the facts are all built by now: MODELS puts them first
+        if by_change and name in CHANGE_MODELS:
+            if CHANGE_MODELS[name][0] not in change_tables:  # the links are rebuilt by now
+                run_sql(con, "metrics", "build_scope_reached")
+                change_tables.append("reached")
+            run_model_by_change(con, name, params)
+        elif by_period and name in PERIOD_MODELS:
+            if not periods_open:  # the facts are all built by now: MODELS puts them first
                 open_period_scope(con)
-                scoped = True
+                periods_open = True
             run_model_by_period(con, name, params)
         else:
             run_model(con, "metrics", name, params)
+            if by_change and name == "fct_deployments":
+                run_sql(con, "metrics", "build_scope_deployments_changed")
+    for table in change_tables:  # one object at a time (see close_period_scope); names of ours
+        con.execute(f"DROP TABLE build_scope.{table}")
     period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
     if period_models:
-        if not scoped:
+        if not periods_open:
             open_period_scope(con, fingerprints_only=True)
-        close_period_scope(con, period_models if scoped else [])
+        close_period_scope(con, period_models if periods_open else [])
+    con.execute("DROP SCHEMA build_scope")
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})
     run_sql(con, "metrics", "build_inputs_create")
@@ -196,11 +221,50 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
     run_sql(con, "metrics", "build_inputs_record")
 
 
+def open_change_scope(con: duckdb.DuckDBPyConnection, *, deployments_rebuilt: bool) -> list[str]:
+    """Note, in the build_scope schema, the changes reported since the last build and, when this build
+    rebuilds fct_deployments, every deployment's row as it was (to tell which changed, once rebuilt);
+    returns the tables made there."""
+    run_sql(con, "metrics", "build_scope_changes")
+    run_sql(con, "metrics", "build_scope_deployments_create")
+    if not deployments_rebuilt:
+        return ["changes", "deployments_changed"]
+    run_sql(con, "metrics", "build_scope_deployment_prints")
+    return ["changes", "deployments_changed", "deployment_prints"]
+
+
+def run_model_by_change(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    """Run a CHANGE_MODEL in the build_scope schema, on views of its inputs holding only the changes it
+    recomputes (and their links and deployments), then replace those changes' rows in the warehouse
+    with the rows computed for them."""
+    changes, inputs = CHANGE_MODELS[name]
+    for view in inputs:
+        run_sql(con, "metrics", f"change_scope_{view}")
+    run_in_scope(con, name, params)
+    # Table names cannot be bound as parameters: `name`, `changes` and `inputs` come from CHANGE_MODELS.
+    con.execute(f"DELETE FROM main.{name} WHERE change_id IN (SELECT change_id FROM build_scope.{changes})")
+    con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name}")
+    con.execute(f"DROP TABLE build_scope.{name}")
+    for view in inputs:
+        con.execute(f"DROP VIEW build_scope.{view}")
+
+
+def run_in_scope(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    """Run a model with the build_scope schema first: it reads the views and tables there under its
+    inputs' names (the warehouse's tables for the rest), and creates its table there."""
+    con.execute("SET schema = 'build_scope'")
+    con.execute("SET search_path = 'build_scope,main'")
+    try:
+        run_model(con, "metrics", name, params)
+    finally:
+        con.execute("RESET search_path")
+        con.execute("RESET schema")
+
+
 def open_period_scope(con: duckdb.DuckDBPyConnection, *, fingerprints_only: bool = False) -> None:
     """Fingerprint the period metrics' facts per day; unless `fingerprints_only`, work out the periods
     whose facts changed since the last build and the days they span, and view the facts of those days
     under their own names in the build_scope schema, where run_model_by_period runs the models."""
-    run_sql(con, "metrics", "build_scope_create")
     run_sql(con, "metrics", "build_scope_prints")
     if fingerprints_only:
         return
@@ -214,13 +278,7 @@ def run_model_by_period(con: duckdb.DuckDBPyConnection, name: str, params: dict)
     """Run a PERIOD_MODEL in the build_scope schema — it reads the facts of the changed periods' days (and
     the rows of the period models before it, computed there), and creates its table there — then
     replace its rows of the changed periods in the warehouse with the rows computed for them."""
-    con.execute("SET schema = 'build_scope'")
-    con.execute("SET search_path = 'build_scope,main'")
-    try:
-        run_model(con, "metrics", name, params)
-    finally:
-        con.execute("RESET search_path")
-        con.execute("RESET schema")
+    run_in_scope(con, name, params)
     # Table names cannot be bound as parameters; `name` is one of PERIOD_MODELS, never input.
     changed = "(grain, period_start) IN (SELECT grain, period_start FROM build_scope.periods)"
     con.execute(f"DELETE FROM main.{name} WHERE {changed}")
@@ -228,7 +286,7 @@ def run_model_by_period(con: duckdb.DuckDBPyConnection, name: str, params: dict)
 
 
 def close_period_scope(con: duckdb.DuckDBPyConnection, scoped_models: list[str]) -> None:
-    """Record the facts' day fingerprints for the next build, and drop the build_scope schema: the
+    """Record the facts' day fingerprints for the next build, and drop what open_period_scope made: the
     fingerprints, and when models ran there (`scoped_models`) their tables, the periods, the days and
     the fact views. One object at a time: a DROP SCHEMA … CASCADE of a table named like a warehouse
     table written in the same transaction makes DuckDB 2.0 refuse the commit."""
@@ -240,7 +298,6 @@ def close_period_scope(con: duckdb.DuckDBPyConnection, scoped_models: list[str])
         con.execute(f"DROP VIEW build_scope.{name}")
     for name in [*scoped_models, *(("periods", "days") if scoped_models else ()), "prints"]:
         con.execute(f"DROP TABLE build_scope.{name}")
-    con.execute("DROP SCHEMA build_scope")
 
 
 def plan_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> list[str] | None:
@@ -280,7 +337,8 @@ def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
     if planned == MODELS:
         build_metrics(con, settings, on_model)
     else:
-        build_models(con, settings, planned, on_model, by_period=has_day_prints(con))
+        build_models(con, settings, planned, on_model, by_period=has_day_prints(con),
+                     by_change=changes_added_only(con))
     return planned
 
 
@@ -288,6 +346,12 @@ def has_day_prints(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the last build recorded its facts' day fingerprints (a build by older code did not): a
     period-scoped build needs them, else its period models are rebuilt whole."""
     return bool(run_sql(con, "metrics", "build_day_prints_exist").fetchone()[0])
+
+
+def changes_added_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the change reports the last build read are all still staged as it read them (no
+    re-staging since): a change-scoped build needs it, else the change models are rebuilt whole."""
+    return bool(run_sql(con, "metrics", "build_changes_added_only").fetchone()[0])
 
 
 def is_current(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> bool:

@@ -240,3 +240,43 @@ def test_a_partial_build_recomputes_only_the_periods_whose_facts_changed(wh, mon
     assert set(scoped) == days | weeks | {("month", "2026-03-01"), ("quarter", "2026-01-01")}
     assert wh.rows(before_february) == january
     assert_same_as_rebuilt(wh)
+
+
+def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, monkeypatch):
+    wh.load([c.deployed(id="d1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
+             c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/pay#1", repository="acme/pay"),
+             c.merged(id="m2", at="2026-03-01T13:00:00Z", change="acme/pay#2", repository="acme/pay"),
+             c.deployed(id="d2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2",
+                        repository="acme/pay", traffic_percent=5),
+             c.merged(id="m9", at="2026-02-01T12:00:00Z", change="acme/shop#9", repository="acme/shop")])
+    assert wh.rows("SELECT change_id FROM fct_lead_times ORDER BY 1") == [("acme/pay#1",), ("acme/pay#2",)]
+    scoped: dict[str, list[str]] = {}
+    run = metrics.build.run_model_by_change
+
+    def spy(con, name, params):
+        changes = metrics.build.CHANGE_MODELS[name][0]
+        scoped[name] = sorted(r[0] for r in con.execute(f"SELECT change_id FROM build_scope.{changes}").fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_change", spy)
+    # pay-2 goes to full traffic with an explicit list naming one new change: it no longer ships its
+    # window's changes by that rule, so their lead times go, though no link of theirs is new
+    wh.load([c.deployed(id="d3", at="2026-03-02T11:00:00Z", service="pay", deployment_id="pay-2",
+                        repository="acme/pay", changes=["acme/pay#3"]),
+             c.merged(id="m3", at="2026-03-02T09:00:00Z", change="acme/pay#3", repository="acme/pay")])
+    assert scoped == {"fct_changes": ["acme/pay#3"],
+                      "fct_lead_times": ["acme/pay#1", "acme/pay#2", "acme/pay#3"],
+                      "fct_change_stages": ["acme/pay#1", "acme/pay#2", "acme/pay#3"]}
+    assert wh.rows("SELECT change_id FROM fct_lead_times") == [("acme/pay#3",)]
+    assert_same_as_rebuilt(wh)
+
+
+def test_re_staged_change_reports_rebuild_the_change_models_whole(wh, monkeypatch):
+    wh.load([c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/pay#1", repository="acme/pay")])
+    wh.con.execute("DELETE FROM stg_events WHERE kind = 'change_merged'")  # as re-staging does first
+    by_change = []
+    monkeypatch.setattr(metrics.build, "run_model_by_change", lambda con, name, params: by_change.append(name))
+    wh.load([c.merged(id="m2", at="2026-03-02T12:00:00Z", change="acme/pay#2", repository="acme/pay")])
+    assert by_change == []
+    assert wh.rows("SELECT change_id FROM fct_changes") == [("acme/pay#2",)]
+    assert_same_as_rebuilt(wh)

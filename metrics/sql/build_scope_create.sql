@@ -1,4 +1,5 @@
--- build_scope_create: the schema a period-scoped build works in (metrics.build): the facts' day
--- fingerprints, the periods and days to recompute, views of the facts on those days, and the metric
--- models' rows for them. Dropped, object by object, before the build's transaction commits.
+-- build_scope_create: the schema a build works in when it recomputes only part of a model
+-- (metrics.build): the changes and periods to recompute, fingerprints to tell them by, views of the
+-- inputs holding only their rows, and the models' rows computed for them. Dropped, object by object,
+-- before the build's transaction commits.
 CREATE SCHEMA build_scope
