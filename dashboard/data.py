@@ -23,8 +23,11 @@ import dataclasses
 import importlib
 import json
 import os
+import queue
 import sys
 import threading
+import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -84,6 +87,17 @@ class View(NamedTuple):
     def single_service(self) -> str | None:
         """The one service the view picks, or None when it picks none or several."""
         return self.services[0] if len(self.services) == 1 else None
+
+
+def _key_text(value) -> str:
+    """A View's or a Scope's cache key: its repr, one string (dates, strings and tuples of them, so
+    it names the value exactly). Streamlit's own hashing walks the configured teams field by field
+    on every call, 1.3 ms a View with 200 services in teams: tens of ms of every rerun, cached or not."""
+    return repr(value)
+
+
+# Every loader below is cached by this: a newly published snapshot is a new key, the TTL bounds memory.
+cached = st.cache_data(ttl=CACHE_TTL, show_spinner=False, hash_funcs={View: _key_text, compare.Scope: _key_text})
 
 
 @dataclass(frozen=True)
@@ -216,7 +230,7 @@ def _parse_settings(raw: str | None) -> MetricSettings:
     return MetricSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_status(snap: Snapshot) -> Status:
     """Which tables exist, the build's settings, the data's date range, environments and services."""
     with read_snapshot(snap) as con:
@@ -255,9 +269,14 @@ def _filters(view: View, by_service: bool = False) -> Filters:
                    team=team, teams=view.teams)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def load_team_services(snap: Snapshot, view: View) -> tuple[str, ...]:
     """The services of the view's team with data in its environment (NO_TEAM: those no team owns)."""
+    return _load_team_services(snap, View(environment=view.environment, team=view.team, teams=view.teams))
+
+
+@cached
+def _load_team_services(snap: Snapshot, view: View) -> tuple[str, ...]:
+    # keyed on what the answer depends on, not the view's grain or dates: read once per team
     with read_snapshot(snap) as con:
         return tuple(team_services(con, Filters(environment=view.environment, team=view.team, teams=view.teams)))
 
@@ -278,7 +297,7 @@ def services_view(snap: Snapshot, view: View) -> View:
     return view
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.DataFrame:
     """The metrics per period, exactly as `dora export` writes them (contract §3 columns first).
 
@@ -286,13 +305,78 @@ def load_summary(snap: Snapshot, view: View, by_service: bool = False) -> pd.Dat
     service; with several, or `by_service`: one row per service and period, limited to the view's
     services when it names any. Medians do not add up, so several services are never merged here.
     """
+    filters = _filters(view, by_service)
+    if wants_team_figures(filters) and _every_team_ready(snap, view):
+        frame = one_team_rows(load_every_team_summary(snap, every_team_view(view)), view)
+        if frame is not None:
+            return frame
     settings = load_status(snap).settings
     with read_snapshot(snap) as con:
-        frame = query_summary(con, _filters(view, by_service), settings)
+        frame = query_summary(con, filters, settings)
     limit = scope_services(snap, view) if by_service else view.services
     if limit is not None and (by_service or len(view.services) > 1):
         frame = frame[frame["service"].isin(limit)].reset_index(drop=True)
     return frame
+
+
+def every_team_view(view: View) -> View:
+    """What every team's figures depend on (load_every_team_summary's key): the view's grain, dates,
+    environment and configured teams, not its team or services."""
+    return View(grain=view.grain, from_date=view.from_date, to_date=view.to_date, environment=view.environment,
+                teams=view.teams)
+
+
+def _every_team_filters(view: View) -> Filters:
+    return Filters(grain=view.grain, from_date=view.from_date, to_date=view.to_date, environment=view.environment,
+                   by_team=True, teams=view.teams)
+
+
+@cached
+def load_every_team_summary(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Every configured team's figures per period (`dora export --by team`, metrics.teams), read in
+    one pass: a team's own rows are the same as when read alone (the same SQL; each team's facts
+    aggregated on their own), and picking a team then reads nothing (one_team_rows). At 1M
+    deployments: 0.7 s of CPU for every team against 0.2 s for one, so it is read in the background
+    (prefetch_picks), never while a page waits."""
+    settings = load_status(snap).settings
+    with read_snapshot(snap) as con:
+        return query_summary(con, _every_team_filters(view), settings)
+
+
+@cached
+def load_every_team_levels(snap: Snapshot, view: View) -> pd.DataFrame:
+    """Every configured team's DORA levels per period (metrics.levels, from load_every_team_summary's
+    figures); empty where the build has no levels (a day, not production), as load_levels."""
+    status = load_status(snap)
+    if "metric_levels" not in status.tables:
+        return pd.DataFrame()
+    figures = load_every_team_summary(snap, view)
+    try:
+        with read_snapshot(snap) as con:
+            return levels.query_levels(con, _every_team_filters(view), status.settings, team_figures=figures)
+    except DoraError:
+        return pd.DataFrame()
+
+
+def one_team_rows(every: pd.DataFrame, view: View) -> pd.DataFrame | None:
+    """The view's team's rows of every team's frame (its `team` column), as reading that team alone
+    gives them; None when the frame cannot tell: "no team" is listed among every team only when some
+    service has no team, while asked alone it has a row per period either way."""
+    listed = set() if every.empty else set(every["team"])
+    if view.team not in listed and view.team not in {t.name for t in view.teams}:
+        return None
+    return every if every.empty else every[every["team"] == view.team].reset_index(drop=True)
+
+
+# (snapshot, every_team_view) -> when every team's figures were read (prefetch_picks), for this
+# process; a pick reads them from the cache only while the cache still holds them (CACHE_TTL).
+_every_team_read: dict[tuple, float] = {}
+
+
+def _every_team_ready(snap: Snapshot, view: View) -> bool:
+    read_at = _every_team_read.get((snap, every_team_view(view)))
+    # a margin under the TTL: the cache keeps an entry CACHE_TTL from when it was written, a little earlier
+    return read_at is not None and time.monotonic() - read_at < CACHE_TTL * 0.9
 
 
 def load_freshness(snap: Snapshot) -> pd.DataFrame:
@@ -306,7 +390,7 @@ def load_freshness(snap: Snapshot) -> pd.DataFrame:
     return _load_freshness(snap, kept)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def _load_freshness(snap: Snapshot, kept: int | None) -> pd.DataFrame:
     with read_snapshot(snap) as con, register_table(con, "kept_runs", read_unpublished_runs(snap.path)):
         frame = run_sql(con, "dashboard", "freshness").df()
@@ -320,7 +404,7 @@ def _load_freshness(snap: Snapshot, kept: int | None) -> pd.DataFrame:
 OWN_TABLE_ORIGINS = ("annotations", "survey")  # sources whose records are not raw events (freshness.sql)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_records(snap: Snapshot, figure: str, grain: str, period_start: date, service: str,
                  environment: str, only: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, dict]:
     """The records behind one figure (a summary column such as `change_failure_rate`), from the metrics
@@ -370,7 +454,7 @@ def _view_query(snap: Snapshot, view: View, name: str, extra: dict | None = None
         return run_sql(con, "dashboard", name, params).df()
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_incidents(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[dict, pd.DataFrame]:
     """Incidents that started in the view's days: how many (all, resolved, attributed to a deployment),
     and the newest `limit` with recovery time and the deployment they are attributed to (and why)."""
@@ -384,7 +468,7 @@ def read_incidents(snap: Snapshot, view: View) -> pd.DataFrame:
     return _view_query(snap, view, "incidents", {"limit": None})
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_failures(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[int, pd.DataFrame]:
     """Failed deployments finished in the view's days: how many, and the newest `limit` with why they
     count as failed and how they recovered."""
@@ -398,7 +482,7 @@ def read_failures(snap: Snapshot, view: View) -> pd.DataFrame:
     return _view_query(snap, view, "failures", {"limit": None})
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_incident_periods(snap: Snapshot, view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per period of the view's grain and severity: incidents (by their start) and failed deployments
     (by their finish, under their most severe incident's severity)."""
@@ -407,19 +491,19 @@ def load_incident_periods(snap: Snapshot, view: View) -> tuple[pd.DataFrame, pd.
             _view_query(snap, view, "incidents_failures_by_period", extra))
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_impossible_recoveries(snap: Snapshot, view: View) -> pd.DataFrame:
     """Incidents and failed deployments of the view with a negative recovery time (data errors)."""
     return _view_query(snap, view, "incidents_impossible")
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_finding_counts(snap: Snapshot, view: View) -> pd.DataFrame:
     """Data-quality findings (dq_findings) in the view, counted per finding, most frequent first."""
     return _view_query(snap, view, "finding_counts")
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_finding_examples(snap: Snapshot, view: View, finding: str | None = None,
                           per_finding: int = 20) -> pd.DataFrame:
     """The newest `per_finding` rows of each finding in the view (or of one finding)."""
@@ -431,7 +515,7 @@ def read_findings(snap: Snapshot, view: View, finding: str | None = None) -> pd.
     return _view_query(snap, view, "findings", {"finding": finding, "per_finding": None})
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_rejects(snap: Snapshot, limit: int = 200) -> tuple[int, pd.DataFrame]:
     """How many records were rejected at ingest, and the newest `limit` of them with the reason."""
     with read_snapshot(snap) as con:
@@ -446,7 +530,7 @@ def _only_view_services(frame: pd.DataFrame, view: View, column: str = "service"
     return frame
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
     """DORA levels per period and metric for the view's scope (metrics.levels), in the report the
     build's settings name; empty when the build has none for the view (a day, not production)."""
@@ -454,6 +538,10 @@ def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
     if "metric_levels" not in status.tables:
         return pd.DataFrame()
     filters = _filters(view)
+    if wants_team_figures(filters) and _every_team_ready(snap, view):
+        frame = one_team_rows(load_every_team_levels(snap, every_team_view(view)), view)
+        if frame is not None:
+            return frame
     # a team's levels are classified from its figures: the cards' own (load_summary, same filters),
     # not computed a second time
     figures = load_summary(snap, view) if wants_team_figures(filters) else None
@@ -465,7 +553,7 @@ def load_levels(snap: Snapshot, view: View) -> pd.DataFrame:
     return _only_view_services(frame, view)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_annotations(snap: Snapshot, view: View) -> pd.DataFrame:
     """Annotations (dated process changes) that apply to the view: the organisation's, and the
     selected services' own (a team's services' own); columns id, name, starts_on, service, description."""
@@ -477,7 +565,7 @@ def load_annotations(snap: Snapshot, view: View) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_breakdown(snap: Snapshot, view: View, by_service: bool = False) -> pd.DataFrame:
     """The lead-time breakdown per period (coding, pickup, review, deploy wait), as `dora export
     --table lead-time-breakdown` writes it."""
@@ -490,7 +578,7 @@ def load_breakdown(snap: Snapshot, view: View, by_service: bool = False) -> pd.D
 STAGE_SAMPLE = 20_000  # changes drawn for the distribution chart: enough for its shape, fast at any size
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_stage_spans(snap: Snapshot, view: View) -> tuple[int, pd.DataFrame]:
     """Each change's breakdown spans (fct_change_stages) in the view, for the distribution chart: how
     many changes there are, and up to STAGE_SAMPLE of them (a reproducible random sample)."""
@@ -516,7 +604,7 @@ def sample_bound(total: int, limit: int) -> int | None:
     return (2 ** 64 * SAMPLE_MARGIN * limit) // total
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_batches(snap: Snapshot, view: View) -> pd.DataFrame:
     """Change fail rate, recovery and lead time by batch size and cadence bucket per period, as
     `dora export --table batch-size` writes it."""
@@ -526,7 +614,7 @@ def load_batches(snap: Snapshot, view: View) -> pd.DataFrame:
     return _only_view_services(frame, view)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_batch_records(snap: Snapshot, grain: str, period_start: date, service: str, environment: str,
                        dimension: str, bucket: str) -> pd.DataFrame:
     """The deployments of one batch bucket in one period (fct_deployment_batches), failed first."""
@@ -537,7 +625,7 @@ def load_batch_records(snap: Snapshot, grain: str, period_start: date, service: 
             "grain": grain, "period_start": period_start, "timezone": settings.timezone}).df()
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_pipeline(snap: Snapshot, view: View) -> pd.DataFrame:
     """Pipeline health per period and stage, as `dora export --table pipeline` writes it (empty
     without pipeline runs)."""
@@ -568,14 +656,35 @@ def compare_scope(snap: Snapshot, view: View, service: str | None = None) -> com
     return compare.Scope()
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_data_span(snap: Snapshot, scope: compare.Scope) -> tuple[date, date] | None:
-    """The first and last day with events (the scope's: compare_scope), as before/after clips its windows."""
+    """The first and last day with events (the scope's: compare_scope), as before/after clips its
+    windows: metrics.compare.data_span's days. A service's or a team's from every service's span,
+    read once per snapshot (service_spans.sql), instead of scanning the scope's events for each."""
+    settings = load_status(snap).settings
+    if scope.services is None:
+        with read_snapshot(snap) as con:
+            return compare.data_span(con, settings, scope)
+    spans = load_service_spans(snap)
+    spans = spans[spans["service"].isin(scope.services)]
+    if spans.empty or pd.isna(spans["first_at"].min()):
+        return None
     with read_snapshot(snap) as con:
-        return compare.data_span(con, load_status(snap).settings, scope)
+        first, last = run_sql(con, "dashboard", "span_days", {
+            "first_at": spans["first_at"].min(), "last_at": spans["last_at"].max(),
+            "timezone": settings.timezone}).fetchall()[0]
+    return first, last
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
+def load_service_spans(snap: Snapshot) -> pd.DataFrame:
+    """Every service's first and last instant with data, as metrics.compare.data_span counts them
+    (service_spans.sql): what load_data_span makes a scope's days of."""
+    with read_snapshot(snap) as con:
+        return run_sql(con, "dashboard", "service_spans").df()
+
+
+@cached
 def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date, date], scope: compare.Scope,
                     environment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Before/after (metrics.compare) for `scope` (compare_scope): the results table, and the values
@@ -588,7 +697,7 @@ def load_comparison(snap: Snapshot, before: tuple[date, date], after: tuple[date
     return table, compare.distribution_values(read)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_story(snap: Snapshot, scope: compare.Scope, environment: str) -> pd.DataFrame:
     """The phase story (metrics.story) of `scope` (compare_scope) in long form: one row per window
     (the baseline, then each phase between annotations) and metric, with each phase's change against
@@ -598,7 +707,7 @@ def load_story(snap: Snapshot, scope: compare.Scope, environment: str) -> pd.Dat
         return story.query_story_long(con, settings, scope, environment)
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_survey(snap: Snapshot, view: View) -> pd.DataFrame:
     """Developer satisfaction per period (metrics.survey): everyone's (team 'all'), or the view's
     team's answers (matched by the team's name); empty without survey responses."""
@@ -616,7 +725,7 @@ def load_survey(snap: Snapshot, view: View) -> pd.DataFrame:
             return pd.DataFrame()
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_pipeline_runs(snap: Snapshot, grain: str, period_start: date, service: str) -> pd.DataFrame:
     """The pipeline runs of one period (fct_pipeline_runs; a run belongs to the period of its start),
     slowest first."""
@@ -626,7 +735,7 @@ def load_pipeline_runs(snap: Snapshot, grain: str, period_start: date, service: 
             "service": service, "grain": grain, "period_start": period_start, "timezone": settings.timezone}).df()
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_annotation_windows(snap: Snapshot, before_ref: str, after_ref: str,
                             scope: compare.Scope) -> tuple[tuple[date, date], tuple[date, date]]:
     """Before/after windows from two annotations (metrics.compare) that apply to `scope`
@@ -649,7 +758,7 @@ class Baseline(NamedTuple):
     end: date
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_baselines(snap: Snapshot, scope: compare.Scope) -> dict[str, Baseline]:
     """The windows a card can be compared with, by the id a URL names them (metrics.compare's
     annotation windows): 'before' — the days with data before the first annotation — and each
@@ -678,7 +787,7 @@ def load_baselines(snap: Snapshot, scope: compare.Scope) -> dict[str, Baseline]:
 CARD_COMPARISONS = tuple(spec for spec in compare.METRICS if spec.metric != "developer_satisfaction")
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@cached
 def load_baseline_comparison(snap: Snapshot, baseline: tuple[date, date], current: tuple[date, date],
                              scope: compare.Scope, environment: str) -> tuple[pd.DataFrame | None, str | None]:
     """The cards' metrics of `scope` (compare_scope: a card's service, the team, the organisation) in
@@ -702,7 +811,7 @@ def load_baseline_comparison(snap: Snapshot, baseline: tuple[date, date], curren
 # Kept as they are (cache_resource: not copied out on every hit), so the quantile estimates made on
 # first use stay with them. The organisation's baseline of the 1M-deployment warehouse is about a
 # million lead times (~30 MB); a few scopes' at a time.
-@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False, hash_funcs={compare.Scope: _key_text})
 def _read_baseline(snap: Snapshot, window: tuple[date, date], scope: compare.Scope,
                    environment: str) -> compare.ReadWindow:
     """The baseline window's rows and estimates for the cards' comparisons (load_baseline_comparison):
@@ -722,8 +831,8 @@ def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False,
                     then: Callable[[View], None] | None = None, tag: str = "") -> None:
     """Compute the view at the other grains in the background, so switching the period is a cache hit.
 
-    Called after a page has drawn; the work runs in a daemon thread (DuckDB releases the GIL) while
-    the reader looks at the page. Each (snapshot, view, tag) is prefetched once per process. `then`:
+    Called after a page has drawn; the work runs in the prefetch thread (run_in_background; DuckDB
+    releases the GIL) while the reader looks at the page. Each (snapshot, view, tag) is prefetched once per process. `then`:
     the page's own further loads for the view at each other grain (`tag` names what they depend on
     beyond the view, e.g. the Overview's baseline).
     """
@@ -745,4 +854,67 @@ def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False,
                 if then is not None:
                     then(view._replace(grain=grain))
 
-    threading.Thread(target=work, name="dora-prefetch", daemon=True).start()
+    run_in_background(work)
+
+
+def prefetch_picks(snap: Snapshot, view: View) -> None:
+    """Read in the background (the prefetch queue) what picking a service or a team needs whatever is
+    picked: every service's data span (the cards' baselines are clipped to it), and, when teams are
+    configured and none is chosen, every team's figures and levels at the view's grain, so a team's
+    cards find theirs read. Once per snapshot and grain, dates and environment."""
+    key = (snap, every_team_view(view), "picks")
+    with _prefetch_lock:
+        if key in _prefetched:
+            return
+        _prefetched.add(key)
+    teams = bool(view.teams) and not view.team and not view.services
+
+    def work() -> None:
+        load_service_spans(snap)
+        if teams:
+            load_every_team_summary(snap, key[1])
+            load_every_team_levels(snap, key[1])
+            _every_team_read[key[:2]] = time.monotonic()
+
+    run_in_background(work)
+
+
+_background_jobs: queue.SimpleQueue = queue.SimpleQueue()
+_background_worker: threading.Thread | None = None
+_background_pending = 0  # jobs queued or running
+_background_done = threading.Condition()
+
+
+def run_in_background(job: Callable[[], None]) -> None:
+    """Run `job` in the process's one prefetch thread, after the jobs queued before it. One at a time:
+    the page being drawn (or the next click) always has a core of the two to itself, and each job
+    finds what the ones before it read in the cache."""
+    global _background_worker, _background_pending
+    with _background_done:
+        _background_pending += 1
+    _background_jobs.put(job)
+    with _prefetch_lock:
+        if _background_worker is None or not _background_worker.is_alive():
+            _background_worker = threading.Thread(target=_run_background_jobs, name="dora-prefetch", daemon=True)
+            _background_worker.start()
+
+
+def _run_background_jobs() -> None:
+    global _background_pending
+    while True:
+        job = _background_jobs.get()
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a prefetch that fails leaves the next click to read it, nothing more
+            traceback.print_exc()
+        finally:
+            with _background_done:
+                _background_pending -= 1
+                _background_done.notify_all()
+
+
+def wait_for_prefetch(timeout: float | None = None) -> bool:
+    """Wait until every job queued by run_in_background has run (for tests and benchmarks: what a
+    reader's next click finds read); False if `timeout` seconds passed first."""
+    with _background_done:
+        return _background_done.wait_for(lambda: _background_pending == 0, timeout)

@@ -18,7 +18,7 @@ from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics import compare, levels
 from metrics.build import MetricSettings
 from metrics.export import Filters, query_summary
-from metrics.filters import Team
+from metrics.filters import NO_TEAM, Team
 from tests.test_dashboard_fixture import build_warehouse, fixture_db, later_events  # noqa: F401
 
 
@@ -111,6 +111,59 @@ def test_a_team_s_levels_are_the_cli_s_classified_from_the_cards_figures(fixture
         view = data.View(grain=grain, team="checkout", teams=teams)
         assert not rows.empty
         assert data.load_levels(snap, view).equals(rows), grain
+
+
+@pytest.mark.parametrize("teams", [
+    (Team("checkout", ("payments",)),),                                   # search in no team
+    (Team("checkout", ("payments",)), Team("discovery", ("search", "gone"))),  # every service in a team
+])
+def test_a_picked_team_s_figures_read_with_every_team_s_are_those_it_has_alone(fixture_db, monkeypatch, teams):
+    """prefetch_picks reads every team's figures and levels in one pass; a team picked afterwards gets
+    exactly the rows reading it alone gives (`dora export --team`), without reading them again; "no
+    team", listed among every team only when a service has none, is read alone otherwise."""
+    snap = data.find_snapshot(fixture_db)
+    con = open_warehouse(snap.path, read_only=True)
+    names = [t.name for t in teams] + [NO_TEAM]
+    try:
+        alone = {(grain, name): query_summary(con, Filters(grain=grain, team=name, teams=teams), MetricSettings())
+                 for grain in data.GRAINS for name in names}
+        alone_levels = {(grain, name): levels.query_levels(con, Filters(grain=grain, team=name, teams=teams),
+                                                           MetricSettings())
+                        for grain in ("week", "month", "quarter") for name in names}
+    finally:
+        con.close()
+    for grain in data.GRAINS:
+        data.prefetch_picks(snap, data.View(grain=grain, teams=teams))
+    assert data.wait_for_prefetch(timeout=60)
+    listed = set(data.load_every_team_summary(snap, data.View(teams=teams))["team"])
+    read_alone = []
+    real_query = data.query_summary
+    monkeypatch.setattr(data, "query_summary", lambda con, filters, settings: read_alone.append(filters.team) or
+                        real_query(con, filters, settings))
+    for (grain, name), rows in alone.items():
+        view = data.View(grain=grain, team=name, teams=teams)
+        assert not rows.empty
+        assert data.load_summary(snap, view).equals(rows), (grain, name)
+        if (grain, name) in alone_levels:
+            assert data.load_levels(snap, view).equals(alone_levels[grain, name]), (grain, name)
+    assert set(read_alone) == ({NO_TEAM} if NO_TEAM not in listed else set())
+    assert (NO_TEAM in listed) == (len(teams) == 1)
+
+
+def test_a_scope_s_data_span_is_metrics_compare_s(fixture_db):
+    """load_data_span makes a service's or a team's span of every service's (service_spans.sql, read
+    once per snapshot): the same days as metrics.compare.data_span scanning the scope's events."""
+    snap = data.find_snapshot(fixture_db)
+    scopes = [compare.Scope(), compare.Scope(("payments",)), compare.Scope(("search",)),
+              compare.Scope(("payments", "search"), "everyone"), compare.Scope(("search", "gone"), "discovery"),
+              compare.Scope(("gone",)), compare.Scope((), "empty")]
+    con = open_warehouse(snap.path, read_only=True)
+    try:
+        expected = [compare.data_span(con, MetricSettings(), scope) for scope in scopes]
+    finally:
+        con.close()
+    assert expected[1] != expected[2] and expected[-1] is None  # the fixture tells the scopes apart
+    assert [data.load_data_span(snap, scope) for scope in scopes] == expected
 
 
 @pytest.mark.parametrize("figure, count_column", [

@@ -310,3 +310,4 @@ st.caption(f"Too early to tell: a period with less than {MIN_OBSERVED_SHARE:.0%}
 render_review_button(snap, status, view)
 # after drawing: the other periods (and their comparisons with the baseline) are ready before the next click
 data.prefetch_grains(snap, view, then=prefetch_baselines, tag=baseline_key)
+data.prefetch_picks(snap, view)  # and what a pick needs: a service's or a team's cards find it read

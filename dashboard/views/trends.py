@@ -97,3 +97,4 @@ with st.expander("The numbers, as `dora export` writes them"):
                   key="trend-table", file_name=f"summary-{view.grain}")
 data.prefetch_grains(snap, view)  # after drawing: the other periods are ready before the next click
 data.prefetch_grains(snap, view, by_service=True)
+data.prefetch_picks(snap, view)  # and what a pick needs: every team's figures, every service's span

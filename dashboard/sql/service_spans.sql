@@ -1,0 +1,28 @@
+-- service_spans: each service's first and last instant with data, counted as compare_span.sql counts
+-- a scope of services (metrics/sql/compare_span.sql with $services set): the service's staged events
+-- (any environment) and the merges into the repositories its deployments came from. A scope of
+-- several services (a team's) spans from the earliest of their firsts to the latest of their lasts:
+-- the min and max of a union are the min and max of its parts' — so one read per snapshot serves
+-- every team and service picked (dashboard.data.load_data_span), where compare_span scans a team's
+-- 4M events again for each (0.05-0.2 s a pick on the 1M-deployment snapshot).
+-- Grain: one row per service with an event or a merge; instants, not days (span_days turns a
+-- scope's into days, as compare_span does: the day of the earliest instant, not the earliest day).
+WITH events AS (
+    SELECT service, min(occurred_at) AS first_at, max(occurred_at) AS last_at
+    FROM stg_events
+    WHERE service IS NOT NULL
+    GROUP BY service
+),
+merges AS (
+    SELECT r.service, min(c.first_at) AS first_at, max(c.last_at) AS last_at
+    FROM (SELECT DISTINCT service, repository FROM fct_deployments WHERE service IS NOT NULL) r
+    JOIN (SELECT repository, min(merged_at) AS first_at, max(merged_at) AS last_at
+          FROM fct_changes
+          GROUP BY repository) c ON c.repository = r.repository
+    GROUP BY r.service
+)
+SELECT service,
+       min(first_at) AS first_at,  -- TIMESTAMPTZ
+       max(last_at)  AS last_at    -- TIMESTAMPTZ
+FROM (SELECT * FROM events UNION ALL SELECT * FROM merges)
+GROUP BY service
