@@ -446,6 +446,18 @@ def window_clusters(sample: WindowSample, measure: str, units: np.ndarray | None
     return sample_estimate(sample, ("clusters", measure), lambda: stats.number_clusters(units))
 
 
+def estimate_quantiles(sample: WindowSample, measure: str, qs: tuple[float, ...]) -> list[stats.Estimate]:
+    """A window's clustered quantiles of `measure` at each of `qs`, estimated once (sample_estimate):
+    those not estimated yet are estimated together (stats.clustered_quantiles), as the story's median
+    and p90 of a million lead times are."""
+    missing = tuple(q for q in dict.fromkeys(qs) if ("quantile", measure, q) not in sample.estimates)
+    if missing:
+        values, units, _ = measure_values(sample, measure)
+        found = stats.clustered_quantiles(values, missing, codes=window_clusters(sample, measure, units))
+        sample.estimates.update({("quantile", measure, q): estimate for q, estimate in zip(missing, found)})
+    return [sample.estimates["quantile", measure, q] for q in qs]
+
+
 def block_sums(sample: WindowSample, column: str) -> np.ndarray:
     """A daily count summed over 7-day blocks from the window's first day (the last block may be
     shorter; `column` '' gives each block's days)."""
@@ -511,10 +523,7 @@ def compare_metric(spec: MetricSpec, before: WindowSample, after: WindowSample, 
                         enough, method)
     if spec.kind == "quantile":
         sides = [measure_values(s, spec.measure) for s in (before, after)]
-        estimates = [sample_estimate(s, ("quantile", spec.measure, spec.q),
-                                     lambda s=s, v=v, u=u: stats.clustered_quantile(
-                                         v, q=spec.q, codes=window_clusters(s, spec.measure, u)))
-                     for s, (v, u, _) in zip((before, after), sides)]
+        estimates = [estimate_quantiles(s, spec.measure, (spec.q,))[0] for s in (before, after)]
         interval = stats.difference_interval(*map(stats.log_quantile, estimates), 0.0, confidence, log=True)
         by = "deployments" if sides[0][1] is not None or sides[1][1] is not None else "runs"
         return Compared(estimates[0].value, estimates[1].value, len(sides[0][0]), len(sides[1][0]),
@@ -571,6 +580,13 @@ def compare_samples(before: WindowSample, after: WindowSample, specs: tuple[Metr
     """Every metric of `specs` in two windows: one row per metric with the figures, the interval,
     the raw and Holm-adjusted p-values (the family: the metrics with enough data) and the verdict.
     Pure: the warehouse's windows (compare_windows) and the calibration's simulated ones alike."""
+    quantiles = {}  # measure -> its quantiles, estimated together (the story's median and p90)
+    for spec in specs:
+        if spec.kind == "quantile":
+            quantiles.setdefault(spec.measure, []).append(spec.q)
+    for measure, qs in quantiles.items():
+        for sample in (before, after):
+            estimate_quantiles(sample, measure, tuple(qs))
     done = [(spec, compare_metric(spec, before, after, confidence)) for spec in specs]
     raw = np.array([c.interval.p_value if c.enough else math.nan for _, c in done], dtype=float)
     adjusted = stats.holm_adjust(raw)

@@ -2,6 +2,7 @@
 enumeration on small inputs."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -82,6 +83,21 @@ def test_clustered_quantile_counts_clusters_not_values():
     assert (hashed.value, hashed.variance, hashed.units) == (shared.value, shared.variance, 7)
     assert math.isnan(stats.clustered_quantile(np.array([4.0, 4.0]), np.array([1, 1])).variance)
     assert stats.clustered_quantile(np.array([])).units == 0
+
+
+def test_quantiles_estimated_together_are_those_estimated_one_by_one():
+    """clustered_quantiles (the story's median and p90 of one window, from two partitions in all)
+    gives each quantile's estimate, interval and variance exactly as estimating it alone does, with
+    ties, clusters, one value and none."""
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 7, 100, 5_000):
+        values = rng.lognormal(2, 1.5, n).round(1)
+        codes = stats.number_clusters(rng.integers(0, max(n // 3, 1), n))
+        for qs, clusters in (((0.5, 0.9), codes), ((0.9, 0.5, 0.25), codes), ((0.5, 0.9), None)):
+            together = stats.clustered_quantiles(values, qs, codes=clusters)
+            alone = [stats.clustered_quantile(values, q=q, codes=clusters) for q in qs]
+            assert np.array_equal([dataclasses.astuple(e) for e in together],
+                                  [dataclasses.astuple(e) for e in alone], equal_nan=True), (n, qs)
 
 
 def test_km_median_without_censoring_is_the_interpolated_median():
