@@ -105,11 +105,14 @@ def split_windows(annotations: pd.DataFrame, span: tuple[date, date]) -> StoryWi
 
 def story_windows(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
                   service: compare.Scope | str | None = None, refs: tuple[str, ...] = (),
-                  limits: tuple[date | None, date | None] = (None, None)) -> StoryWindows:
+                  limits: tuple[date | None, date | None] = (None, None),
+                  span: tuple[date, date] | None = None) -> StoryWindows:
     """The story's windows for one scope (a Scope, a service's name; None: the organisation), from the
-    data's span (narrowed to `limits`, --from/--to, where given) and the chosen annotations."""
+    data's span (narrowed to `limits`, --from/--to, where given) and the chosen annotations. `span`:
+    the scope's compare.data_span, where the caller has it (a team's scans millions of events);
+    None: read here."""
     scope = compare.as_scope(service)
-    span = compare.data_span(con, settings, scope)
+    span = span or compare.data_span(con, settings, scope)
     if span is None:
         if scope.team is not None:
             raise DoraError(f"no data for {scope.describe()}: none of its services has events")
@@ -126,16 +129,18 @@ def story_windows(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
 def query_story_long(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
                      service: compare.Scope | str | None = None, environment: str = "production",
                      refs: tuple[str, ...] = (),
-                     limits: tuple[date | None, date | None] = (None, None)) -> pd.DataFrame:
+                     limits: tuple[date | None, date | None] = (None, None),
+                     span: tuple[date, date] | None = None) -> pd.DataFrame:
     """The story in long form: one row per window and metric (LONG_COLUMNS; a team's rows with `team`
     after `service`). The baseline's rows carry its values only; each phase's carry its value, its
     change against the baseline (`vs_baseline`: after ÷ baseline for rates and durations, after −
     baseline for shares, means and the survey; `estimate_kind` says which), the interval, the
     verdict and its one-line explanation. Verdicts are Holm-adjusted across the metrics of each
-    phase's comparison. `service`: a Scope (a team), a service's name, or None (the organisation)."""
+    phase's comparison. `service`: a Scope (a team), a service's name, or None (the organisation);
+    `span`: its compare.data_span, where the caller has read it already (None: read here)."""
     scope = compare.as_scope(service)
     environment = environment_group(environment, settings)
-    windows = story_windows(con, settings, scope, refs, limits)
+    windows = story_windows(con, settings, scope, refs, limits, span)
     # internal names: an annotation may be called "baseline", or share a name with another
     named = {"w0": windows.baseline, **{f"w{i}": phase for i, phase in enumerate(windows.phases, start=1)}}
     read = compare.read_windows(con, named, settings, scope, environment, STORY_SPECS)

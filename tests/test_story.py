@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from core.errors import DoraError
 from dora.cli import main
 from dora.jobs_context import run_annotation_add
-from metrics import story
+from metrics import compare, story
 from metrics.build import DEFINITIONS_VERSION
 from metrics.compare import Window
 from metrics.export import Filters, query_table
@@ -121,6 +121,10 @@ def test_the_windows_of_the_organisation_of_a_service_and_of_chosen_annotations(
         story.story_windows(con, settings, refs=("P",))
     with pytest.raises(DoraError, match=r"no data for service 'nope'"):
         story.story_windows(con, settings, "nope")
+    # a caller that has read the scope's span already (the dashboard's) gets the same windows and story
+    span = compare.data_span(con, settings, "pay")
+    assert story.story_windows(con, settings, "pay", span=span) == pay
+    assert story.query_story_long(con, settings, "pay", span=span).equals(story.query_story_long(con, settings, "pay"))
 
 
 def test_every_window_carries_every_metric_with_its_change_and_verdict(told):
