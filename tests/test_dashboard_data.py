@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import data
 from dora.jobs import run_eventlog_ingest
+from dora.jobs_context import run_annotation_add
 from tools import cdevents
 from ingest.warehouse import open_warehouse, publish_snapshot
 from metrics import compare, levels
@@ -148,6 +149,30 @@ def test_a_picked_team_s_figures_read_with_every_team_s_are_those_it_has_alone(f
             assert data.load_levels(snap, view).equals(alone_levels[grain, name]), (grain, name)
     assert set(read_alone) == ({NO_TEAM} if NO_TEAM not in listed else set())
     assert (NO_TEAM in listed) == (len(teams) == 1)
+
+
+def test_a_scope_s_annotations_are_metrics_compare_s(tmp_path):
+    """scope_annotations chooses a scope's annotations from every annotation, read once per snapshot:
+    the rows and order of metrics.compare.query_annotations for the scope."""
+    db = build_warehouse(tmp_path)
+    con = open_warehouse(db)
+    for name, day, service in (("flags", "2026-05-01", None), ("pay gates", "2026-04-20", "payments"),
+                               ("search cache", "2026-05-01", "search"), ("another", "2026-05-01", "gone")):
+        run_annotation_add(con, db, MetricSettings(), name, date.fromisoformat(day), service, None)
+    publish_snapshot(con, db)
+    con.close()
+    snap = data.find_snapshot(db)
+    scopes = [compare.Scope(), compare.Scope(("payments",)), compare.Scope(("search",)),
+              compare.Scope(("payments", "search"), "everyone"), compare.Scope(("search", "gone"), "discovery"),
+              compare.Scope((), "empty")]
+    con = open_warehouse(snap.path, read_only=True)
+    try:
+        expected = [compare.query_annotations(con, scope, every_service=False) for scope in scopes]
+    finally:
+        con.close()
+    assert [len(frame) for frame in expected] == [1, 2, 2, 3, 3, 1]
+    for scope, frame in zip(scopes, expected):
+        assert data.scope_annotations(snap, scope).equals(frame), scope
 
 
 def test_a_scope_s_data_span_is_metrics_compare_s(fixture_db):
