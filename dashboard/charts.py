@@ -156,7 +156,7 @@ def _linear_duration_ticks(fig: go.Figure, minutes: list[float], per_minute: flo
 MINUTES_PER = {"minutes": 1.0, "hours": 60.0}  # registry units that are durations, in minutes
 
 
-def _hover_rows(frame: pd.DataFrame, metric: Metric, grain: str) -> list[list]:
+def _hover_rows(frame: pd.DataFrame, metric: Metric, grain: str) -> np.ndarray:
     """customdata per point: [period_start ISO, service, period label, value text, count text]."""
     rows = []
     counts = frame[metric.count_column] if metric.count_column in frame else [None] * len(frame)
@@ -164,7 +164,17 @@ def _hover_rows(frame: pd.DataFrame, metric: Metric, grain: str) -> list[list]:
         count_text = "" if is_missing(count) else f"{int(count):,} {metric.count_label}"
         rows.append([pd.Timestamp(start).date().isoformat(), service, period_label(grain, start),
                      format_value(metric, value), count_text])
-    return rows
+    return custom_rows(rows)
+
+
+def custom_rows(rows: list[list]) -> np.ndarray:
+    """Points' customdata as one object array: the same JSON as the lists, but Plotly validates and
+    copies an array at once, where it walks a list of lists value by value (5,000 incidents: 0.3 s)."""
+    array = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for i, row in enumerate(rows):  # cell by cell: a cell may hold a list, which numpy would unpack
+        for j, value in enumerate(row):
+            array[i, j] = value
+    return array
 
 
 def _text(value, default: str) -> str:
@@ -344,9 +354,9 @@ def deployments_figure(frame: pd.DataFrame, grain: str, *, annotations: pd.DataF
     failed = frame["failed_deployments"].fillna(0).astype(int)
     ok = frame["deployments"].fillna(0).astype(int) - failed
     labels = [period_label(grain, s) for s in frame["period_start"]]
-    custom = [[pd.Timestamp(s).date().isoformat(), svc, lab, int(d), int(f)]
-              for s, svc, lab, d, f in zip(frame["period_start"], frame["service"], labels,
-                                           frame["deployments"].fillna(0), failed)]
+    custom = custom_rows([[pd.Timestamp(s).date().isoformat(), svc, lab, int(d), int(f)]
+                          for s, svc, lab, d, f in zip(frame["period_start"], frame["service"], labels,
+                                                       frame["deployments"].fillna(0), failed)])
     fig = go.Figure()
     # Hundreds of periods (days over years) draw as stacked areas: one shape each instead of a bar per
     # period, which keeps a filter change quick; every period is still a point to hover and click.
@@ -399,9 +409,9 @@ def incidents_figure(incidents: pd.DataFrame, *, colour: str = OKABE_ITO["sky"],
     severities = sorted(resolved["severity"].fillna("unknown").unique()) if not resolved.empty else []
     for i, severity in enumerate(severities):
         part = resolved[resolved["severity"].fillna("unknown") == severity]
-        custom = [[iid, _text(svc, "no service"), format_duration_minutes(m), _text(dep, "none")]
-                  for iid, svc, m, dep in zip(part["incident_id"], part["service"], part["recovery_minutes"],
-                                               part["attributed_to"])]
+        custom = custom_rows([[iid, _text(svc, "no service"), format_duration_minutes(m), _text(dep, "none")]
+                              for iid, svc, m, dep in zip(part["incident_id"], part["service"],
+                                                          part["recovery_minutes"], part["attributed_to"])])
         fig.add_trace(go.Scatter(
             x=part["started_at"], y=part["recovery_minutes"], mode="markers", name=f"severity {severity}",
             marker=dict(color=colour, size=9, symbol=SEVERITY_SYMBOLS[i % len(SEVERITY_SYMBOLS)],
@@ -450,7 +460,8 @@ def incident_periods_figure(incidents: pd.DataFrame, failures: pd.DataFrame, gra
                 continue
             x, widths = period_geometry(part["period_start"], grain)
             label = severity if severity == NO_INCIDENT else f"severity {severity}"
-            custom = [[pd.Timestamp(p).date().isoformat(), period_label(grain, p)] for p in part["period_start"]]
+            custom = custom_rows([[pd.Timestamp(p).date().isoformat(), period_label(grain, p)]
+                                  for p in part["period_start"]])
             fig.add_trace(go.Bar(
                 x=x, y=part[count].tolist(), width=widths, name=label, legendgroup=severity,
                 showlegend=row == 1 or severity not in set(incidents["severity"]),
@@ -560,9 +571,10 @@ def series_figure(frame: pd.DataFrame, *, series: str, series_labels: dict[str, 
             texts = ["–" if is_missing(v) else f"{v:.1%}" if percent else f"{v:,.1f} {unit}" for v in raw]
         counts = part[count].tolist() if count else [None] * len(part)
         extras = [part[e].tolist() for e in extra]
-        custom = [[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p), t,
-                   "" if is_missing(c) else f"{int(c):,} {count_label}", key, *[e[j] for e in extras]]
-                  for j, (p, svc, t, c) in enumerate(zip(part["period_start"], part["service"], texts, counts))]
+        custom = custom_rows([[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p), t,
+                               "" if is_missing(c) else f"{int(c):,} {count_label}", key, *[e[j] for e in extras]]
+                              for j, (p, svc, t, c) in enumerate(zip(part["period_start"], part["service"], texts,
+                                                                     counts))])
         x, widths = period_geometry(part["period_start"], grain)
         common = dict(x=x, y=y, name=label, customdata=custom,
                       hovertemplate="<b>%{customdata[2]}</b> · " + label
@@ -704,11 +716,12 @@ def panels_figure(frame: pd.DataFrame, *, panel: str, panels: Sequence[str], val
         part = frame[frame[panel] == name].sort_values("period_start")
         counts = part[count].tolist() if count else [None] * len(part)
         few = [min_count is not None and not is_missing(c) and c < min_count for c in counts]
-        custom = [[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p),
-                   "–" if is_missing(v) else value_format(v),
-                   ("" if is_missing(c) else f"{int(c):,} {count_label}") + (" (too few to read)" if f else ""),
-                   name]
-                  for p, svc, v, c, f in zip(part["period_start"], part["service"], part[value], counts, few)]
+        custom = custom_rows([[pd.Timestamp(p).date().isoformat(), svc, period_label(grain, p),
+                               "–" if is_missing(v) else value_format(v),
+                               ("" if is_missing(c) else f"{int(c):,} {count_label}")
+                               + (" (too few to read)" if f else ""), name]
+                              for p, svc, v, c, f in zip(part["period_start"], part["service"], part[value], counts,
+                                                         few)])
         fig.add_trace(go.Scatter(
             x=period_geometry(part["period_start"], grain)[0],
             y=[None if is_missing(v) else v * 100 if percent else v for v in part[value]],
