@@ -4,8 +4,8 @@ The models live in metrics/sql, one per file. Each model is a full rebuild of it
 REPLACE), so it is idempotent; callers run a build inside the ingest's transaction so readers never see
 half a build. `build_metrics` rebuilds every model; `update_metrics` (what jobs run) rebuilds only the
 models whose inputs changed since the last build (MODEL_INPUTS), and nothing when nothing changed; of
-those, the change models recompute only the changes and the period models only the periods whose rows
-can differ (CHANGE_MODELS, PERIOD_MODELS), running their SQL unchanged on views of those rows.
+those, some recompute only the changes or deployments and the period models only the periods whose rows
+can differ (ROW_SCOPES, PERIOD_MODELS), running their SQL unchanged on views of what those rows read.
 """
 from __future__ import annotations
 
@@ -100,15 +100,39 @@ MODEL_INPUTS: dict[str, tuple[str, ...]] = {
 PERIOD_MODELS = ("metric_periods", "metric_levels", "metric_lead_time_breakdown", "metric_batch_size")
 PERIOD_INPUTS = ("fct_deployments", "fct_failures", "fct_lead_times", "fct_incidents", "fct_change_stages",
                  "fct_deployment_batches")
-# The models whose every row is one change's (per environment it reached), computed from that change's
-# row, its links and the deployments they name: a partial build recomputes only the changes whose rows
-# can differ (build_models, "change-scoped"; build_scope_reached.sql says which), when the change
-# reports the last build read are all still staged. Each with the changes it recomputes
-# (build_scope.<set>) and the views of its inputs it runs on (metrics/sql/change_scope_<input>.sql).
-CHANGE_MODELS = {
-    "fct_changes": ("changes", ("stg_events",)),
-    "fct_lead_times": ("reached", ("fct_changes", "fct_deployment_changes", "fct_deployments")),
-    "fct_change_stages": ("reached", ("fct_changes", "fct_lead_times")),
+# The models whose every row is one change's (per environment it reached) or one deployment's, computed
+# from that change's or deployment's own rows and a few others' (ROW_SCOPES says which): a partial build
+# recomputes only the changes or deployments whose rows can differ (build_models, "row-scoped"), when the
+# change reports the last build read are all still staged.
+
+
+@dataclass(frozen=True)
+class RowScope:
+    """How a row-scoped model runs: its rows' key column; the table in the build_scope schema listing the
+    keys it recomputes (made by metrics/sql/build_scope_<rows>.sql, once the facts it reads are rebuilt);
+    and the views of its inputs, holding only what those rows read (metrics/sql/<views>_<input>.sql)."""
+
+    key: str
+    rows: str
+    views: str
+    inputs: tuple[str, ...]
+
+
+ROW_SCOPES = {
+    "fct_changes": RowScope("change_id", "changes", "change_scope", ("stg_events",)),
+    "fct_lead_times": RowScope("change_id", "reached", "change_scope",
+                               ("fct_changes", "fct_deployment_changes", "fct_deployments")),
+    "fct_change_stages": RowScope("change_id", "reached", "change_scope", ("fct_changes", "fct_lead_times")),
+    "fct_deployment_batches": RowScope("deployment_key", "batches", "batch_scope",
+                                       ("fct_deployment_changes", "fct_changes", "fct_deployments")),
+}
+# What a row-scoped build notes of the facts it rebuilds whole, before and after each (the SQL files
+# run), for build_scope_<rows>.sql to tell the rows to recompute by: the deployments whose rows changed
+# (by a hash of every column) and those linked to a change reported since, before and after.
+ROW_NOTES = {
+    "fct_deployments": ("build_scope_deployment_prints", "build_scope_deployments_changed"),
+    "fct_deployment_changes": ("build_scope_change_links", "build_scope_change_links"),
+    "fct_failures": ("build_scope_failure_prints", "build_scope_failures_changed"),
 }
 # Origins whose runs only add staged rows (or stage none): their changes can be told from the rows
 # a run added. Any other origin's run since the last build means a full rebuild.
@@ -179,34 +203,38 @@ def build_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings, on_m
 
 
 def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names: list[str],
-                 on_model: OnModel | None = None, *, by_period: bool = False, by_change: bool = False) -> None:
+                 on_model: OnModel | None = None, *, by_period: bool = False, by_row: bool = False) -> None:
     """Rebuild the named models (in MODELS order) and record the build: its settings, the last run it
     saw, the staged rows it read and its facts' day fingerprints (what the next update_metrics compares
     against). `by_period`: the PERIOD_MODELS among them recompute only the periods whose facts changed
-    since the last build; `by_change`: the CHANGE_MODELS only the changes whose rows can differ.
-    `on_model` is told each model as it starts, for a progress display."""
+    since the last build; `by_row`: the ROW_SCOPES models only the changes or deployments whose rows
+    can differ. `on_model` is told each model as it starts, for a progress display."""
     params = settings.as_params()
     run_sql(con, "metrics", "build_scope_create")
-    change_tables = open_change_scope(con, deployments_rebuilt="fct_deployments" in names) if by_change else []
+    scope_tables = open_row_scope(con) if by_row else []
     periods_open = False
     for done, name in enumerate(names):
         if on_model:
             on_model(done, len(names), name)
-        if by_change and name in CHANGE_MODELS:
-            if CHANGE_MODELS[name][0] not in change_tables:  # the links are rebuilt by now
-                run_sql(con, "metrics", "build_scope_reached")
-                change_tables.append("reached")
-            run_model_by_change(con, name, params)
+        if by_row and name in ROW_SCOPES:
+            rows = ROW_SCOPES[name].rows
+            if rows not in scope_tables:  # the facts it is told by are rebuilt by now (MODELS order)
+                run_sql(con, "metrics", f"build_scope_{rows}", params)
+                scope_tables.append(rows)
+            run_model_by_row(con, name, params)
         elif by_period and name in PERIOD_MODELS:
             if not periods_open:  # the facts are all built by now: MODELS puts them first
                 open_period_scope(con)
                 periods_open = True
             run_model_by_period(con, name, params)
         else:
+            before, after = ROW_NOTES.get(name, (None, None)) if by_row else (None, None)
+            if before:
+                run_sql(con, "metrics", before)
             run_model(con, "metrics", name, params)
-            if by_change and name == "fct_deployments":
-                run_sql(con, "metrics", "build_scope_deployments_changed")
-    for table in change_tables:  # one object at a time (see close_period_scope); names of ours
+            if after:
+                run_sql(con, "metrics", after)
+    for table in scope_tables:  # one object at a time (see close_period_scope); names of ours
         con.execute(f"DROP TABLE build_scope.{table}")
     period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
     if period_models:
@@ -221,31 +249,27 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
     run_sql(con, "metrics", "build_inputs_record")
 
 
-def open_change_scope(con: duckdb.DuckDBPyConnection, *, deployments_rebuilt: bool) -> list[str]:
-    """Note, in the build_scope schema, the changes reported since the last build and, when this build
-    rebuilds fct_deployments, every deployment's row as it was (to tell which changed, once rebuilt);
-    returns the tables made there."""
+def open_row_scope(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Make, in the build_scope schema, the list of changes reported since the last build and the
+    tables ROW_NOTES fills; returns the tables made there."""
     run_sql(con, "metrics", "build_scope_changes")
-    run_sql(con, "metrics", "build_scope_deployments_create")
-    if not deployments_rebuilt:
-        return ["changes", "deployments_changed"]
-    run_sql(con, "metrics", "build_scope_deployment_prints")
-    return ["changes", "deployments_changed", "deployment_prints"]
+    run_sql(con, "metrics", "build_scope_row_prints_create")
+    run_sql(con, "metrics", "build_scope_rows_changed_create")
+    return ["changes", "row_prints", "rows_changed"]
 
 
-def run_model_by_change(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
-    """Run a CHANGE_MODEL in the build_scope schema, on views of its inputs holding only the changes it
-    recomputes (and their links and deployments), then replace those changes' rows in the warehouse
-    with the rows computed for them."""
-    changes, inputs = CHANGE_MODELS[name]
-    for view in inputs:
-        run_sql(con, "metrics", f"change_scope_{view}")
+def run_model_by_row(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    """Run a ROW_SCOPES model in the build_scope schema, on views of its inputs holding only what the
+    rows it recomputes read, then replace those rows in the warehouse with the rows computed for them."""
+    scope = ROW_SCOPES[name]
+    for view in scope.inputs:
+        run_sql(con, "metrics", f"{scope.views}_{view}")
     run_in_scope(con, name, params)
-    # Table names cannot be bound as parameters: `name`, `changes` and `inputs` come from CHANGE_MODELS.
-    con.execute(f"DELETE FROM main.{name} WHERE change_id IN (SELECT change_id FROM build_scope.{changes})")
+    # Table and column names cannot be bound as parameters: they all come from ROW_SCOPES.
+    con.execute(f"DELETE FROM main.{name} WHERE {scope.key} IN (SELECT {scope.key} FROM build_scope.{scope.rows})")
     con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name}")
     con.execute(f"DROP TABLE build_scope.{name}")
-    for view in inputs:
+    for view in scope.inputs:
         con.execute(f"DROP VIEW build_scope.{view}")
 
 
@@ -338,7 +362,7 @@ def update_metrics(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
         build_metrics(con, settings, on_model)
     else:
         build_models(con, settings, planned, on_model, by_period=has_day_prints(con),
-                     by_change=changes_added_only(con))
+                     by_row=changes_added_only(con))
     return planned
 
 
@@ -350,7 +374,7 @@ def has_day_prints(con: duckdb.DuckDBPyConnection) -> bool:
 
 def changes_added_only(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the change reports the last build read are all still staged as it read them (no
-    re-staging since): a change-scoped build needs it, else the change models are rebuilt whole."""
+    re-staging since): a row-scoped build needs it, else the ROW_SCOPES models are rebuilt whole."""
     return bool(run_sql(con, "metrics", "build_changes_added_only").fetchone()[0])
 
 

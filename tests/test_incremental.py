@@ -242,6 +242,21 @@ def test_a_partial_build_recomputes_only_the_periods_whose_facts_changed(wh, mon
     assert_same_as_rebuilt(wh)
 
 
+def spy_row_scopes(monkeypatch) -> dict[str, list[str]]:
+    """The keys each row-scoped model recomputes in the builds that follow, by model."""
+    scoped: dict[str, list[str]] = {}
+    run = metrics.build.run_model_by_row
+
+    def spy(con, name, params):
+        scope = metrics.build.ROW_SCOPES[name]
+        scoped[name] = sorted(str(r[0]) for r in con.execute(
+            f"SELECT {scope.key} FROM build_scope.{scope.rows}").fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    return scoped
+
+
 def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, monkeypatch):
     wh.load([c.deployed(id="d1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
              c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/pay#1", repository="acme/pay"),
@@ -250,33 +265,54 @@ def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, m
                         repository="acme/pay", traffic_percent=5),
              c.merged(id="m9", at="2026-02-01T12:00:00Z", change="acme/shop#9", repository="acme/shop")])
     assert wh.rows("SELECT change_id FROM fct_lead_times ORDER BY 1") == [("acme/pay#1",), ("acme/pay#2",)]
-    scoped: dict[str, list[str]] = {}
-    run = metrics.build.run_model_by_change
-
-    def spy(con, name, params):
-        changes = metrics.build.CHANGE_MODELS[name][0]
-        scoped[name] = sorted(r[0] for r in con.execute(f"SELECT change_id FROM build_scope.{changes}").fetchall())
-        run(con, name, params)
-
-    monkeypatch.setattr(metrics.build, "run_model_by_change", spy)
+    scoped = spy_row_scopes(monkeypatch)
     # pay-2 goes to full traffic with an explicit list naming one new change: it no longer ships its
     # window's changes by that rule, so their lead times go, though no link of theirs is new
     wh.load([c.deployed(id="d3", at="2026-03-02T11:00:00Z", service="pay", deployment_id="pay-2",
                         repository="acme/pay", changes=["acme/pay#3"]),
              c.merged(id="m3", at="2026-03-02T09:00:00Z", change="acme/pay#3", repository="acme/pay")])
-    assert scoped == {"fct_changes": ["acme/pay#3"],
-                      "fct_lead_times": ["acme/pay#1", "acme/pay#2", "acme/pay#3"],
-                      "fct_change_stages": ["acme/pay#1", "acme/pay#2", "acme/pay#3"]}
+    reached = ["acme/pay#1", "acme/pay#2", "acme/pay#3"]
+    assert {k: v for k, v in scoped.items() if k != "fct_deployment_batches"} == {
+        "fct_changes": ["acme/pay#3"], "fct_lead_times": reached, "fct_change_stages": reached}
     assert wh.rows("SELECT change_id FROM fct_lead_times") == [("acme/pay#3",)]
     assert_same_as_rebuilt(wh)
 
 
-def test_re_staged_change_reports_rebuild_the_change_models_whole(wh, monkeypatch):
+def test_a_partial_build_recomputes_the_batches_of_the_weeks_a_deployment_joins(wh, monkeypatch):
+    pay = [c.deployed(id=f"p{i}", at=f"2026-03-0{i}T10:00:00Z", service="pay", deployment_id=f"pay-{i}")
+           for i in (2, 3, 9)]  # Monday, Tuesday; the Monday after
+    shop = [c.deployed(id="s1", at="2026-03-03T10:00:00Z", service="shop", deployment_id="shop-1")]
+    wh.load(pay + shop)
+    keys = dict(wh.rows("SELECT deployment_id, deployment_key::VARCHAR FROM fct_deployments"))
+    scoped = spy_row_scopes(monkeypatch)
+    # pay-1 on the Wednesday: its week's two others count three deployments that week now, and pay-9's
+    # row changed (pay-1 is its predecessor now); shop is another service, untouched
+    wh.load([c.deployed(id="p1", at="2026-03-04T10:00:00Z", service="pay", deployment_id="pay-1")])
+    keys.update(wh.rows("SELECT deployment_id, deployment_key::VARCHAR FROM fct_deployments"))
+    assert scoped["fct_deployment_batches"] == sorted(keys[d] for d in ("pay-1", "pay-2", "pay-3", "pay-9"))
+    assert wh.rows("SELECT deployment_id, deploys_that_week FROM fct_deployment_batches ORDER BY 1") == [
+        ("pay-1", 3), ("pay-2", 3), ("pay-3", 3), ("pay-9", 1), ("shop-1", 1)]
+    assert_same_as_rebuilt(wh)
+
+
+def test_a_deployment_whose_rollout_ends_the_next_week_leaves_its_first_week(wh):
+    # pay-4's canary on Sunday night counts in pay-2's week; at full traffic on Monday it finishes in the
+    # next week, so pay-2's week counts one deployment again, though pay-2's own row is unchanged
+    wh.load([c.deployed(id="p2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2"),
+             c.deployed(id="p4", at="2026-03-08T23:00:00Z", service="pay", deployment_id="pay-4", traffic_percent=5)])
+    batches = "SELECT deployment_id, deploys_that_week FROM fct_deployment_batches ORDER BY 1"
+    assert wh.rows(batches) == [("pay-2", 2), ("pay-4", 2)]
+    wh.load([c.deployed(id="p4b", at="2026-03-09T10:00:00Z", service="pay", deployment_id="pay-4")])
+    assert wh.rows(batches) == [("pay-2", 1), ("pay-4", 1)]
+    assert_same_as_rebuilt(wh)
+
+
+def test_re_staged_change_reports_rebuild_the_row_scoped_models_whole(wh, monkeypatch):
     wh.load([c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/pay#1", repository="acme/pay")])
     wh.con.execute("DELETE FROM stg_events WHERE kind = 'change_merged'")  # as re-staging does first
-    by_change = []
-    monkeypatch.setattr(metrics.build, "run_model_by_change", lambda con, name, params: by_change.append(name))
+    by_row = []
+    monkeypatch.setattr(metrics.build, "run_model_by_row", lambda con, name, params: by_row.append(name))
     wh.load([c.merged(id="m2", at="2026-03-02T12:00:00Z", change="acme/pay#2", repository="acme/pay")])
-    assert by_change == []
+    assert by_row == []
     assert wh.rows("SELECT change_id FROM fct_changes") == [("acme/pay#2",)]
     assert_same_as_rebuilt(wh)

@@ -1,5 +1,5 @@
 -- build_scope_changes: the changes reported (change.merged) since the last build, whose fct_changes
--- rows a change-scoped build recomputes (metrics.build). Grain: change_id.
+-- rows a row-scoped build recomputes (metrics.build). Grain: change_id.
 CREATE TABLE build_scope.changes AS
 SELECT DISTINCT subject_id AS change_id
 FROM main.stg_events

@@ -1,4 +1,4 @@
--- build_scope_reached: the changes whose lead times and stages a change-scoped build recomputes
+-- build_scope_reached: the changes whose lead times and stages a row-scoped build recomputes
 -- (metrics.build): a change's rows there are computed from its own row, its links and the deployments
 -- they name, so they can differ only for
 --   the changes reported since (build_scope_changes);
@@ -14,7 +14,7 @@ CREATE TABLE build_scope.reached AS
 SELECT change_id FROM build_scope.changes
 UNION
 SELECT change_id FROM main.fct_deployment_changes
-WHERE deployment_key IN (SELECT deployment_key FROM build_scope.deployments_changed)
+WHERE deployment_key IN (SELECT deployment_key FROM build_scope.rows_changed WHERE model = 'fct_deployments')
 UNION
 SELECT change_id FROM main.fct_lead_times
-WHERE deployment_key IN (SELECT deployment_key FROM build_scope.deployments_changed)
+WHERE deployment_key IN (SELECT deployment_key FROM build_scope.rows_changed WHERE model = 'fct_deployments')

@@ -1,4 +1,4 @@
--- change_scope_fct_deployments: the deployments fct_lead_times reads in a change-scoped build
+-- change_scope_fct_deployments: the deployments fct_lead_times reads in a row-scoped build
 -- (metrics.build): those the scoped links name. Their order of finish among themselves is the one
 -- among every deployment, which is all fct_lead_times asks of it.
 CREATE VIEW build_scope.fct_deployments AS

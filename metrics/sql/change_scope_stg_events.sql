@@ -1,4 +1,4 @@
--- change_scope_stg_events: the staged reports fct_changes reads in a change-scoped build
+-- change_scope_stg_events: the staged reports fct_changes reads in a row-scoped build
 -- (metrics.build): every change.merged report of the changes reported since the last build.
 CREATE VIEW build_scope.stg_events AS
 SELECT * FROM main.stg_events
