@@ -353,6 +353,14 @@ class LogrankShift:
                                                         return_counts=True)
         self.before_at_risk = len(self.before) - np.searchsorted(self.before, self.before_times, side="left")
         self.after_at_risk = len(self.after) - np.searchsorted(self.after, self.after_times, side="left")
+        # the before sample's distinct durations, each with how many last at least that long and
+        # which event time it is (-1: only open ones end there); one past the end for a time after
+        # them all: statistic finds an after time's ties and its before at-risk count in one search
+        values, first = np.unique(self.before, return_index=True)
+        self.before_values = np.append(values, np.nan)  # NaN: equal to no time
+        self.before_at_least = len(self.before) - np.append(first, len(self.before))
+        self.before_event = np.full(len(self.before_values), -1)
+        self.before_event[np.searchsorted(values, self.before_times)] = np.arange(len(self.before_times))
         self.z_at: dict[float, float] = {}  # z per shift evaluated (z)
 
     def statistic(self, shift: float = 0.0) -> tuple[float, float]:
@@ -362,19 +370,18 @@ class LogrankShift:
         sooner than the before one would."""
         after_times = self.after_times - shift
         # event times of both samples, merged: an after time equal to a before time is one time
-        at = np.searchsorted(self.before_times, after_times)
-        tied = at < len(self.before_times)
-        tied[tied] = self.before_times[at[tied]] == after_times[tied]
+        where = np.searchsorted(self.before_values[:-1], after_times)
+        tied = (self.before_values[where] == after_times) & (self.before_event[where] >= 0)
+        at = self.before_event[where[tied]]  # the before event time each tied after time is
         d_after = np.zeros(len(self.before_times))
-        np.add.at(d_after, at[tied], self.after_deaths[tied])
+        np.add.at(d_after, at, self.after_deaths[tied])
         # at risk at t: durations >= t (the after ones moved by the shift); each count is taken on
         # its own sample's unshifted scale, so rounding in the shift never loses anyone at risk
         n_after = len(self.after) - np.searchsorted(self.after, self.before_times + shift, side="left")
-        n_after[at[tied]] = self.after_at_risk[tied]
+        n_after[at] = self.after_at_risk[tied]
         d_before = np.concatenate([self.before_deaths, np.zeros(int((~tied).sum()))])
         d_after = np.concatenate([d_after, self.after_deaths[~tied]])
-        n_before = np.concatenate([self.before_at_risk,
-                                   len(self.before) - np.searchsorted(self.before, after_times[~tied], side="left")])
+        n_before = np.concatenate([self.before_at_risk, self.before_at_least[where[~tied]]])
         n_after = np.concatenate([n_after, self.after_at_risk[~tied]])
         d, n = d_before + d_after, (n_before + n_after).astype(float)
         share = n_after / n
