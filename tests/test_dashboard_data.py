@@ -3,6 +3,7 @@ and returns the metrics layer's numbers and the records behind them."""
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -133,9 +134,9 @@ def test_a_picked_team_s_figures_read_with_every_team_s_are_those_it_has_alone(f
                         for grain in ("week", "month", "quarter") for name in names}
     finally:
         con.close()
-    for grain in data.GRAINS:
+    for grain in data.GRAINS:  # one at a time: a request still queued when another comes is dropped
         data.prefetch_picks(snap, data.View(grain=grain, teams=teams))
-    assert data.wait_for_prefetch(timeout=60)
+        assert data.wait_for_prefetch(timeout=60)
     listed = set(data.load_every_team_summary(snap, data.View(teams=teams))["team"])
     read_alone = []
     real_query = data.query_summary
@@ -149,6 +150,24 @@ def test_a_picked_team_s_figures_read_with_every_team_s_are_those_it_has_alone(f
             assert data.load_levels(snap, view).equals(alone_levels[grain, name]), (grain, name)
     assert set(read_alone) == ({NO_TEAM} if NO_TEAM not in listed else set())
     assert (NO_TEAM in listed) == (len(teams) == 1)
+
+
+def test_a_pick_prefetch_still_queued_when_another_view_asks_is_dropped(tmp_path):
+    """Clicking through the periods queues every team's figures for each; only the latest is read
+    (0.6-1.1 s of CPU each at 1M deployments), and an earlier one is read again when asked again."""
+    snap = data.find_snapshot(build_warehouse(tmp_path))
+    teams = (Team("checkout", ("payments",)),)
+    month, week = data.View(grain="month", teams=teams), data.View(grain="week", teams=teams)
+    gate = threading.Event()
+    data.run_in_background(gate.wait)  # the prefetch thread busy: what follows stays queued
+    data.prefetch_picks(snap, month)
+    data.prefetch_picks(snap, week)
+    gate.set()
+    assert data.wait_for_prefetch(timeout=60)
+    assert not data._every_team_ready(snap, month) and data._every_team_ready(snap, week)
+    data.prefetch_picks(snap, month)
+    assert data.wait_for_prefetch(timeout=60)
+    assert data._every_team_ready(snap, month)
 
 
 def test_a_scope_s_annotations_are_metrics_compare_s(tmp_path):
