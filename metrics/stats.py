@@ -231,7 +231,11 @@ def clustered_quantiles(values: np.ndarray, qs: tuple[float, ...], clusters: np.
     if codes is None and clusters is not None:
         codes = number_clusters(clusters)
     k = n if codes is None else int(codes.max()) + 1
-    estimates = [float(v) for v in np.quantile(x, list(qs))]
+    # numpy partitions a copy of its own for each quantile call: partition one copy in place twice
+    # instead (the interval's ends lie near the estimates, so the second partition finds the copy
+    # mostly in order); x itself keeps its order, which the clusters' codes follow
+    work = x.copy()
+    estimates = [float(v) for v in np.quantile(work, list(qs), overwrite_input=True)]
     if k < 2:
         return [Estimate(estimate, math.nan, 0.0, k) for estimate in estimates]
     z = z_value()
@@ -242,7 +246,7 @@ def clustered_quantiles(values: np.ndarray, qs: tuple[float, ...], clusters: np.
         sums = residual if codes is None else np.bincount(codes, weights=residual)
         spread = math.sqrt(k / (k - 1) * float(np.sum(sums ** 2)) / n ** 2)
         ends += [max(q - z * spread, 0.0), min(q + z * spread, 1.0)]
-    bounds = np.quantile(x, ends)
+    bounds = np.quantile(work, ends, overwrite_input=True)
     return [Estimate(estimate, float((high - low) / (2 * z)) ** 2, k - 1.0, k, float(low), float(high))
             for estimate, low, high in zip(estimates, bounds[0::2], bounds[1::2])]
 
