@@ -863,7 +863,7 @@ def prefetch_grains(snap: Snapshot, view: View, *, by_service: bool = False,
     def work() -> None:
         # called exactly as the pages call them: st.cache_data keys on the arguments as passed
         for grain in GRAINS:
-            if grain != view.grain:
+            if grain != view.grain and is_current(snap):
                 if by_service:
                     load_summary(snap, view._replace(grain=grain), by_service=True)
                 else:
@@ -896,13 +896,24 @@ def prefetch_picks(snap: Snapshot, view: View) -> None:
             if _latest_picks != key:  # another view asked since (periods clicked through): its pick is likelier
                 _prefetched.discard(key)
                 return
-        load_service_spans(snap)
-        if teams:
+        if is_current(snap):
+            load_service_spans(snap)
+        if teams and is_current(snap):
             load_every_team_summary(snap, key[1])
             load_every_team_levels(snap, key[1])
             _every_team_read[key[:2]] = time.monotonic()
 
     run_in_background(work)
+
+
+def is_current(snap: Snapshot) -> bool:
+    """Whether `snap` is still the published snapshot: prefetching for one a writer has replaced since
+    would only take the CPU from the pages reading the new one."""
+    try:
+        stat = os.stat(snap.path)
+    except OSError:
+        return False
+    return (stat.st_mtime_ns, stat.st_size) == (snap.mtime_ns, snap.size)
 
 
 _latest_picks: tuple | None = None  # the view prefetch_picks was last asked for: older ones still queued are skipped

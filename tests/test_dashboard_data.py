@@ -170,6 +170,20 @@ def test_a_pick_prefetch_still_queued_when_another_view_asks_is_dropped(tmp_path
     assert data._every_team_ready(snap, month)
 
 
+def test_nothing_is_prefetched_for_a_snapshot_a_writer_has_replaced(tmp_path):
+    """A prefetch still queued or running when a newer snapshot is published stops: its reads would
+    only take the CPU from the pages reading the new one."""
+    db = build_warehouse(tmp_path)
+    old = data.find_snapshot(db)
+    teams = (Team("checkout", ("payments",)),)
+    assert data.is_current(old)
+    os.utime(old.path, ns=(old.mtime_ns + 10**9, old.mtime_ns + 10**9))  # what a publish does to the key
+    assert not data.is_current(old) and data.is_current(data.find_snapshot(db))
+    data.prefetch_picks(old, data.View(grain="month", teams=teams))
+    assert data.wait_for_prefetch(timeout=60)
+    assert not data._every_team_ready(old, data.View(grain="month", teams=teams))
+
+
 def test_a_scope_s_annotations_are_metrics_compare_s(tmp_path):
     """scope_annotations chooses a scope's annotations from every annotation, read once per snapshot:
     the rows and order of metrics.compare.query_annotations for the scope."""
