@@ -5,9 +5,10 @@ line, run in this process (`streamlit.web.cli.main`, what `python -m streamlit` 
 owns the main thread and its signal handlers: Ctrl-C and a service manager's SIGTERM reach it directly.
 Beside it, once the server is about to answer, a background thread does what the first visitor would
 otherwise wait for: it imports what the pages import (pandas, Plotly, SciPy's statistics, the metrics
-modules: about 1.5 s of CPU), draws a small figure, and opens the read snapshot through
-`dashboard.data`'s shared read-only connection, so the first queries find it open. It fills no
-Streamlit cache. A warm-up that fails costs one line on stderr, never the server.
+modules: about 1.5 s of CPU), draws a small figure, opens the read snapshot through
+`dashboard.data`'s shared read-only connection, and reads what the Overview shows first through its
+cached loaders (warm_overview), so the first visitor finds it read. A warm-up that fails costs one
+line on stderr, never the server.
 """
 from __future__ import annotations
 
@@ -72,8 +73,8 @@ def draw_sample_figure() -> None:
 
 
 def warm_up(app_args: Sequence[str]) -> None:
-    """Import the pages' modules, draw a sample figure, and open the snapshot the app will read
-    (read-only, through the app's own shared connection)."""
+    """Import the pages' modules, draw a sample figure, open the snapshot the app will read
+    (read-only, through the app's own shared connection) and read the Overview's first view."""
     for name in find_page_imports([APP, *sorted(VIEWS.glob("*.py"))]):
         import_quietly(name)
     draw_sample_figure()
@@ -85,6 +86,32 @@ def warm_up(app_args: Sequence[str]) -> None:
     with data.read_snapshot(snap) as con:
         # The catalogue every page's first query needs (data.load_status lists the tables).
         con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    warm_overview(snap, app_args)
+
+
+def warm_overview(snap, app_args: Sequence[str]) -> None:
+    """Read what the Overview shows first — the organisation by month over every day, in the first
+    environment, its cards compared with the first baseline window — through the page's own cached
+    loaders and the same arguments, so its first visitor finds them read (the runtime exists by now:
+    the loaders fill the server's caches, as data.prefetch_grains does from its thread). A visitor
+    arriving meanwhile waits only for what is still being read (one computation per cache key)."""
+    from dashboard import cards, data
+
+    status = data.load_status(snap)
+    if not status.has_metrics:
+        return
+    teams, _ = data.locate_scopes(app_args)
+    view = data.View(environment=status.environments[0], teams=teams)
+    summary = data.load_summary(snap, view)
+    data.load_levels(snap, view)
+    data.load_annotations(snap, view)
+    data.load_freshness(snap)
+    scope = data.compare_scope(snap, view)
+    windows = data.load_baselines(snap, scope)  # the page's default baseline: its first window
+    days = cards.current_window(summary[summary["service"] == "all"], view.grain, status.last_day)
+    if windows and days is not None:
+        window = next(iter(windows.values()))
+        data.load_baseline_comparison(snap, (window.start, window.end), days, scope, view.environment)
 
 
 def wait_for_server(timeout: float = SERVER_WAIT_SECONDS) -> bool:

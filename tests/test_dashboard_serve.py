@@ -8,11 +8,15 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import date
 
+import pytest
 from streamlit.web import cli
 
 from dashboard import serve
-from ingest.warehouse import snapshot_path
+from dora.jobs_context import run_annotation_add
+from ingest.warehouse import open_warehouse, publish_snapshot, snapshot_path
+from metrics.build import MetricSettings
 from tests.test_dashboard_fixture import ROOT, build_warehouse, free_port, wait_for_http
 
 
@@ -40,6 +44,40 @@ def test_the_warm_up_opens_the_snapshot_and_passes_over_a_missing_one(tmp_path):
     db = build_warehouse(tmp_path / "with")
     serve.warm_up(["--db", str(db)])
     serve.warm_up(["--db", str(tmp_path / "nothing published" / "dora.duckdb")])  # no snapshot yet: nothing to open
+
+
+def test_the_warm_up_reads_what_the_overview_shows_first(tmp_path, monkeypatch):
+    """The Overview's default view — the organisation by month, its cards against the first baseline
+    window — is read by the warm-up through the page's own loaders and arguments: the page then finds
+    every one of them cached (here: reading anything again fails)."""
+    import streamlit as st
+
+    from dashboard import data
+    from metrics import compare
+    from metrics.filters import Team
+    from metrics.goals import Goals, dump_scopes
+
+    st.cache_data.clear()
+    db = build_warehouse(tmp_path)
+    con = open_warehouse(db)
+    run_annotation_add(con, db, MetricSettings(), "flags", date(2026, 5, 1), None, None)
+    publish_snapshot(con, db)
+    con.close()
+    teams = (Team("checkout", ("payments",)),)
+    serve.warm_up(["--db", str(db), "--teams", dump_scopes(teams, Goals())])
+    snap = data.find_snapshot(db)
+    monkeypatch.setattr(data, "read_snapshot", lambda snap: pytest.fail("read again"))
+    view = data.View(grain="month", environment="production", teams=teams)  # as the sidebar's defaults make it
+    summary = data.load_summary(snap, view)
+    data.load_levels(snap, view)
+    data.load_annotations(snap, view)
+    windows = data.load_baselines(snap, compare.Scope())
+    assert list(windows) == ["before", "1"]
+    comparison, reason = data.load_baseline_comparison(snap, (windows["before"].start, windows["before"].end),
+                                                       (date(2026, 6, 1), date(2026, 6, 1)), compare.Scope(),
+                                                       "production")
+    assert reason is None and not comparison.empty and len(summary) == 3
+    st.cache_data.clear()
 
 
 def test_a_failed_warm_up_is_one_line_and_the_server_still_serves(tmp_path):

@@ -4,19 +4,19 @@ freshness."""
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from core.text import escape_markdown
-from dashboard import charts, data, ui
+from dashboard import cards, charts, data, ui
+from dashboard.cards import latest_rows, period_days
 from dashboard.review import render_review_button
 from dashboard.catalog import (
     COLOURS, LEVEL_BADGES, MIN_OBSERVED_SHARE, MIN_RECORDS, change_arrow, change_badge, format_change, format_value,
     is_missing, judge_period_change,
 )
-from metrics.explain import period_start_of
 from metrics.filters import NO_TEAM
 from metrics.goals import MET, MISSED
 from metrics.registry import LEVELS, PERIOD_METRICS
@@ -61,34 +61,10 @@ def choose_baseline() -> tuple[str, dict[str, data.Baseline]]:
     return choice, windows
 
 
-def latest_rows(frame: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
-    """The latest period with any data in the view, and the one before it."""
-    frame = frame.sort_values("period_start")
-    active = frame[(frame["deployments"] > 0) | (frame["changes_deployed"] > 0) | (frame["incidents"] > 0)]
-    if active.empty:
-        return None, None
-    position = frame.index.get_loc(active.index[-1])
-    current = frame.iloc[position]
-    previous = frame.iloc[position - 1] if position > 0 else None
-    return current, previous
-
-
-def period_days(grain: str, start) -> tuple[date, date]:
-    """The first and last calendar day of the period that starts on `start`."""
-    first = charts.to_date(start)
-    following = period_start_of(first + timedelta(days={"day": 1, "week": 7, "month": 32, "quarter": 93}[grain]),
-                                grain)
-    return first, following - timedelta(days=1)
-
-
 def current_window(frame: pd.DataFrame, grain: str) -> tuple[date, date] | None:
     """The days of the latest period with data (to the data's last day): what the baseline is
     compared with."""
-    current, _ = latest_rows(frame)
-    if current is None:
-        return None
-    first, last = period_days(grain, current["period_start"])
-    return first, min(last, status.last_day)
+    return cards.current_window(frame, grain, status.last_day)
 
 
 def is_partial(grain: str, start) -> bool:
