@@ -8,6 +8,8 @@ metric build, publishing the read snapshot):
   2. the day: the held-back lines as a new file (what the build rebuilds: the models it reached);
   3. no change: nothing new anywhere.
 Prints one JSON object per run and writes them to OUT/nightly-results.json (docs/performance.md).
+--keep-base keeps a copy of the warehouse after the backfill (OUT/base/); --from-base starts from that
+copy instead of running the backfill, to time the day again (after a change to the build, say).
 
     .venv/bin/python bench/bench_nightly.py --scale 0.1
     .venv/bin/python bench/bench_nightly.py --scale 1 --log bench/out/events.jsonl   # a log written before
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -63,8 +66,13 @@ def timed_model(func, scoped):
     return wrapper
 build.run_model = timed_model(build.run_model, False)
 build.run_model_by_period = timed_model(build.run_model_by_period, True)
-for step in ("open_period_scope", "close_period_scope"):
+build.run_model_by_row = timed_model(build.run_model_by_row, True)
+for step in ("open_period_scope", "close_period_scope", "open_row_scope"):
     setattr(build, step, timed(step, getattr(build, step)))
+# the row scopes' notes before and after a fact is rebuilt, and their lists of rows to recompute
+row_sql = {n for pair in build.ROW_NOTES.values() for n in pair} | {f"build_scope_{s.rows}" for s in build.ROW_SCOPES.values()}
+run_sql = build.run_sql
+build.run_sql = lambda con, package, name, *rest: (timed("row notes and sets", run_sql) if name in row_sql else run_sql)(con, package, name, *rest)
 start = time.perf_counter()
 try:
     cli.main(["nightly", "--config", sys.argv[2], "-q"], standalone_mode=False)
@@ -98,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "nightly")
     p.add_argument("--log", type=Path, help="an existing bench log (make_dataset.py at --scale) instead of "
                                             "writing it again")
+    p.add_argument("--keep-base", action="store_true", help="keep a copy of the warehouse after the backfill")
+    p.add_argument("--from-base", action="store_true", help="start from the copy --keep-base kept")
     args = p.parse_args(argv)
     out = args.out / f"scale-{args.scale}"
     logs = out / "logs"
@@ -106,9 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, str(ROOT / "bench" / "make_dataset.py"), "--scale", str(args.scale),
                         "--out", str(out), "--no-warehouse"], check=True)
     lines = (args.log or out / "events.jsonl").read_bytes().splitlines(keepends=True)
+    # the base warehouse kept read 1-base.jsonl as it is: written again, it would be a new file to the job
+    keep = {logs / "1-base.jsonl"} if args.from_base else set()
     for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot.duckdb*")]:
-        stale.unlink()
-    (logs / "1-base.jsonl").write_bytes(b"".join(lines[:-args.day_events]))
+        if stale not in keep:
+            stale.unlink()
+    if not keep:
+        (logs / "1-base.jsonl").write_bytes(b"".join(lines[:-args.day_events]))
     pending = out / "day.pending"  # outside the glob until the second run
     pending.write_bytes(b"".join(lines[-args.day_events:]))
     base_lines = len(lines) - args.day_events
@@ -117,7 +131,19 @@ def main(argv: list[str] | None = None) -> int:
     config.write_text(f'[warehouse]\npath = "{out / "nightly.duckdb"}"\n\n[eventlog]\npaths = ["{logs}/*.jsonl"]\n',
                       encoding="utf-8")
     results = {"scale": args.scale, "base_lines": base_lines, "day_lines": args.day_events}
-    results["backfill"] = run_nightly(config)
+    base = out / "base"
+    kept = ["nightly.duckdb", "nightly.snapshot.duckdb", "nightly.snapshot.duckdb.runs.json"]
+    if args.from_base:
+        for name in kept:
+            if (base / name).exists():
+                shutil.copyfile(base / name, out / name)
+    else:
+        results["backfill"] = run_nightly(config)
+    if args.keep_base:
+        base.mkdir(exist_ok=True)
+        for name in kept:
+            if (out / name).exists():
+                shutil.copyfile(out / name, base / name)
     os.replace(pending, logs / "2-day.jsonl")
     results["day"] = run_nightly(config)
     results["no_change"] = run_nightly(config)

@@ -5,7 +5,7 @@ REPLACE), so it is idempotent; callers run a build inside the ingest's transacti
 half a build. `build_metrics` rebuilds every model; `update_metrics` (what jobs run) rebuilds only the
 models whose inputs changed since the last build (MODEL_INPUTS), and nothing when nothing changed; of
 those, some recompute only the changes or deployments and the period models only the periods whose rows
-can differ (ROW_SCOPES, PERIOD_MODELS), running their SQL unchanged on views of what those rows read.
+can differ (ROW_SCOPES, PERIOD_MODELS), running their SQL unchanged on views or copies of what those rows read.
 """
 from __future__ import annotations
 
@@ -108,27 +108,38 @@ PERIOD_INPUTS = ("fct_deployments", "fct_failures", "fct_lead_times", "fct_incid
 
 @dataclass(frozen=True)
 class RowScope:
-    """How a row-scoped model runs: its rows' key column; the table in the build_scope schema listing the
-    keys it recomputes (made by metrics/sql/build_scope_<rows>.sql, once the facts it reads are rebuilt);
-    and the views of its inputs, holding only what those rows read (metrics/sql/<views>_<input>.sql)."""
+    """How a row-scoped model runs: the tables in the build_scope schema listing what it recomputes (made
+    by metrics/sql/build_scope_<rows>.sql once the facts they are told by are built); which of its rows
+    those are (`where`: the rows it replaces, and keeps of its scoped run); and its inputs' rows those
+    read, as tables of the inputs' names there (metrics/sql/<copies>_<input>.sql)."""
 
-    key: str
-    rows: str
-    views: str
+    rows: tuple[str, ...]
+    where: str
+    copies: str
     inputs: tuple[str, ...]
 
 
+_CHANGES = "change_id IN (SELECT change_id FROM build_scope.{})"
 ROW_SCOPES = {
-    "fct_changes": RowScope("change_id", "changes", "change_scope", ("stg_events",)),
-    "fct_lead_times": RowScope("change_id", "reached", "change_scope",
+    "fct_changes": RowScope(("changes",), _CHANGES.format("changes"), "change_scope", ("stg_events",)),
+    # a deployment's links, and the links of a change reported since by the rules that read the change
+    # (an explicit list reads the deployment's row only)
+    "fct_deployment_changes": RowScope(
+        ("changes", "deployments"),
+        "deployment_key IN (SELECT deployment_key FROM build_scope.deployments)"
+        " OR (change_id IN (SELECT change_id FROM build_scope.changes) AND rule <> 'explicit')",
+        "link_scope", ("fct_changes", "fct_deployments")),
+    "fct_lead_times": RowScope(("reached",), _CHANGES.format("reached"), "change_scope",
                                ("fct_changes", "fct_deployment_changes", "fct_deployments")),
-    "fct_change_stages": RowScope("change_id", "reached", "change_scope", ("fct_changes", "fct_lead_times")),
-    "fct_deployment_batches": RowScope("deployment_key", "batches", "batch_scope",
-                                       ("fct_deployment_changes", "fct_changes", "fct_deployments")),
+    "fct_change_stages": RowScope(("reached",), _CHANGES.format("reached"), "change_scope",
+                                  ("fct_changes", "fct_lead_times")),
+    "fct_deployment_batches": RowScope(("batches",),
+                                       "deployment_key IN (SELECT deployment_key FROM build_scope.batches)",
+                                       "batch_scope", ("fct_deployment_changes", "fct_changes", "fct_deployments")),
 }
-# What a row-scoped build notes of the facts it rebuilds whole, before and after each (the SQL files
-# run), for build_scope_<rows>.sql to tell the rows to recompute by: the deployments whose rows changed
-# (by a hash of every column) and those linked to a change reported since, before and after.
+# What a row-scoped build notes of some facts, before and after it builds each (the SQL files run), for
+# build_scope_<rows>.sql to tell the rows to recompute by: the deployments whose rows changed (by a hash
+# of every column) and those linked to a change reported since, before and after.
 ROW_NOTES = {
     "fct_deployments": ("build_scope_deployment_prints", "build_scope_deployments_changed"),
     "fct_deployment_changes": ("build_scope_change_links", "build_scope_change_links"),
@@ -216,11 +227,14 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
     for done, name in enumerate(names):
         if on_model:
             on_model(done, len(names), name)
+        before, after = ROW_NOTES.get(name, (None, None)) if by_row else (None, None)
+        if before:
+            run_sql(con, "metrics", before)
         if by_row and name in ROW_SCOPES:
-            rows = ROW_SCOPES[name].rows
-            if rows not in scope_tables:  # the facts it is told by are rebuilt by now (MODELS order)
-                run_sql(con, "metrics", f"build_scope_{rows}", params)
-                scope_tables.append(rows)
+            for rows in ROW_SCOPES[name].rows:
+                if rows not in scope_tables:  # the facts it is told by are built by now (MODELS order)
+                    run_sql(con, "metrics", f"build_scope_{rows}", params)
+                    scope_tables.append(rows)
             run_model_by_row(con, name, params)
         elif by_period and name in PERIOD_MODELS:
             if not periods_open:  # the facts are all built by now: MODELS puts them first
@@ -228,12 +242,9 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
                 periods_open = True
             run_model_by_period(con, name, params)
         else:
-            before, after = ROW_NOTES.get(name, (None, None)) if by_row else (None, None)
-            if before:
-                run_sql(con, "metrics", before)
             run_model(con, "metrics", name, params)
-            if after:
-                run_sql(con, "metrics", after)
+        if after:
+            run_sql(con, "metrics", after)
     for table in scope_tables:  # one object at a time (see close_period_scope); names of ours
         con.execute(f"DROP TABLE build_scope.{table}")
     period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
@@ -259,18 +270,17 @@ def open_row_scope(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def run_model_by_row(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
-    """Run a ROW_SCOPES model in the build_scope schema, on views of its inputs holding only what the
-    rows it recomputes read, then replace those rows in the warehouse with the rows computed for them."""
+    """Run a ROW_SCOPES model in the build_scope schema, on its inputs' rows that the rows it recomputes
+    read, then replace those rows in the warehouse with the ones computed for them."""
     scope = ROW_SCOPES[name]
-    for view in scope.inputs:
-        run_sql(con, "metrics", f"{scope.views}_{view}")
+    for table in scope.inputs:
+        run_sql(con, "metrics", f"{scope.copies}_{table}")
     run_in_scope(con, name, params)
-    # Table and column names cannot be bound as parameters: they all come from ROW_SCOPES.
-    con.execute(f"DELETE FROM main.{name} WHERE {scope.key} IN (SELECT {scope.key} FROM build_scope.{scope.rows})")
-    con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name}")
-    con.execute(f"DROP TABLE build_scope.{name}")
-    for view in scope.inputs:
-        con.execute(f"DROP VIEW build_scope.{view}")
+    # Table names and conditions cannot be bound as parameters: they all come from ROW_SCOPES.
+    con.execute(f"DELETE FROM main.{name} WHERE {scope.where}")
+    con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM build_scope.{name} WHERE {scope.where}")
+    for table in (name, *scope.inputs):
+        con.execute(f"DROP TABLE build_scope.{table}")
 
 
 def run_in_scope(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:

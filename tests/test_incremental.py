@@ -243,14 +243,14 @@ def test_a_partial_build_recomputes_only_the_periods_whose_facts_changed(wh, mon
 
 
 def spy_row_scopes(monkeypatch) -> dict[str, list[str]]:
-    """The keys each row-scoped model recomputes in the builds that follow, by model."""
+    """The changes or deployments each row-scoped model recomputes in the builds that follow, by model
+    (the last of the lists it is told by: the one its own)."""
     scoped: dict[str, list[str]] = {}
     run = metrics.build.run_model_by_row
 
     def spy(con, name, params):
-        scope = metrics.build.ROW_SCOPES[name]
-        scoped[name] = sorted(str(r[0]) for r in con.execute(
-            f"SELECT {scope.key} FROM build_scope.{scope.rows}").fetchall())
+        rows = metrics.build.ROW_SCOPES[name].rows[-1]
+        scoped[name] = sorted(str(r[0]) for r in con.execute(f"SELECT * FROM build_scope.{rows}").fetchall())
         run(con, name, params)
 
     monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
@@ -272,7 +272,7 @@ def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, m
                         repository="acme/pay", changes=["acme/pay#3"]),
              c.merged(id="m3", at="2026-03-02T09:00:00Z", change="acme/pay#3", repository="acme/pay")])
     reached = ["acme/pay#1", "acme/pay#2", "acme/pay#3"]
-    assert {k: v for k, v in scoped.items() if k != "fct_deployment_batches"} == {
+    assert {k: v for k, v in scoped.items() if k not in ("fct_deployment_batches", "fct_deployment_changes")} == {
         "fct_changes": ["acme/pay#3"], "fct_lead_times": reached, "fct_change_stages": reached}
     assert wh.rows("SELECT change_id FROM fct_lead_times") == [("acme/pay#3",)]
     assert_same_as_rebuilt(wh)
@@ -304,6 +304,43 @@ def test_a_deployment_whose_rollout_ends_the_next_week_leaves_its_first_week(wh)
     assert wh.rows(batches) == [("pay-2", 2), ("pay-4", 2)]
     wh.load([c.deployed(id="p4b", at="2026-03-09T10:00:00Z", service="pay", deployment_id="pay-4")])
     assert wh.rows(batches) == [("pay-2", 1), ("pay-4", 1)]
+    assert_same_as_rebuilt(wh)
+
+
+def test_a_change_reported_again_keeps_its_links_from_lists_and_gains_one_from_shipped_commits(wh):
+    # web-1 lists acme/lib#1, of a repository nothing deploys; pay-2 shipped commit abc (as GitHub's compare tells),
+    # the commit of a change whose merge is reported after pay-2 finished: the row-scoped links must keep
+    # the one and find the other, though neither deployment changed
+    wh.load([c.deployed(id="w1", at="2026-03-02T10:00:00Z", service="web", deployment_id="web-1",
+                        repository="acme/web", changes=["acme/lib#1"]),
+             c.deployed(id="p1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
+             c.deployed(id="p2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2", repository="acme/pay")])
+    wh.con.execute("UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
+    wh.con.execute("BEGIN TRANSACTION")
+    build_metrics(wh.con, wh.settings)
+    wh.con.execute("COMMIT")
+    wh.load([c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/lib#1", repository="acme/lib"),
+             c.merged(id="m5", at="2026-03-03T12:00:00Z", change="acme/pay#5", repository="acme/pay", commit="abc")])
+    assert wh.rows("SELECT d.deployment_id, l.change_id, l.rule FROM fct_deployment_changes l "
+                   "JOIN fct_deployments d USING (deployment_key) ORDER BY 1") == [
+        ("pay-2", "acme/pay#5", "commit_graph"), ("web-1", "acme/lib#1", "explicit")]
+    assert_same_as_rebuilt(wh)
+
+
+def test_a_deployment_whose_row_changes_keeps_its_link_to_a_change_merged_long_before(wh):
+    # pay-2 shipped commit abc, of a change merged a month before its window: when a deployment reported
+    # late becomes pay-2's predecessor, pay-2's links are recomputed and must still find that change
+    wh.load([c.deployed(id="p1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
+             c.deployed(id="p2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2", repository="acme/pay"),
+             c.merged(id="m5", at="2026-02-01T12:00:00Z", change="acme/pay#5", repository="acme/pay", commit="abc")])
+    wh.con.execute("UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
+    wh.con.execute("BEGIN TRANSACTION")
+    build_metrics(wh.con, wh.settings)
+    wh.con.execute("COMMIT")
+    links = "SELECT l.change_id, l.rule FROM fct_deployment_changes l JOIN fct_deployments d USING (deployment_key)"
+    assert wh.rows(links) == [("acme/pay#5", "commit_graph")]
+    wh.load([c.deployed(id="p0", at="2026-03-01T20:00:00Z", service="pay", deployment_id="pay-0", repository="acme/pay")])
+    assert wh.rows(links) == [("acme/pay#5", "commit_graph")]
     assert_same_as_rebuilt(wh)
 
 

@@ -1,4 +1,4 @@
 -- batch_scope_fct_changes: the changes fct_deployment_batches reads in a row-scoped build
 -- (metrics.build): those the scoped links name (batch_scope_fct_deployment_changes).
-CREATE VIEW build_scope.fct_changes AS
+CREATE TABLE build_scope.fct_changes AS
 SELECT * FROM main.fct_changes WHERE change_id IN (SELECT change_id FROM build_scope.fct_deployment_changes)

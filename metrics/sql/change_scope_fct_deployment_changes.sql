@@ -1,4 +1,4 @@
 -- change_scope_fct_deployment_changes: the links fct_lead_times reads in a row-scoped build
 -- (metrics.build): every link of the changes whose rows it recomputes (build_scope_reached).
-CREATE VIEW build_scope.fct_deployment_changes AS
+CREATE TABLE build_scope.fct_deployment_changes AS
 SELECT * FROM main.fct_deployment_changes WHERE change_id IN (SELECT change_id FROM build_scope.reached)

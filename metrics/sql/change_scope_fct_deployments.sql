@@ -1,6 +1,6 @@
 -- change_scope_fct_deployments: the deployments fct_lead_times reads in a row-scoped build
 -- (metrics.build): those the scoped links name. Their order of finish among themselves is the one
 -- among every deployment, which is all fct_lead_times asks of it.
-CREATE VIEW build_scope.fct_deployments AS
+CREATE TABLE build_scope.fct_deployments AS
 SELECT * FROM main.fct_deployments
 WHERE deployment_key IN (SELECT deployment_key FROM build_scope.fct_deployment_changes)

@@ -1,5 +1,5 @@
 -- change_scope_stg_events: the staged reports fct_changes reads in a row-scoped build
 -- (metrics.build): every change.merged report of the changes reported since the last build.
-CREATE VIEW build_scope.stg_events AS
+CREATE TABLE build_scope.stg_events AS
 SELECT * FROM main.stg_events
 WHERE kind = 'change_merged' AND subject_id IN (SELECT change_id FROM build_scope.changes)

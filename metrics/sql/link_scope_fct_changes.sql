@@ -1,0 +1,21 @@
+-- link_scope_fct_changes: the changes fct_deployment_changes reads in a row-scoped build (metrics.build):
+-- the changes reported since (build_scope.changes), and every change a changed deployment
+-- (build_scope.deployments) may ship — merged in its repository since the earliest of those
+-- deployments' predecessors finished (its window), or merged as one of its shipped commits.
+CREATE TABLE build_scope.fct_changes AS
+WITH changed AS (
+    SELECT * FROM main.fct_deployments WHERE deployment_key IN (SELECT deployment_key FROM build_scope.deployments)
+),
+windows AS (
+    SELECT repository, min(previous_finished_at) AS since
+    FROM changed WHERE repository IS NOT NULL
+    GROUP BY repository
+),
+shipped AS (
+    SELECT DISTINCT unnest(shipped_commits) AS commit_sha FROM changed WHERE shipped_commits IS NOT NULL
+)
+SELECT c.*
+FROM main.fct_changes c
+WHERE c.change_id IN (SELECT change_id FROM build_scope.changes)
+   OR EXISTS (SELECT 1 FROM windows w WHERE w.repository = c.repository AND c.merged_at >= w.since)
+   OR c.commit_sha IN (SELECT commit_sha FROM shipped)
