@@ -472,9 +472,15 @@ def read_incidents(snap: Snapshot, view: View) -> pd.DataFrame:
 def load_failures(snap: Snapshot, view: View, limit: int = LIST_LIMIT) -> tuple[int, pd.DataFrame]:
     """Failed deployments finished in the view's days: how many, and the newest `limit` with why they
     count as failed and how they recovered."""
-    total = _view_query(snap, view, "failure_count")["failures"].iloc[0]
     rows = _view_query(snap, view, "failures", {"limit": limit})
-    return int(total), rows
+    return load_failure_count(snap, view), rows
+
+
+@cached
+def load_failure_count(snap: Snapshot, view: View) -> int:
+    """How many failed deployments finished in the view's days (the rows load_failures lists): what a
+    page shows before it lists them, if it does (90 ms of the 1M snapshot's list not read for it)."""
+    return int(_view_query(snap, view, "failure_count")["failures"].iloc[0])
 
 
 def read_failures(snap: Snapshot, view: View) -> pd.DataFrame:

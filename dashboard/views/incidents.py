@@ -12,7 +12,7 @@ from dashboard.catalog import COLOURS, format_duration_minutes
 st.title("Incidents and failed deployments")
 snap, status, view = ui.load_context()
 counts, incidents = data.load_incidents(snap, view)
-failed_total, failures = data.load_failures(snap, view)
+failed_total = data.load_failure_count(snap, view)  # the list is read where it is shown (load_failures)
 annotations = data.load_annotations(snap, view)
 impossible = data.load_impossible_recoveries(snap, view)
 
@@ -79,6 +79,7 @@ def show_incidents() -> None:
                                 "attribution_rule"], key="incident-selected", file_name=f"incident-{incident_id}")
             deployment = row["attributed_to"].iloc[0]
             if isinstance(deployment, str):
+                _, failures = data.load_failures(snap, view)
                 failure = failures[failures["deployment_id"] == deployment]
                 if not failure.empty:
                     st.markdown(f"Deployment **{deployment}** counts as failed:")
@@ -92,6 +93,7 @@ def show_incidents() -> None:
 
 def show_failures() -> None:
     """The failed deployments tab: the share caught in rollout over time, and the list."""
+    _, failures = data.load_failures(snap, view)
     if failures.empty:
         st.info("No failed deployments in the selected dates.")
     else:
