@@ -111,16 +111,24 @@ class RowScope:
     """How a row-scoped model runs: the tables in the build_scope schema listing what it recomputes (made
     by metrics/sql/build_scope_<rows>.sql once the facts they are told by are built); which of its rows
     those are (`where`: the rows it replaces, and keeps of its scoped run); and its inputs' rows those
-    read, as tables of the inputs' names there (metrics/sql/<copies>_<input>.sql)."""
+    read, as tables of the inputs' names there (metrics/sql/<copies>_<input>.sql). `guard`: a query
+    saying whether this build's data lets it recompute only those rows (else it is rebuilt whole)."""
 
     rows: tuple[str, ...]
     where: str
     copies: str
     inputs: tuple[str, ...]
+    guard: str | None = None
 
 
 _CHANGES = "change_id IN (SELECT change_id FROM build_scope.{})"
 ROW_SCOPES = {
+    # the tail of each stream with new events, from the first deployment they reach
+    "fct_deployments": RowScope(
+        ("streams", "deployment_scope"),
+        "(service, environment, deployment_id) IN"
+        " (SELECT service, environment, deployment_id FROM build_scope.deployment_scope)",
+        "deploy_scope", ("stg_events",), guard="build_scope_deployments_scopable"),
     "fct_changes": RowScope(("changes",), _CHANGES.format("changes"), "change_scope", ("stg_events",)),
     # a deployment's links, and the links of a change reported since by the rules that read the change
     # (an explicit list reads the deployment's row only)
@@ -231,11 +239,15 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
         if before:
             run_sql(con, "metrics", before)
         if by_row and name in ROW_SCOPES:
-            for rows in ROW_SCOPES[name].rows:
+            scope = ROW_SCOPES[name]
+            for rows in scope.rows:
                 if rows not in scope_tables:  # the facts it is told by are built by now (MODELS order)
                     run_sql(con, "metrics", f"build_scope_{rows}", params)
                     scope_tables.append(rows)
-            run_model_by_row(con, name, params)
+            if scope.guard is None or run_sql(con, "metrics", scope.guard).fetchone()[0]:
+                run_model_by_row(con, name, params)
+            else:
+                run_model(con, "metrics", name, params)
         elif by_period and name in PERIOD_MODELS:
             if not periods_open:  # the facts are all built by now: MODELS puts them first
                 open_period_scope(con)
@@ -274,7 +286,7 @@ def run_model_by_row(con: duckdb.DuckDBPyConnection, name: str, params: dict) ->
     read, then replace those rows in the warehouse with the ones computed for them."""
     scope = ROW_SCOPES[name]
     for table in scope.inputs:
-        run_sql(con, "metrics", f"{scope.copies}_{table}")
+        run_sql(con, "metrics", f"{scope.copies}_{table}", params)
     run_in_scope(con, name, params)
     # Table names and conditions cannot be bound as parameters: they all come from ROW_SCOPES.
     con.execute(f"DELETE FROM main.{name} WHERE {scope.where}")

@@ -272,9 +272,53 @@ def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, m
                         repository="acme/pay", changes=["acme/pay#3"]),
              c.merged(id="m3", at="2026-03-02T09:00:00Z", change="acme/pay#3", repository="acme/pay")])
     reached = ["acme/pay#1", "acme/pay#2", "acme/pay#3"]
-    assert {k: v for k, v in scoped.items() if k not in ("fct_deployment_batches", "fct_deployment_changes")} == {
+    assert {k: scoped[k] for k in ("fct_changes", "fct_lead_times", "fct_change_stages")} == {
         "fct_changes": ["acme/pay#3"], "fct_lead_times": reached, "fct_change_stages": reached}
     assert wh.rows("SELECT change_id FROM fct_lead_times") == [("acme/pay#3",)]
+    assert_same_as_rebuilt(wh)
+
+
+def test_a_partial_build_recomputes_the_tail_of_each_stream_a_new_deployment_joins(wh, monkeypatch):
+    def pay(i: int, day: int, **more) -> dict:
+        return c.deployed(id=f"p{i}", at=f"2026-03-{day:02d}T10:00:00Z", service="pay", deployment_id=f"pay-{i}",
+                          **more)
+    wh.load([pay(1, 2, repository="acme/pay"), pay(2, 4), pay(3, 6), pay(4, 8),
+             c.deployed(id="s1", at="2026-03-05T10:00:00Z", service="shop", deployment_id="shop-1")])
+    scoped: list[list] = []
+    run = metrics.build.run_model_by_row
+
+    def spy(con, name, params):
+        if name == "fct_deployments":
+            scoped.append(con.execute("SELECT deployment_id FROM build_scope.deployment_scope ORDER BY 1").fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    # pay-5, reported late, finished between pay-2 and pay-3: pay-3 and pay-4 follow it; pay-1, pay-2 and
+    # shop keep their rows, and pay-5, naming no repository, takes pay's from pay-1
+    wh.load([pay(5, 5)])
+    assert scoped == [[("pay-3",), ("pay-4",), ("pay-5",)]]
+    assert wh.rows("SELECT deployment_id, previous_deployment_id, repository FROM fct_deployments "
+                   "WHERE service = 'pay' ORDER BY finished_at") == [
+        ("pay-1", None, "acme/pay"), ("pay-2", "pay-1", "acme/pay"), ("pay-5", "pay-2", "acme/pay"),
+        ("pay-3", "pay-5", "acme/pay"), ("pay-4", "pay-3", "acme/pay")]
+    assert_same_as_rebuilt(wh)
+    # a repository pay never named before changes what its unnamed deployments take: fct_deployments whole
+    wh.load([pay(6, 9, repository="acme/payments")])
+    assert len(scoped) == 1
+    assert_same_as_rebuilt(wh)
+
+
+def test_a_first_event_log_deployment_in_a_stream_github_deployed_to_rebuilds_the_deployments_whole(wh):
+    # the event log is authoritative from its first deployment in a stream on: GitHub's deployment of a
+    # commit the event log deploys too is left out, even one finished before it (docs/github.md)
+    wh.load([c.deployed(id="g1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="g1", commit="c1"),
+             c.deployed(id="g2", at="2026-03-04T10:00:00Z", service="pay", deployment_id="g2", commit="c2")])
+    wh.con.execute("UPDATE stg_events SET origin = 'github' WHERE kind = 'deployment'")
+    wh.con.execute("BEGIN TRANSACTION")
+    build_metrics(wh.con, wh.settings)
+    wh.con.execute("COMMIT")
+    wh.load([c.deployed(id="e1", at="2026-03-02T10:00:00Z", service="pay", deployment_id="e1", commit="c1")])
+    assert wh.rows("SELECT deployment_id FROM fct_deployments") == [("e1",)]
     assert_same_as_rebuilt(wh)
 
 
@@ -341,6 +385,15 @@ def test_a_deployment_whose_row_changes_keeps_its_link_to_a_change_merged_long_b
     assert wh.rows(links) == [("acme/pay#5", "commit_graph")]
     wh.load([c.deployed(id="p0", at="2026-03-01T20:00:00Z", service="pay", deployment_id="pay-0", repository="acme/pay")])
     assert wh.rows(links) == [("acme/pay#5", "commit_graph")]
+    assert_same_as_rebuilt(wh)
+
+
+def test_re_staged_deployments_rebuild_the_deployments_whole(wh):
+    wh.load([c.deployed(id="d1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1"),
+             c.deployed(id="d2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2")])
+    wh.con.execute("DELETE FROM stg_events WHERE deployment_id = 'pay-1'")  # as re-staging a rejected event
+    wh.load([c.deployed(id="d3", at="2026-03-03T10:00:00Z", service="pay", deployment_id="pay-3")])
+    assert wh.rows("SELECT deployment_id FROM fct_deployments ORDER BY 1") == [("pay-2",), ("pay-3",)]
     assert_same_as_rebuilt(wh)
 
 
