@@ -361,49 +361,12 @@ def windows_param(windows: Mapping[str, Window], settings: MetricSettings) -> li
              "first_day": w.start, "last_day": w.end} for name, w in windows.items()]
 
 
-def offset_segments(windows: Mapping[str, Window], settings: MetricSettings) -> list[dict]:
-    """The windows as the per-day queries bind them ($segments: compare_days, story_batches_by_day,
-    story_caught_by_day): each window cut where the time zone's UTC offset changes (daylight saving
-    time), each piece [start_at, end_at) with its window's name and its offset in microseconds. Inside
-    a piece an instant's local day is its UTC instant plus that offset, cut to the day: plain
-    arithmetic in SQL, where converting every deployment's instant to the zone (local_day) was most
-    of those queries' time (0.1 s per million deployments). The offset is looked up at each local
-    day's last second; where it differs from the day before's, the change is found to the second by
-    bisection (zones change their offset on whole seconds, and at most once a day)."""
-    zone = ZoneInfo(settings.timezone)
-
-    def offset_at(second: int) -> timedelta:
-        return datetime.fromtimestamp(second, zone).utcoffset()
-
-    segments = []
-    for window in windows_param(windows, settings):
-        start, end = int(window["start_at"].timestamp()), int(window["end_at"].timestamp())
-        offset, day, previous = offset_at(start), window["first_day"], start
-        while day <= window["last_day"]:
-            day += timedelta(days=1)
-            last_second = min(int(datetime.combine(day, time(), zone).timestamp()), end) - 1  # of the day
-            if offset_at(last_second) != offset:  # the first second with the new offset lies in this day
-                low, high = max(previous, start), last_second  # offset_at(low) == offset != offset_at(high)
-                while high - low > 1:
-                    middle = (low + high) // 2
-                    low, high = (middle, high) if offset_at(middle) == offset else (low, middle)
-                segments.append({"name": window["name"], "start_at": datetime.fromtimestamp(start, timezone.utc),
-                                 "end_at": datetime.fromtimestamp(high, timezone.utc),
-                                 "offset_us": offset // timedelta(microseconds=1)})
-                start, offset = high, offset_at(high)
-            previous = last_second
-        segments.append({"name": window["name"], "start_at": datetime.fromtimestamp(start, timezone.utc),
-                         "end_at": window["end_at"], "offset_us": offset // timedelta(microseconds=1)})
-    return segments
-
-
 def query_params(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], settings: MetricSettings,
                  scope: Scope, environment: str) -> dict:
-    """The bound parameters of the compare_* queries: the windows (windows_param, and cut where the
-    zone's offset changes: offset_segments), the scope's services and survey team, the time zone and
-    the end of the data (recoveries still open then are censored there)."""
-    return {"windows": windows_param(windows, settings), "segments": offset_segments(windows, settings),
-            "environment": environment,
+    """The bound parameters of the compare_* queries: the windows (windows_param), the scope's
+    services and survey team, the time zone and the end of the data (recoveries still open then are
+    censored there)."""
+    return {"windows": windows_param(windows, settings), "environment": environment,
             "services": None if scope.services is None else list(scope.services),
             "survey_team": scope.survey_team, "timezone": settings.timezone,
             "data_end_at": run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]}
@@ -675,7 +638,7 @@ Split = dict  # (window name, measure) -> (values, unit ids or None, observed): 
 @dataclass(frozen=True)
 class WindowsRead:
     """The rows of every window of one comparison (a before/after pair, a story's baseline and
-    phases), each query run once for all of them: `days` (compare_days, with story_caught_by_day's
+    phases), each query run once for all of them: `days` (compare_days, with story_caught_days'
     columns where a spec needs them) and `survey` (compare_survey), each with a `window_name`
     column; `values`: compare_values' rows split per window and measure (split_values)."""
 
@@ -691,10 +654,10 @@ def read_windows(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], 
     params = query_params(con, windows, settings, scope, environment)
     days = run_query(con, "compare_days", params) if specs else pd.DataFrame()
     if any(s.kind == "per_deployment" for s in specs):  # the story's changes and lines per deployment
-        batches = run_query(con, "story_batches_by_day", params)
+        batches = run_query(con, "story_batch_days", params)
         days = days.merge(batches, on=["window_name", "day"], how="left")
     if any(s.metric == "caught_in_rollout_share" for s in specs):
-        caught = run_query(con, "story_caught_by_day", params)
+        caught = run_query(con, "story_caught_days", params)
         days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
         days = days.drop(columns="failed_deployments_caught").fillna(0)
     values = split_values(fetch_values(con, params), list(windows))

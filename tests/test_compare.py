@@ -6,7 +6,6 @@ import io
 import math
 from datetime import date, datetime, timedelta, timezone
 
-import duckdb
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -15,7 +14,6 @@ from scipy import stats as sp
 from tools import cdevents as c
 from dora.cli import main
 from core.errors import DoraError
-from core.sql import run_sql
 from dora.jobs_context import run_annotation_add, run_survey_ingest
 from metrics import compare, stats
 from metrics.build import DEFINITIONS_VERSION, MetricSettings
@@ -190,49 +188,6 @@ def test_windows_follow_the_time_zone(loaded):
     rows = by_metric(compare_windows(loaded.con, BEFORE, AFTER, berlin, "pay"))
     assert rows["deployment_frequency"]["before_n"] == 3
     assert rows["lead_time"]["before_n"] == 4
-
-
-def test_offset_segments_cut_the_windows_where_the_zone_s_offset_changes():
-    """offset_segments on literal windows: Berlin's spring change (01:00 UTC on 29 March 2026) cuts
-    the window there; UTC leaves it whole."""
-    window = {"w": Window(date(2026, 3, 28), date(2026, 3, 30))}
-    hour = 3600 * 10 ** 6
-    assert compare.offset_segments(window, MetricSettings(timezone="Europe/Berlin")) == [
-        {"name": "w", "start_at": at("2026-03-27T23:00:00"), "end_at": at("2026-03-29T01:00:00"), "offset_us": hour},
-        {"name": "w", "start_at": at("2026-03-29T01:00:00"), "end_at": at("2026-03-30T22:00:00"), "offset_us": 2 * hour}]
-    assert compare.offset_segments(window, MetricSettings(timezone="UTC")) == [
-        {"name": "w", "start_at": at("2026-03-28T00:00:00"), "end_at": at("2026-03-31T00:00:00"), "offset_us": 0}]
-
-
-@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
-                                  "Pacific/Apia", "America/Santiago"])
-def test_the_day_from_a_segment_s_offset_is_local_day(zone):
-    """The per-day queries take an instant's local day from its window piece's offset (compare_days);
-    over two years of instants 433 s apart it is local_day's in zones with daylight saving (half-hour
-    ones too), a 5:45 offset, the day Samoa skipped (30 December 2011) and Chile's changes at local
-    midnight, and an instant lies in a piece exactly when its local day is in a window. (Where
-    Python's time zone data and DuckDB's disagree, as on Morocco's predicted changes in late 2026,
-    the pieces follow Python's, as the windows' own bounds always have.)"""
-    windows = {"a": Window(date(2011, 1, 1), date(2012, 3, 31)), "b": Window(date(2025, 10, 1), date(2026, 10, 31))}
-    settings = MetricSettings(timezone=zone)
-    con = duckdb.connect()
-    run_sql(con, "metrics", "macro_local_day")
-    wrong = con.execute("""
-        WITH pieces AS (SELECT unnest($segments::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
-                                                        offset_us BIGINT)[], recursive := true)),
-        windows AS (SELECT unnest($windows::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
-                                                   first_day DATE, last_day DATE)[], recursive := true)),
-        instants AS (SELECT name, first_day, last_day, unnest(generate_series(start_at - INTERVAL 1 DAY,
-                                                                              end_at + INTERVAL 1 DAY,
-                                                                              INTERVAL 433 SECOND)) AS at
-                     FROM windows)
-        SELECT count(*) FILTER (WHERE make_timestamp(epoch_us(i.at) + p.offset_us)::DATE <> local_day(i.at, $zone)),
-               count(*) FILTER (WHERE (p.name IS NOT NULL) <> (local_day(i.at, $zone) BETWEEN i.first_day AND i.last_day)),
-               count(p.name)
-        FROM instants i LEFT JOIN pieces p ON p.name = i.name AND i.at >= p.start_at AND i.at < p.end_at
-    """, {"segments": compare.offset_segments(windows, settings), "windows": compare.windows_param(windows, settings),
-          "zone": zone}).fetchall()[0]
-    assert wrong[:2] == (0, 0) and wrong[2] > 150_000
 
 
 def test_windows_are_clipped_to_the_data_and_checked(loaded):
