@@ -27,8 +27,9 @@ read AS (
     UNION SELECT * FROM predecessors
     UNION SELECT * FROM namers
 )
+-- by service and id first: the environment's group is worked out for those events only
 SELECT e.*
-FROM main.stg_events e
-WHERE e.kind = 'deployment'
-  AND (e.service, environment_group(e.environment, $production_environments), e.deployment_id)
+FROM (SELECT * FROM main.stg_events
+      WHERE kind = 'deployment' AND (service, deployment_id) IN (SELECT service, deployment_id FROM read)) e
+WHERE (e.service, environment_group(e.environment, $production_environments), e.deployment_id)
       IN (SELECT service, environment, deployment_id FROM read)

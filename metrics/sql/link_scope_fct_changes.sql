@@ -16,6 +16,7 @@ shipped AS (
 )
 SELECT c.*
 FROM main.fct_changes c
-WHERE c.change_id IN (SELECT change_id FROM build_scope.changes)
-   OR EXISTS (SELECT 1 FROM windows w WHERE w.repository = c.repository AND c.merged_at >= w.since)
+LEFT JOIN windows w ON w.repository = c.repository
+WHERE c.merged_at >= w.since
+   OR c.change_id IN (SELECT change_id FROM build_scope.changes)
    OR c.commit_sha IN (SELECT commit_sha FROM shipped)

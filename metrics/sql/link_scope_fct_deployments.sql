@@ -16,6 +16,7 @@ reported AS (
 )
 SELECT d.*
 FROM main.fct_deployments d
-WHERE d.deployment_key IN (SELECT deployment_key FROM build_scope.deployments)
-   OR EXISTS (SELECT 1 FROM merges m WHERE m.repository = d.repository AND d.finished_at >= m.since)
+LEFT JOIN merges m ON m.repository = d.repository
+WHERE d.finished_at >= m.since
+   OR d.deployment_key IN (SELECT deployment_key FROM build_scope.deployments)
    OR (d.shipped_commits IS NOT NULL AND list_has_any(d.shipped_commits, (SELECT commits FROM reported)))
