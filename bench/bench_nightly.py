@@ -70,7 +70,9 @@ build.run_model_by_row = timed_model(build.run_model_by_row, True)
 for step in ("open_period_scope", "close_period_scope", "open_row_scope"):
     setattr(build, step, timed(step, getattr(build, step)))
 # the row scopes' notes before and after a fact is rebuilt, and their lists of rows to recompute
-row_sql = {n for pair in build.ROW_NOTES.values() for n in pair} | {f"build_scope_{s.rows}" for s in build.ROW_SCOPES.values()}
+row_sql = ({n for pair in build.ROW_NOTES.values() for n in pair}
+           | {f"build_scope_{r}" for s in build.ROW_SCOPES.values() for r in s.rows}
+           | {s.guard for s in build.ROW_SCOPES.values() if s.guard})
 run_sql = build.run_sql
 build.run_sql = lambda con, package, name, *rest: (timed("row notes and sets", run_sql) if name in row_sql else run_sql)(con, package, name, *rest)
 start = time.perf_counter()
