@@ -144,6 +144,19 @@ ROW_SCOPES = {
     "fct_deployment_batches": RowScope(("batches",),
                                        "deployment_key IN (SELECT deployment_key FROM build_scope.batches)",
                                        "batch_scope", ("fct_deployment_changes", "fct_changes", "fct_deployments")),
+    # a change's or a deployment's findings; the few about incidents, rollbacks, pipeline runs and
+    # rejected lines are all recomputed, from the warehouse's tables (they are not copied)
+    "dq_findings": RowScope(
+        ("reached", "findings_changes", "findings_deployments"),
+        "(entity_type = 'change' AND entity_id IN (SELECT change_id FROM build_scope.findings_changes))"
+        # EXISTS, not a row IN: beside the other terms of the OR, DuckDB tests a row IN row by row (1 s)
+        " OR (entity_type = 'deployment' AND EXISTS (SELECT 1 FROM build_scope.findings_deployments s"
+        " WHERE s.service = dq_findings.service AND s.environment = dq_findings.environment"
+        " AND s.deployment_id = dq_findings.entity_id))"
+        " OR entity_type NOT IN ('change', 'deployment')",
+        "finding_scope", ("fct_changes", "fct_lead_times", "fct_change_stages", "fct_deployment_changes",
+                          "fct_deployments"),
+        guard="build_scope_findings_scopable"),
 }
 # What a row-scoped build notes of some facts, before and after it builds each (the SQL files run), for
 # build_scope_<rows>.sql to tell the rows to recompute by: the deployments whose rows changed (by a hash
@@ -231,6 +244,7 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
     params = settings.as_params()
     run_sql(con, "metrics", "build_scope_create")
     scope_tables = open_row_scope(con) if by_row else []
+    period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
     periods_open = False
     for done, name in enumerate(names):
         if on_model:
@@ -253,17 +267,17 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
                 open_period_scope(con)
                 periods_open = True
             run_model_by_period(con, name, params)
+            if name == period_models[-1]:  # its views of the facts go before a later model runs there
+                close_period_scope(con, period_models)
         else:
             run_model(con, "metrics", name, params)
         if after:
             run_sql(con, "metrics", after)
     for table in scope_tables:  # one object at a time (see close_period_scope); names of ours
         con.execute(f"DROP TABLE build_scope.{table}")
-    period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
-    if period_models:
-        if not periods_open:
-            open_period_scope(con, fingerprints_only=True)
-        close_period_scope(con, period_models if periods_open else [])
+    if period_models and not periods_open:  # rebuilt whole: their facts' fingerprints are recorded all the same
+        open_period_scope(con, fingerprints_only=True)
+        close_period_scope(con, [])
     con.execute("DROP SCHEMA build_scope")
     run_sql(con, "metrics", "build_info_clear")
     run_sql(con, "metrics", "build_info_record", {"settings": settings.fingerprint()})

@@ -388,6 +388,44 @@ def test_a_deployment_whose_row_changes_keeps_its_link_to_a_change_merged_long_b
     assert_same_as_rebuilt(wh)
 
 
+def test_a_partial_build_recomputes_only_the_findings_of_changes_and_deployments_that_can_differ(wh, monkeypatch):
+    # pay-1 and pay-2 list acme/pay#9, a change never reported; shop-1 ships nothing; web-1 ships its change
+    def pay(i: int, event: str, minute: int, changes: list[str]) -> dict:
+        return c.deployed(id=event, at=f"2026-03-0{i}T10:{minute:02d}:00Z", service="pay", deployment_id=f"pay-{i}",
+                          repository="acme/pay", changes=changes)
+    wh.load([pay(1, "p1", 0, ["acme/pay#9"]), pay(2, "p2", 0, ["acme/pay#9"]),
+             c.deployed(id="s1", at="2026-03-02T11:00:00Z", service="shop", deployment_id="shop-1", repository="acme/shop"),
+             c.merged(id="w0", at="2026-03-01T12:00:00Z", change="acme/web#1", repository="acme/web"),
+             c.deployed(id="w1", at="2026-03-02T12:00:00Z", service="web", deployment_id="web-1", repository="acme/web",
+                        changes=["acme/web#1"])])
+    findings = ("SELECT finding, entity_id FROM dq_findings WHERE entity_type IN ('change', 'deployment') "
+                "AND finding <> 'span_missing' ORDER BY ALL")  # none of these changes has a first commit or review
+    assert wh.rows(findings) == [("change_unknown", "acme/pay#9"), ("change_unknown", "acme/pay#9"),
+                                 ("deployment_without_changes", "shop-1")]
+    scoped = spy_row_scopes(monkeypatch)
+    findings_changes: list = []
+    run = metrics.build.run_model_by_row
+
+    def spy(con, name, params):
+        if name == "dq_findings":
+            findings_changes.extend(con.execute("SELECT change_id FROM build_scope.findings_changes ORDER BY 1").fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    # pay-2's latest event lists acme/pay#1 instead, reported now: pay-2 no longer names acme/pay#9, whose
+    # rows elsewhere are unchanged (its first delivery is pay-1's); a merge of shop's is reported, after
+    # shop-1 finished (so shop-1 still ships nothing); web-1 is untouched
+    wh.load([pay(2, "p2b", 5, ["acme/pay#1"]),
+             c.merged(id="m1", at="2026-03-02T09:00:00Z", change="acme/pay#1", repository="acme/pay"),
+             c.merged(id="s2", at="2026-03-03T09:00:00Z", change="acme/shop#2", repository="acme/shop")])
+    keys = dict(wh.rows("SELECT deployment_id, deployment_key::VARCHAR FROM fct_deployments"))
+    assert scoped["dq_findings"] == [keys["pay-2"]]
+    assert findings_changes == [("acme/pay#1",), ("acme/pay#9",), ("acme/shop#2",)]
+    assert wh.rows(findings) == [("change_not_deployed", "acme/shop#2"), ("change_unknown", "acme/pay#9"),
+                                 ("deployment_without_changes", "shop-1")]
+    assert_same_as_rebuilt(wh)
+
+
 def test_re_staged_deployments_rebuild_the_deployments_whole(wh):
     wh.load([c.deployed(id="d1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1"),
              c.deployed(id="d2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2")])
