@@ -638,7 +638,7 @@ Split = dict  # (window name, measure) -> (values, unit ids or None, observed): 
 @dataclass(frozen=True)
 class WindowsRead:
     """The rows of every window of one comparison (a before/after pair, a story's baseline and
-    phases), each query run once for all of them: `days` (compare_days, with story_caught_days'
+    phases), each query run once for all of them: `days` (compare_days, with story_batch_days'
     columns where a spec needs them) and `survey` (compare_survey), each with a `window_name`
     column; `values`: compare_values' rows split per window and measure (split_values)."""
 
@@ -656,10 +656,6 @@ def read_windows(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], 
     if any(s.kind == "per_deployment" for s in specs):  # the story's changes and lines per deployment
         batches = run_query(con, "story_batch_days", params)
         days = days.merge(batches, on=["window_name", "day"], how="left")
-    if any(s.metric == "caught_in_rollout_share" for s in specs):
-        caught = run_query(con, "story_caught_days", params)
-        days = days.merge(caught, on=["window_name", "day"], how="outer", suffixes=("", "_caught"))
-        days = days.drop(columns="failed_deployments_caught").fillna(0)
     values = split_values(fetch_values(con, params), list(windows))
     return WindowsRead(dict(windows), days, values, run_query(con, "compare_survey", params))
 

@@ -9,6 +9,8 @@
 -- story_batch_days.sql's, read only for them.
 --   deployments            production deployments that finished that day
 --   failed_deployments     those of them that failed (a row of fct_failures)
+--   caught_in_rollout      those failures caught in rollout (fct_failures.caught_in_rollout: recovered
+--                          before the rollout reached 100%; definitions version 2)
 --   unplanned_deployments  those of them marked unplanned
 WITH windows AS (
     SELECT unnest($windows::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
@@ -30,7 +32,8 @@ deployments AS (
 failed AS (
     SELECT w.name                                                AS window_name,
         local_day(f.finished_at, $timezone)                      AS day,
-        count(*)                                                 AS failed_deployments
+        count(*)                                                 AS failed_deployments,
+        count(*) FILTER (WHERE f.caught_in_rollout)              AS caught_in_rollout
     FROM fct_failures f
     JOIN windows w ON f.finished_at >= w.start_at AND f.finished_at < w.end_at
     WHERE f.environment = $environment
@@ -40,6 +43,7 @@ failed AS (
 SELECT d.window_name, d.day,
     d.deployments,
     coalesce(f.failed_deployments, 0)                            AS failed_deployments,
+    coalesce(f.caught_in_rollout, 0)                             AS caught_in_rollout,
     d.unplanned_deployments
 FROM deployments d
 LEFT JOIN failed f USING (window_name, day)
