@@ -242,6 +242,15 @@ def test_a_partial_build_recomputes_only_the_periods_whose_facts_changed(wh, mon
     assert_same_as_rebuilt(wh)
 
 
+def stage_by_hand(wh: Warehouse, sql: str) -> None:
+    """Alter the staged rows as a source the event log cannot express would (GitHub's origin, its shipped
+    commits), then rebuild every model, as a run of such a source does."""
+    wh.con.execute(sql)
+    wh.con.execute("BEGIN TRANSACTION")
+    build_metrics(wh.con, wh.settings)
+    wh.con.execute("COMMIT")
+
+
 def spy_row_scopes(monkeypatch) -> dict[str, list[str]]:
     """The changes or deployments each row-scoped model recomputes in the builds that follow, by model
     (the last of the lists it is told by: the one its own)."""
@@ -255,6 +264,21 @@ def spy_row_scopes(monkeypatch) -> dict[str, list[str]]:
 
     monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
     return scoped
+
+
+def spy_scope_rows(monkeypatch, model: str, query: str) -> list[list[tuple]]:
+    """What `query` finds as each row-scoped run of `model` begins in the builds that follow, a list per
+    build (the query reads the build_scope schema)."""
+    seen: list[list[tuple]] = []
+    run = metrics.build.run_model_by_row
+
+    def spy(con, name, params):
+        if name == model:
+            seen.append(con.execute(query).fetchall())
+        run(con, name, params)
+
+    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    return seen
 
 
 def test_a_partial_build_recomputes_only_the_changes_whose_rows_can_differ(wh, monkeypatch):
@@ -284,15 +308,8 @@ def test_a_partial_build_recomputes_the_tail_of_each_stream_a_new_deployment_joi
                           **more)
     wh.load([pay(1, 2, repository="acme/pay"), pay(2, 4), pay(3, 6), pay(4, 8),
              c.deployed(id="s1", at="2026-03-05T10:00:00Z", service="shop", deployment_id="shop-1")])
-    scoped: list[list] = []
-    run = metrics.build.run_model_by_row
-
-    def spy(con, name, params):
-        if name == "fct_deployments":
-            scoped.append(con.execute("SELECT deployment_id FROM build_scope.deployment_scope ORDER BY 1").fetchall())
-        run(con, name, params)
-
-    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    scoped = spy_scope_rows(monkeypatch, "fct_deployments",
+                            "SELECT deployment_id FROM build_scope.deployment_scope ORDER BY 1")
     # pay-5, reported late, finished between pay-2 and pay-3: pay-3 and pay-4 follow it; pay-1, pay-2 and
     # shop keep their rows, and pay-5, naming no repository, takes pay's from pay-1
     wh.load([pay(5, 5)])
@@ -313,10 +330,7 @@ def test_a_first_event_log_deployment_in_a_stream_github_deployed_to_rebuilds_th
     # commit the event log deploys too is left out, even one finished before it (docs/github.md)
     wh.load([c.deployed(id="g1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="g1", commit="c1"),
              c.deployed(id="g2", at="2026-03-04T10:00:00Z", service="pay", deployment_id="g2", commit="c2")])
-    wh.con.execute("UPDATE stg_events SET origin = 'github' WHERE kind = 'deployment'")
-    wh.con.execute("BEGIN TRANSACTION")
-    build_metrics(wh.con, wh.settings)
-    wh.con.execute("COMMIT")
+    stage_by_hand(wh, "UPDATE stg_events SET origin = 'github' WHERE kind = 'deployment'")
     wh.load([c.deployed(id="e1", at="2026-03-02T10:00:00Z", service="pay", deployment_id="e1", commit="c1")])
     assert wh.rows("SELECT deployment_id FROM fct_deployments") == [("e1",)]
     assert_same_as_rebuilt(wh)
@@ -359,10 +373,7 @@ def test_a_change_reported_again_keeps_its_links_from_lists_and_gains_one_from_s
                         repository="acme/web", changes=["acme/lib#1"]),
              c.deployed(id="p1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
              c.deployed(id="p2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2", repository="acme/pay")])
-    wh.con.execute("UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
-    wh.con.execute("BEGIN TRANSACTION")
-    build_metrics(wh.con, wh.settings)
-    wh.con.execute("COMMIT")
+    stage_by_hand(wh, "UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
     wh.load([c.merged(id="m1", at="2026-03-01T12:00:00Z", change="acme/lib#1", repository="acme/lib"),
              c.merged(id="m5", at="2026-03-03T12:00:00Z", change="acme/pay#5", repository="acme/pay", commit="abc")])
     assert wh.rows("SELECT d.deployment_id, l.change_id, l.rule FROM fct_deployment_changes l "
@@ -377,10 +388,7 @@ def test_a_deployment_whose_row_changes_keeps_its_link_to_a_change_merged_long_b
     wh.load([c.deployed(id="p1", at="2026-03-01T10:00:00Z", service="pay", deployment_id="pay-1", repository="acme/pay"),
              c.deployed(id="p2", at="2026-03-02T10:00:00Z", service="pay", deployment_id="pay-2", repository="acme/pay"),
              c.merged(id="m5", at="2026-02-01T12:00:00Z", change="acme/pay#5", repository="acme/pay", commit="abc")])
-    wh.con.execute("UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
-    wh.con.execute("BEGIN TRANSACTION")
-    build_metrics(wh.con, wh.settings)
-    wh.con.execute("COMMIT")
+    stage_by_hand(wh, "UPDATE stg_events SET shipped_commits = ['abc'] WHERE deployment_id = 'pay-2'")
     links = "SELECT l.change_id, l.rule FROM fct_deployment_changes l JOIN fct_deployments d USING (deployment_key)"
     assert wh.rows(links) == [("acme/pay#5", "commit_graph")]
     wh.load([c.deployed(id="p0", at="2026-03-01T20:00:00Z", service="pay", deployment_id="pay-0", repository="acme/pay")])
@@ -403,15 +411,8 @@ def test_a_partial_build_recomputes_only_the_findings_of_changes_and_deployments
     assert wh.rows(findings) == [("change_unknown", "acme/pay#9"), ("change_unknown", "acme/pay#9"),
                                  ("deployment_without_changes", "shop-1")]
     scoped = spy_row_scopes(monkeypatch)
-    findings_changes: list = []
-    run = metrics.build.run_model_by_row
-
-    def spy(con, name, params):
-        if name == "dq_findings":
-            findings_changes.extend(con.execute("SELECT change_id FROM build_scope.findings_changes ORDER BY 1").fetchall())
-        run(con, name, params)
-
-    monkeypatch.setattr(metrics.build, "run_model_by_row", spy)
+    findings_changes = spy_scope_rows(monkeypatch, "dq_findings",
+                                      "SELECT change_id FROM build_scope.findings_changes ORDER BY 1")
     # pay-2's latest event lists acme/pay#1 instead, reported now: pay-2 no longer names acme/pay#9, whose
     # rows elsewhere are unchanged (its first delivery is pay-1's); a merge of shop's is reported, after
     # shop-1 finished (so shop-1 still ships nothing); web-1 is untouched
@@ -420,7 +421,7 @@ def test_a_partial_build_recomputes_only_the_findings_of_changes_and_deployments
              c.merged(id="s2", at="2026-03-03T09:00:00Z", change="acme/shop#2", repository="acme/shop")])
     keys = dict(wh.rows("SELECT deployment_id, deployment_key::VARCHAR FROM fct_deployments"))
     assert scoped["dq_findings"] == [keys["pay-2"]]
-    assert findings_changes == [("acme/pay#1",), ("acme/pay#9",), ("acme/shop#2",)]
+    assert findings_changes == [[("acme/pay#1",), ("acme/pay#9",), ("acme/shop#2",)]]
     assert wh.rows(findings) == [("change_not_deployed", "acme/shop#2"), ("change_unknown", "acme/pay#9"),
                                  ("deployment_without_changes", "shop-1")]
     assert_same_as_rebuilt(wh)
