@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS stg_events (
     task_name              VARCHAR,
     pipeline_run_id        VARCHAR,
     outcome                VARCHAR,
-    custom_data            JSON,
+    -- zstd: long JSON text nothing filters on; DuckDB's own choice (dictionary+FSST) made it half the
+    -- staged table (444 of 806 MB at 1M deployments) and cost more CPU to write (docs/performance.md)
+    custom_data            JSON USING COMPRESSION zstd,
     traffic_percent        DOUBLE,            -- deployments: share of traffic served after this event,
                                               -- 0..100; NULL = 100 (the whole environment)
     caused_by_change       VARCHAR,           -- incident starts: the change named as the cause
