@@ -158,13 +158,15 @@ ROW_SCOPES = {
                           "fct_deployments"),
         guard="build_scope_findings_scopable"),
 }
-# What a row-scoped build notes of some facts, before and after it builds each (the SQL files run), for
-# build_scope_<rows>.sql to tell the rows to recompute by: the deployments whose rows changed (by a hash
-# of every column) and those linked to a change reported since, before and after.
+# What a row-scoped build notes of some facts, before and after it builds each (the SQL files run, told
+# the fact's name as $model), for build_scope_<rows>.sql to tell the rows to recompute by: the deployments
+# whose rows changed (by a hash of every column) and those linked to a change reported since, before and
+# after.
+_ROWS_CHANGED = ("build_scope_row_prints", "build_scope_rows_changed")
 ROW_NOTES = {
-    "fct_deployments": ("build_scope_deployment_prints", "build_scope_deployments_changed"),
+    "fct_deployments": _ROWS_CHANGED,
     "fct_deployment_changes": ("build_scope_change_links", "build_scope_change_links"),
-    "fct_failures": ("build_scope_failure_prints", "build_scope_failures_changed"),
+    "fct_failures": _ROWS_CHANGED,
 }
 # Origins whose runs only add staged rows (or stage none): their changes can be told from the rows
 # a run added. Any other origin's run since the last build means a full rebuild.
@@ -251,7 +253,7 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
             on_model(done, len(names), name)
         before, after = ROW_NOTES.get(name, (None, None)) if by_row else (None, None)
         if before:
-            run_sql(con, "metrics", before)
+            run_sql(con, "metrics", before, {"model": name})
         if by_row and name in ROW_SCOPES:
             scope = ROW_SCOPES[name]
             for rows in scope.rows:
@@ -272,7 +274,7 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
         else:
             run_model(con, "metrics", name, params)
         if after:
-            run_sql(con, "metrics", after)
+            run_sql(con, "metrics", after, {"model": name})
     for table in scope_tables:  # one object at a time (see close_period_scope); names of ours
         con.execute(f"DROP TABLE build_scope.{table}")
     if period_models and not periods_open:  # rebuilt whole: their facts' fingerprints are recorded all the same

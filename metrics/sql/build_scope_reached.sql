@@ -2,7 +2,7 @@
 -- (metrics.build): a change's rows there are computed from its own row, its links and the deployments
 -- they name, so they can differ only for
 --   the changes reported since (build_scope_changes);
---   the changes linked now to a deployment whose row changed (build_scope_deployments_changed): a
+--   the changes linked now to a deployment whose row changed (build_scope_rows_changed): a
 --     link appears or goes only where its deployment or its change changed (fct_deployment_changes'
 --     rules read the deployment's row, its predecessor's finish, which is in its row, and the
 --     change's row), so every new link is one of these or of the changes above;
