@@ -255,15 +255,7 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
         if before:
             run_sql(con, "metrics", before, {"model": name})
         if by_row and name in ROW_SCOPES:
-            scope = ROW_SCOPES[name]
-            for rows in scope.rows:
-                if rows not in scope_tables:  # the facts it is told by are built by now (MODELS order)
-                    run_sql(con, "metrics", f"build_scope_{rows}", params)
-                    scope_tables.append(rows)
-            if scope.guard is None or run_sql(con, "metrics", scope.guard).fetchone()[0]:
-                run_model_by_row(con, name, params)
-            else:
-                run_model(con, "metrics", name, params)
+            run_row_scoped(con, name, params, scope_tables)
         elif by_period and name in PERIOD_MODELS:
             if not periods_open:  # the facts are all built by now: MODELS puts them first
                 open_period_scope(con)
@@ -295,6 +287,21 @@ def open_row_scope(con: duckdb.DuckDBPyConnection) -> list[str]:
     run_sql(con, "metrics", "build_scope_row_prints_create")
     run_sql(con, "metrics", "build_scope_rows_changed_create")
     return ["changes", "row_prints", "rows_changed"]
+
+
+def run_row_scoped(con: duckdb.DuckDBPyConnection, name: str, params: dict, scope_tables: list[str]) -> None:
+    """Make the lists of rows a ROW_SCOPES model is told by that this build has not made yet (adding them
+    to `scope_tables`), then run the model by row, or whole where its guard says this build's data
+    cannot be scoped."""
+    scope = ROW_SCOPES[name]
+    for rows in scope.rows:
+        if rows not in scope_tables:  # the facts it is told by are built by now (MODELS order)
+            run_sql(con, "metrics", f"build_scope_{rows}", params)
+            scope_tables.append(rows)
+    if scope.guard is None or run_sql(con, "metrics", scope.guard).fetchone()[0]:
+        run_model_by_row(con, name, params)
+    else:
+        run_model(con, "metrics", name, params)
 
 
 def run_model_by_row(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
