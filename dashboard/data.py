@@ -890,13 +890,15 @@ def prefetch_picks(snap: Snapshot, view: View) -> None:
     beside the pages it draws (a team picked at another period reads its own, 0.2 s); a request
     still queued when a newer one comes is dropped."""
     global _latest_picks
-    key = (snap, every_team_view(view)._replace(grain=""), "picks")
+    teams = bool(view.teams) and not view.team and not view.services
+    # `teams` in the key: a view with a team or service picked reads the spans only, so it must not
+    # stand for the same view with none picked, which reads every team too
+    key = (snap, every_team_view(view)._replace(grain=""), "picks", teams)
     with _prefetch_lock:
         if key in _prefetched:
             return
         _prefetched.add(key)
         _latest_picks = key
-    teams = bool(view.teams) and not view.team and not view.services
 
     def work() -> None:
         with _prefetch_lock:

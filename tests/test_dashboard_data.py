@@ -177,6 +177,19 @@ def test_every_team_is_prefetched_once_per_snapshot_and_a_request_still_queued_i
     assert data._every_team_ready(snap, april)
 
 
+def test_every_team_is_prefetched_after_a_page_first_drawn_with_a_team_picked(tmp_path):
+    """A page opened with a team picked (a shared link) prefetches the spans only; the same dates and
+    environment with no team picked still read every team's figures."""
+    snap = data.find_snapshot(build_warehouse(tmp_path))
+    teams = (Team("checkout", ("payments",)),)
+    data.prefetch_picks(snap, data.View(grain="month", team="checkout", teams=teams))
+    assert data.wait_for_prefetch(timeout=60)
+    assert not data._every_team_ready(snap, data.View(grain="month", teams=teams))
+    data.prefetch_picks(snap, data.View(grain="month", teams=teams))
+    assert data.wait_for_prefetch(timeout=60)
+    assert data._every_team_ready(snap, data.View(grain="month", teams=teams))
+
+
 def test_nothing_is_prefetched_for_a_snapshot_a_writer_has_replaced(tmp_path):
     """A prefetch still queued or running when a newer snapshot is published stops: its reads would
     only take the CPU from the pages reading the new one."""
