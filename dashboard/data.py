@@ -565,9 +565,7 @@ def load_annotations(snap: Snapshot, view: View) -> pd.DataFrame:
     selected services' own (a team's services' own); columns id, name, starts_on, service, description."""
     if "annotations" not in load_status(snap).tables:
         return pd.DataFrame(columns=["id", "name", "starts_on", "service", "description"])
-    frame = load_every_annotation(snap)
-    keep = frame["service"].isna() | frame["service"].isin(scope_services(snap, view) or ())
-    return frame[keep].reset_index(drop=True)
+    return _annotations_of(snap, scope_services(snap, view))
 
 
 @cached
@@ -583,8 +581,14 @@ def scope_annotations(snap: Snapshot, scope: compare.Scope) -> pd.DataFrame:
     """The annotations that apply to `scope` (compare_scope), as metrics.compare.query_annotations(con,
     scope, every_service=False) gives them: the organisation's, and its service's or its team's
     services' own, in the same order (a subset of every annotation's, which are in date order)."""
+    return _annotations_of(snap, compare.as_scope(scope).services)
+
+
+def _annotations_of(snap: Snapshot, services: tuple[str, ...] | None) -> pd.DataFrame:
+    """The organisation's annotations and those of `services` (None: none but the organisation's), in
+    load_every_annotation's order."""
     every = load_every_annotation(snap)
-    keep = every["service"].isna() | every["service"].isin(compare.as_scope(scope).services or ())
+    keep = every["service"].isna() | every["service"].isin(services or ())
     return every[keep].reset_index(drop=True)
 
 
