@@ -364,11 +364,11 @@ def windows_param(windows: Mapping[str, Window], settings: MetricSettings) -> li
 def query_params(con: duckdb.DuckDBPyConnection, windows: Mapping[str, Window], settings: MetricSettings,
                  scope: Scope, environment: str) -> dict:
     """The bound parameters of the compare_* queries: the windows (windows_param), the scope's
-    services and survey team, the time zone and the end of the data (recoveries still open then are
-    censored there)."""
+    services and survey team, the time zone, the measures in MEASURES order (compare_values numbers
+    them by it) and the end of the data (recoveries still open then are censored there)."""
     return {"windows": windows_param(windows, settings), "environment": environment,
             "services": None if scope.services is None else list(scope.services),
-            "survey_team": scope.survey_team, "timezone": settings.timezone,
+            "survey_team": scope.survey_team, "timezone": settings.timezone, "measures": list(MEASURES),
             "data_end_at": run_sql(con, "metrics", "compare_data_end").fetchall()[0][0]}
 
 

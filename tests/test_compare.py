@@ -243,6 +243,14 @@ def test_windows_read_apart_compare_as_windows_read_together(loaded):
             assert apart.equals(compare_windows(con, BEFORE, after, settings, scope)), (scope, after)
 
 
+def test_values_are_filed_under_their_measure_whatever_the_order_of_measures(loaded, monkeypatch):
+    """compare_values numbers each value's measure by its place in the MEASURES it is given, so the
+    numbers split_values reads back name the same measures in any order."""
+    expected = compare_windows(loaded.con, BEFORE, AFTER, loaded.settings, "pay")
+    monkeypatch.setattr(compare, "MEASURES", tuple(reversed(compare.MEASURES)))
+    assert compare_windows(loaded.con, BEFORE, AFTER, loaded.settings, "pay").equals(expected)
+
+
 def test_a_window_without_any_deployment_is_not_enough_data(wh):
     wh.load([c.incident_detected(id="s", at=at("2026-03-01T10:00:00"), incident="x", service="pay"),
              c.incident_detected(id="e", at=at("2026-03-20T10:00:00"), incident="y", service="pay")])

@@ -9,20 +9,21 @@
 -- Window and measure are small integers, not names: millions of rows reach numpy as four plain
 -- columns (a string per row cost a third of the query's time on the 1M-deployment warehouse).
 --   window_index   the window's position in $windows (0-based)
---   measure_index  0 lead_time_hours, 1 failed_deployment_recovery_minutes, 2 incident_recovery_minutes,
---                  3 ci_minutes (the order of metrics.compare.MEASURES)
+--   measure_index  the measure's position in $measures (metrics.compare.MEASURES, 0-based): lead_time_hours,
+--                  failed_deployment_recovery_minutes, incident_recovery_minutes, ci_minutes
 --   unit_id        the independent unit an item belongs to: the deployment that shipped a change
 --                  (changes shipped together share its wait); NULL: the item is its own unit
 --   observed       false for a recovery still open when the data ends ($data_end_at): value is then
 --                  the time it has been open so far (censored), not dropped
 WITH windows AS (
-    SELECT unnest($windows::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
-                                   first_day DATE, last_day DATE)[], recursive := true),
-           (generate_subscripts($windows::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
-                                                 first_day DATE, last_day DATE)[], 1) - 1)::USMALLINT AS window_index
+    SELECT unnest(ws, recursive := true), (generate_subscripts(ws, 1) - 1)::USMALLINT AS window_index
+    FROM (SELECT $windows::STRUCT(name VARCHAR, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ,
+                                  first_day DATE, last_day DATE)[] AS ws)
 ),
 lead_times AS (
-    SELECT w.window_index, 0::UTINYINT AS measure_index, l.lead_time_hours AS value,
+    SELECT w.window_index,
+           (list_position($measures::VARCHAR[], 'lead_time_hours') - 1)::UTINYINT AS measure_index,
+           l.lead_time_hours AS value,
            l.deployment_key AS unit_id, true AS observed
     FROM fct_lead_times l
     JOIN windows w ON l.delivered_at >= w.start_at AND l.delivered_at < w.end_at
@@ -30,7 +31,8 @@ lead_times AS (
       AND ($services::VARCHAR[] IS NULL OR list_contains($services::VARCHAR[], l.service))
 ),
 failed_deployments AS (
-    SELECT w.window_index, 1::UTINYINT,
+    SELECT w.window_index,
+           (list_position($measures::VARCHAR[], 'failed_deployment_recovery_minutes') - 1)::UTINYINT,
            coalesce(f.recovery_minutes, (epoch($data_end_at) - epoch(f.finished_at)) / 60.0), NULL::BIGINT,
            f.recovery_minutes IS NOT NULL
     FROM fct_failures f
@@ -40,7 +42,8 @@ failed_deployments AS (
       AND (f.recovery_minutes >= 0 OR (f.recovery_minutes IS NULL AND f.finished_at <= $data_end_at))
 ),
 incidents AS (
-    SELECT w.window_index, 2::UTINYINT,
+    SELECT w.window_index,
+           (list_position($measures::VARCHAR[], 'incident_recovery_minutes') - 1)::UTINYINT,
            coalesce(i.recovery_minutes, (epoch($data_end_at) - epoch(i.started_at)) / 60.0), NULL::BIGINT,
            i.resolved_at IS NOT NULL
     FROM fct_incidents i
@@ -50,7 +53,8 @@ incidents AS (
       AND (i.recovery_minutes >= 0 OR (i.resolved_at IS NULL AND i.started_at <= $data_end_at))
 ),
 ci_runs AS (
-    SELECT w.window_index, 3::UTINYINT, r.ci_minutes, NULL::BIGINT, true
+    SELECT w.window_index, (list_position($measures::VARCHAR[], 'ci_minutes') - 1)::UTINYINT,
+           r.ci_minutes, NULL::BIGINT, true
     FROM fct_pipeline_runs r
     JOIN windows w ON coalesce(r.started_at, r.finished_at) >= w.start_at
                   AND coalesce(r.started_at, r.finished_at) < w.end_at
