@@ -129,6 +129,12 @@ def locate_warehouse(argv: Sequence[str] | None = None, env: Mapping[str, str] =
     return Path(args.db or env.get("DORA_DB") or DEFAULT_DB)
 
 
+def default_view(status: Status, teams: Sequence[Team] = ()) -> View:
+    """The view a page opens on before a filter is set (every day, by month, the first environment): the
+    sidebar's defaults, and what the server's warm-up reads (dashboard/serve.py)."""
+    return View(environment=status.environments[0], teams=tuple(teams))
+
+
 def locate_scopes(argv: Sequence[str] | None = None) -> tuple[tuple[Team, ...], Goals]:
     """The teams and goals of dora.toml: `--teams JSON` after `streamlit run dashboard/app.py --`
     (metrics.goals.dump_scopes, as `dora dashboard` passes them); none without it."""

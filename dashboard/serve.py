@@ -101,17 +101,15 @@ def warm_overview(snap, app_args: Sequence[str]) -> None:
     if not status.has_metrics:
         return
     teams, _ = data.locate_scopes(app_args)
-    view = data.View(environment=status.environments[0], teams=teams)
+    view = data.default_view(status, teams)
     summary = data.load_summary(snap, view)
     data.load_levels(snap, view)
     data.load_annotations(snap, view)
     data.load_freshness(snap)
-    scope = data.compare_scope(snap, view)
-    windows = data.load_baselines(snap, scope)  # the page's default baseline: its first window
-    days = cards.current_window(summary[summary["service"] == "all"], view.grain, status.last_day)
-    if windows and days is not None:
-        window = next(iter(windows.values()))
-        data.load_baseline_comparison(snap, (window.start, window.end), days, scope, view.environment)
+    windows = data.load_baselines(snap, data.compare_scope(snap, view))  # the page's default: the first
+    if windows:
+        cards.load_card_comparison(snap, view, summary[summary["service"] == "all"], "all",
+                                   next(iter(windows.values())), status.last_day)
 
 
 def wait_for_server(timeout: float = SERVER_WAIT_SECONDS) -> bool:

@@ -228,7 +228,7 @@ def require_team_services(snap: data.Snapshot, view: data.View) -> data.View:
 def render_filters(snap: data.Snapshot, status: data.Status, teams: tuple = ()) -> data.View:
     """The sidebar's filters, each bound to the URL so the view can be shared as a link. The Team
     filter is shown only when teams are configured (dora.toml's [[teams]], passed as `--teams`)."""
-    view = data.View(environment=status.environments[0], teams=tuple(teams))
+    view = data.default_view(status, teams)
     check_bound_parameters(status)
     with st.sidebar:
         st.markdown("#### Filters")

@@ -4,7 +4,6 @@ freshness."""
 from __future__ import annotations
 
 import html
-from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -59,12 +58,6 @@ def choose_baseline() -> tuple[str, dict[str, data.Baseline]]:
             help="Each card compares its latest period with the one before it, and with this window: by "
                  "default the days before the first annotation (`dora annotate`), the way things were.")
     return choice, windows
-
-
-def current_window(frame: pd.DataFrame, grain: str) -> tuple[date, date] | None:
-    """The days of the latest period with data (to the data's last day): what the baseline is
-    compared with."""
-    return cards.current_window(frame, grain, status.last_day)
 
 
 def is_partial(grain: str, start) -> bool:
@@ -189,9 +182,7 @@ def render_cards(frame: pd.DataFrame, heading: str, scope: str, baseline_key: st
     if baseline_key in windows:
         window = windows[baseline_key]
         baseline_label = escape_markdown(window.label)
-        comparison, reason = data.load_baseline_comparison(
-            snap, (window.start, window.end), current_window(frame, view.grain),
-            data.compare_scope(snap, view, None if scope == "all" else scope), view.environment)
+        comparison, reason = cards.load_card_comparison(snap, view, frame, scope, window, status.last_day)
         caption += f" and with {baseline_label}" if comparison is not None else \
             f" (not with {baseline_label}: {escape_markdown(reason or '')})"
     st.markdown(caption)
@@ -229,11 +220,7 @@ def prefetch_baselines(other: data.View) -> None:
     window = baseline_windows[baseline_key]
     frame = data.load_summary(snap, other)
     for scope in scopes:
-        days = current_window(frame[frame["service"] == scope], other.grain)
-        if days is not None:
-            data.load_baseline_comparison(snap, (window.start, window.end), days,
-                                          data.compare_scope(snap, view, None if scope == "all" else scope),
-                                          view.environment)
+        cards.load_card_comparison(snap, other, frame[frame["service"] == scope], scope, window, status.last_day)
 
 
 for scope in scopes:
