@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from metrics.filters import Team
 from metrics.goals import Goals, dump_scopes, parse_goal
@@ -145,6 +146,30 @@ CUT_TEXT = """[...document.querySelectorAll('[data-testid="stMetricValue"] > div
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
 
 
+# How far the main block scrolls sideways, and the innermost elements that stick out of its right edge.
+SIDEWAYS = """(() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const edge = main.getBoundingClientRect().right + 1;
+  const clipped = e => { for (let a = e.parentElement; a !== main; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+  const out = [...main.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > edge && !clipped(e))
+      .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > edge))
+      .map(e => `${e.closest('[data-testid]')?.dataset.testid} ${e.tagName} ${Math.round(e.getBoundingClientRect().width)} px`);
+  return [main.scrollWidth - main.clientWidth, out.slice(0, 10)];
+})()"""
+
+
+def assert_no_sideways_scroll(page) -> None:
+    """Once the layout settles, nothing sticks out of the main block. Charts and tables are sized to
+    their column after they mount (ResizeObserver), so a loaded machine may measure one frame early:
+    await the fit, and on failure name what sticks out."""
+    try:
+        page.wait_for_function(f"{SIDEWAYS}[0] <= 1", timeout=10_000)
+    except PlaywrightTimeout:
+        overflow, culprits = page.evaluate(SIDEWAYS)
+        raise AssertionError(f"the page scrolls sideways by {overflow} px: {culprits}") from None
+
+
 @pytest.mark.parametrize("path, title, charts", PAGES, ids=[p[0] or "overview" for p in PAGES])
 def test_every_page_draws_its_charts_without_an_error(base_url, sized_context, path, title, charts):
     page = sized_context.new_page()
@@ -156,9 +181,7 @@ def test_every_page_draws_its_charts_without_an_error(base_url, sized_context, p
     assert page.locator(".js-plotly-plot").count() >= charts
     assert page.get_by_text("Traceback").count() == 0
     assert page.evaluate(CUT_TEXT) == [], "card text cut off"
-    overflow = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollWidth - "
-                             "document.querySelector('[data-testid=\"stMain\"]').clientWidth")
-    assert overflow <= 1, "the page scrolls sideways"
+    assert_no_sideways_scroll(page)
     assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
     if width <= 1000:  # folded away on a narrow screen, so the page has the width
         page.wait_for_function("document.querySelector('[data-testid=\"stSidebar\"]')"
@@ -239,9 +262,7 @@ def test_a_team_s_link_at_800_px_shows_the_team_and_its_goal(team_url, browser):
     assert "team=shop" in page.url and "metric=lead_time" in page.url
     assert no_error_box(page)
     assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
-    overflow = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollWidth - "
-                             "document.querySelector('[data-testid=\"stMain\"]').clientWidth")
-    assert overflow <= 1, "the page scrolls sideways"
+    assert_no_sideways_scroll(page)
     screenshot(page, "trends-team-800")
     page.goto(f"{team_url}/?team=shop")
     wait_until_rendered(page, "Are we getting faster and safer?", 1)
