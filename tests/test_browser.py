@@ -146,28 +146,30 @@ CUT_TEXT = """[...document.querySelectorAll('[data-testid="stMetricValue"] > div
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
 
 
-# How far the main block scrolls sideways, and the innermost elements that stick out of its right edge.
+# What scrolls the main block sideways: by how much, then the innermost elements sticking out of its
+# right edge that no box of their own clips; empty when it fits.
 SIDEWAYS = """(() => {
   const main = document.querySelector('[data-testid="stMain"]');
+  const overflow = main.scrollWidth - main.clientWidth;
+  if (overflow <= 1) return [];
   const edge = main.getBoundingClientRect().right + 1;
   const clipped = e => { for (let a = e.parentElement; a !== main; a = a.parentElement)
       if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
   const out = [...main.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > edge && !clipped(e))
       .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > edge))
       .map(e => `${e.closest('[data-testid]')?.dataset.testid} ${e.tagName} ${Math.round(e.getBoundingClientRect().width)} px`);
-  return [main.scrollWidth - main.clientWidth, out.slice(0, 10)];
+  return [`${overflow} px`, ...out.slice(0, 10)];
 })()"""
 
 
-def assert_no_sideways_scroll(page) -> None:
-    """Once the layout settles, nothing sticks out of the main block. Charts and tables are sized to
-    their column after they mount (ResizeObserver), so a loaded machine may measure one frame early:
-    await the fit, and on failure name what sticks out."""
+def assert_settles(page, problems: str, what: str) -> None:
+    """Once the layout settles, the script `problems` finds none. Charts and tables are sized to their
+    column after they mount (ResizeObserver), so a loaded machine may look one frame early: await
+    the empty list, and on failure say what is wrong."""
     try:
-        page.wait_for_function(f"{SIDEWAYS}[0] <= 1", timeout=10_000)
+        page.wait_for_function(f"{problems}.length === 0", timeout=10_000)
     except PlaywrightTimeout:
-        overflow, culprits = page.evaluate(SIDEWAYS)
-        raise AssertionError(f"the page scrolls sideways by {overflow} px: {culprits}") from None
+        raise AssertionError(f"{what}: {page.evaluate(problems)}") from None
 
 
 @pytest.mark.parametrize("path, title, charts", PAGES, ids=[p[0] or "overview" for p in PAGES])
@@ -180,9 +182,9 @@ def test_every_page_draws_its_charts_without_an_error(base_url, sized_context, p
     assert no_error_box(page)
     assert page.locator(".js-plotly-plot").count() >= charts
     assert page.get_by_text("Traceback").count() == 0
-    assert page.evaluate(CUT_TEXT) == [], "card text cut off"
-    assert_no_sideways_scroll(page)
-    assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
+    assert_settles(page, CUT_TEXT, "card text cut off")
+    assert_settles(page, SIDEWAYS, "the page scrolls sideways")
+    assert_settles(page, OVERLAPPING_TICKS, "axis labels overlap")
     if width <= 1000:  # folded away on a narrow screen, so the page has the width
         page.wait_for_function("document.querySelector('[data-testid=\"stSidebar\"]')"
                                ".getBoundingClientRect().right <= 0")
@@ -261,13 +263,14 @@ def test_a_team_s_link_at_800_px_shows_the_team_and_its_goal(team_url, browser):
     page.get_by_text("goal <= 4 h").first.wait_for()  # the team's goal line, on its trend
     assert "team=shop" in page.url and "metric=lead_time" in page.url
     assert no_error_box(page)
-    assert page.evaluate(OVERLAPPING_TICKS) == [], "axis labels overlap"
-    assert_no_sideways_scroll(page)
+    assert_settles(page, OVERLAPPING_TICKS, "axis labels overlap")
+    assert_settles(page, SIDEWAYS, "the page scrolls sideways")
     screenshot(page, "trends-team-800")
     page.goto(f"{team_url}/?team=shop")
     wait_until_rendered(page, "Are we getting faster and safer?", 1)
     page.get_by_text(re.compile(r"^Team shop · ")).first.wait_for()
     page.get_by_text(re.compile(r"goal ≤ 4 h: (met|missed)")).first.wait_for()
-    assert no_error_box(page) and page.evaluate(CUT_TEXT) == []
+    assert no_error_box(page)
+    assert_settles(page, CUT_TEXT, "card text cut off")
     screenshot(page, "overview-team-800")
     profile.close()
