@@ -61,7 +61,7 @@ else:
         con.execute(f"COPY FROM DATABASE {source} TO snap (SCHEMA)")
         tables = [t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [source]).fetchall()]
-        trimmed = {"raw_events": "* REPLACE ('' AS payload)", "stg_events": "* REPLACE (NULL AS custom_data)"}
+        trimmed = {"raw_events": "* REPLACE ('' AS payload)"}
         con.execute("BEGIN")
         for t in tables:
             con.execute(f"INSERT INTO snap.{t} SELECT {trimmed.get(t, '*')} FROM {t}")

@@ -929,7 +929,7 @@ def warehouse_state(con) -> dict[str, list]:
     return {
         "raw": con.execute("SELECT source, event_id, event_type, occurred_at, payload FROM raw_events "
                            "ORDER BY source, event_id").fetchall(),
-        "stg": con.execute("SELECT * EXCLUDE (ingest_run_id, custom_data), custom_data::VARCHAR FROM stg_events "
+        "stg": con.execute("SELECT * EXCLUDE (ingest_run_id) FROM stg_events "
                            "ORDER BY source, event_id, kind").fetchall(),
         "rejects": con.execute("SELECT origin, file, raw, reason FROM rejects ORDER BY ALL").fetchall(),
         "metrics": rounded(con.execute("SELECT * FROM metric_periods ORDER BY grain, period_start, service, "

@@ -353,3 +353,22 @@ def test_an_older_warehouse_is_restaged_once_and_equals_a_fresh_load(tmp_path):
     run = load(old, [])
     assert run.counts.rejected == 0
     assert old.rows(staged + ", ingest_run_id") == before
+
+
+def test_a_warehouse_that_staged_custom_data_lets_that_copy_go_and_keeps_the_rest(tmp_path):
+    # customData used to be staged a second time (stg_events.custom_data), read by nothing; a warehouse
+    # opened now drops that column, keeps every other staged value, and the payload still holds it
+    wh = Warehouse(tmp_path)
+    load(wh, [deploy("d1", commit="abc123", deployment_id="dep-1")])
+    wh.con.execute("ALTER TABLE stg_events ADD COLUMN custom_data JSON")
+    wh.con.execute("""UPDATE stg_events SET custom_data = '{"commit": "abc123"}'""")
+    staged = wh.rows("SELECT * EXCLUDE (custom_data) FROM stg_events ORDER BY ALL")
+    wh.con.close()
+
+    wh.con = open_warehouse(wh.path)
+    columns = [r[0] for r in wh.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'stg_events'")]
+    assert "custom_data" not in columns and "commit_sha" in columns
+    assert wh.rows("SELECT * FROM stg_events ORDER BY ALL") == staged
+    assert wh.one("SELECT payload::JSON ->> '$.customData.commit' FROM raw_events") == "abc123"
+    run = load(wh, [deploy("d2", at="2026-03-02T11:00:00Z", deployment_id="dep-2")])
+    assert run.counts.loaded == 1 and wh.one("SELECT count(*) FROM stg_events") == 2

@@ -7,7 +7,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, traffic_percent,
+    pipeline_name, task_name, pipeline_run_id, outcome, traffic_percent,
     caused_by_change, cause_rule
 )
 SELECT
@@ -15,7 +15,7 @@ SELECT
     environment, deployment_id, commit_sha, repository, change_ids, NULL, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, traffic_percent,
+    pipeline_name, task_name, pipeline_run_id, outcome, traffic_percent,
     caused_by_change, cause_rule
 FROM new_events
 WHERE kind IS NOT NULL

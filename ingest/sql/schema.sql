@@ -77,9 +77,6 @@ CREATE TABLE IF NOT EXISTS stg_events (
     task_name              VARCHAR,
     pipeline_run_id        VARCHAR,
     outcome                VARCHAR,
-    -- zstd: long JSON text nothing filters on; DuckDB's own choice (dictionary+FSST) made it half the
-    -- staged table (444 of 806 MB at 1M deployments) and cost more CPU to write (docs/performance.md)
-    custom_data            JSON USING COMPRESSION zstd,
     traffic_percent        DOUBLE,            -- deployments: share of traffic served after this event,
                                               -- 0..100; NULL = 100 (the whole environment)
     caused_by_change       VARCHAR,           -- incident starts: the change named as the cause
@@ -91,6 +88,9 @@ CREATE TABLE IF NOT EXISTS stg_events (
 ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS traffic_percent DOUBLE;
 ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS caused_by_change VARCHAR;
 ALTER TABLE stg_events ADD COLUMN IF NOT EXISTS cause_rule VARCHAR;
+-- customData is not staged: nothing read it, and raw_events.payload holds it as received. The copy
+-- was an eighth of the warehouse at 1M deployments (docs/performance.md, "What the load costs").
+ALTER TABLE stg_events DROP COLUMN IF EXISTS custom_data;
 
 -- The version of the staging rules each origin's stg_events rows were made with. When a source's
 -- rules change, its rows are staged again from raw_events (payloads are kept unchanged for this).

@@ -56,11 +56,11 @@ fields AS (
 members AS (
     SELECT *,
         f IS NOT NULL AS is_json,
-        -- customData and the members whose JSON type is checked, as JSON
+        -- the customData members whose JSON type is checked, as JSON
         CASE WHEN f IS NOT NULL THEN json_extract(ev, [
-            '$.customData', '$.customData.changes', '$.customData.unplanned',                -- 1..3
-            '$.customData.additions', '$.customData.deletions',                              -- 4..5
-            '$.customData.traffic_percent'                                                   -- 6
+            '$.customData.changes', '$.customData.unplanned',                                -- 1..2
+            '$.customData.additions', '$.customData.deletions',                              -- 3..4
+            '$.customData.traffic_percent'                                                   -- 5
         ]) END AS j,
         -- a context.id can only be read from an object in an object: look closer only without one
         CASE WHEN f IS NOT NULL AND f[1] IS NULL THEN json_type(ev, ['$', '$.context']) END AS shape
@@ -70,11 +70,11 @@ typed AS (
     SELECT *,
         CASE WHEN f[1] IS NOT NULL THEN 'OBJECT' ELSE shape[1] END AS ev_type,
         CASE WHEN f[1] IS NOT NULL THEN 'OBJECT' ELSE shape[2] END AS context_type,
-        json_type(j[2]) AS changes_type,
-        json_type(j[3]) AS unplanned_type,
-        json_type(j[4]) AS additions_type,
-        json_type(j[5]) AS deletions_type,
-        json_type(j[6]) AS traffic_type,
+        json_type(j[1]) AS changes_type,
+        json_type(j[2]) AS unplanned_type,
+        json_type(j[3]) AS additions_type,
+        json_type(j[4]) AS deletions_type,
+        json_type(j[5]) AS traffic_type,
         -- the explicit causes an incident names (an empty string names none)
         list_filter([nullif(f[20], ''), nullif(f[28], ''), nullif(f[21], '')], lambda x: x IS NOT NULL) AS causes,
         regexp_extract(f[3], '^dev\.cdevents\.([a-z]+)\.([a-z]+)\.0\.[0-9]+\.[0-9]+', ['subject', 'predicate']) AS t,
@@ -162,7 +162,7 @@ checked AS (
                 THEN 'customData.deletions is not a whole number'
             WHEN kind = 'deployment' AND traffic_type IS NOT NULL AND traffic_type <> 'NULL'
                  AND (traffic_type NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE')
-                      OR NOT TRY_CAST(j[6]::VARCHAR AS DOUBLE) BETWEEN 0 AND 100)
+                      OR NOT TRY_CAST(j[5]::VARCHAR AS DOUBLE) BETWEEN 0 AND 100)
                 THEN 'customData.traffic_percent is not a number from 0 to 100'
             WHEN kind LIKE 'incident_%' AND len(causes) > 1
                 THEN 'an incident names at most one cause: customData has more than one of caused_by_deployment, caused_by_change, caused_by_commit'
@@ -182,17 +182,17 @@ SELECT
     CASE WHEN kind = 'deployment' THEN coalesce(f[8], f[1]) END AS deployment_id,
     f[9] AS commit_sha,
     coalesce(f[10], f[27]) AS repository,
-    CASE WHEN changes_type = 'ARRAY' THEN TRY_CAST(j[2] AS VARCHAR[]) END AS change_ids,
+    CASE WHEN changes_type = 'ARRAY' THEN TRY_CAST(j[1] AS VARCHAR[]) END AS change_ids,
     ts[2] AS started_at,
-    CASE WHEN unplanned_type = 'BOOLEAN' THEN j[3]::VARCHAR::BOOLEAN END AS unplanned,
+    CASE WHEN unplanned_type = 'BOOLEAN' THEN j[2]::VARCHAR::BOOLEAN END AS unplanned,
     f[12] AS rolled_back_deployment,
     ts[3] AS first_commit_at,
     ts[4] AS opened_at,
     ts[5] AS first_review_at,
     CASE WHEN kind = 'change_merged' THEN coalesce(ts[6], ts[1]) END AS merged_at,
     -- a whole number (the only kind a loaded line has) is spelled the same in JSON and SQL
-    TRY_CAST(j[4]::VARCHAR AS BIGINT) AS additions,
-    TRY_CAST(j[5]::VARCHAR AS BIGINT) AS deletions,
+    TRY_CAST(j[3]::VARCHAR AS BIGINT) AS additions,
+    TRY_CAST(j[4]::VARCHAR AS BIGINT) AS deletions,
     f[17] AS author,
     f[18] AS title,
     f[19] AS severity,
@@ -203,10 +203,9 @@ SELECT
     f[23] AS task_name,
     f[24] AS pipeline_run_id,
     f[25] AS outcome,
-    j[1] AS custom_data,
     -- JSON null is absent: NULL, read as 100 (the whole environment)
     CASE WHEN kind = 'deployment' AND traffic_type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
-         THEN TRY_CAST(j[6]::VARCHAR AS DOUBLE) END AS traffic_percent,
+         THEN TRY_CAST(j[5]::VARCHAR AS DOUBLE) END AS traffic_percent,
     CASE WHEN kind LIKE 'incident_%' THEN nullif(f[28], '') END AS caused_by_change,
     CASE WHEN kind LIKE 'incident_%' AND len(causes) > 0 THEN 'event field' END AS cause_rule
 FROM checked

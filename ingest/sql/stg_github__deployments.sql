@@ -12,7 +12,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome
 )
 WITH deployments AS (
     SELECT source, event_id, payload::JSON AS p FROM gh_batch
@@ -46,7 +46,6 @@ SELECT 'github', source, event_id, $run_id, 'deployment', 'deployed', finished_a
        $environment, $source || ':deployment:' || github_id, commit_sha, $repository, NULL, NULL, created_at,
        false, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, description, NULL, NULL, NULL,
-       NULL, NULL, NULL, 'success',
-       json_object('github_environment', github_environment)
+       NULL, NULL, NULL, 'success'
 FROM fields
 WHERE coalesce(($env_services::VARCHAR[])[list_position($env_matches::VARCHAR[], lower(github_environment))], $service) IS NOT NULL

@@ -16,7 +16,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, caused_by_change, cause_rule
+    pipeline_name, task_name, pipeline_run_id, outcome, caused_by_change, cause_rule
 )
 WITH issues AS (
     SELECT source, event_id, payload::JSON AS p, cause_kind, cause_ref, cause_rule FROM gh_batch
@@ -30,7 +30,6 @@ fields AS (
         TRY_CAST(json_extract_string(p, '$.closed_at') AS TIMESTAMPTZ)              AS closed_at,
         json_extract_string(p, '$.title')                                           AS title,
         json_extract_string(p, '$.user.login')                                      AS author,
-        json_extract_string(p, '$.html_url')                                        AS url,
         CASE WHEN cause_kind = 'change' AND starts_with(cause_ref, '#') THEN $repository || cause_ref
              WHEN cause_kind = 'change' THEN cause_ref END                          AS caused_by_change,
         CASE WHEN cause_kind = 'commit' THEN cause_ref END                          AS caused_by_commit,
@@ -53,8 +52,7 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, incident_
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title,
        nullif(regexp_replace(severity_label, '^sev(erity)?[:-]?', ''), ''), caused_by_deployment, caused_by_commit,
-       NULL, NULL, NULL, NULL,
-       json_object('url', url, 'labels', labels), caused_by_change, cause_rule
+       NULL, NULL, NULL, NULL, caused_by_change, cause_rule
 FROM typed,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),
      LATERAL (SELECT CASE kind WHEN 'incident_started' THEN created_at ELSE closed_at END AS event_at)

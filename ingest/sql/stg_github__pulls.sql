@@ -13,7 +13,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data, caused_by_change, cause_rule
+    pipeline_name, task_name, pipeline_run_id, outcome, caused_by_change, cause_rule
 )
 WITH prs AS (
     SELECT source, event_id, payload::JSON AS p FROM gh_batch
@@ -37,11 +37,7 @@ fields AS (
         TRY_CAST(json_extract_string(p, '$.deletions') AS BIGINT)                       AS deletions,
         json_extract_string(p, '$.author.login')                                        AS author,
         json_extract_string(p, '$.title')                                               AS title,
-        json_extract_string(p, '$.body')                                                AS body,
-        json_object('number', json_extract(p, '$.number'), 'url', json_extract(p, '$.url'),
-                    'base', json_extract(p, '$.baseRefName'),
-                    'labels', json_extract(p, '$.labels.nodes[*].name'),
-                    'files', json_extract(p, '$.files.nodes[*].path'))                  AS custom_data
+        json_extract_string(p, '$.body')                                                AS body
     FROM prs
 ),
 reverts AS (
@@ -54,7 +50,7 @@ SELECT 'github', source, event_id, $run_id, 'change_merged', 'merged', merged_at
        NULL, NULL, commit_sha, $repository, NULL, NULL, NULL,
        NULL, NULL, first_commit_at, opened_at, first_review_at, merged_at,
        additions, deletions, author, title, NULL, NULL, NULL,
-       NULL, NULL, NULL, NULL, custom_data, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL
 FROM fields
 UNION ALL
 SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, change_id, $service,
@@ -62,7 +58,6 @@ SELECT 'github', source, event_id, $run_id, kind, predicate, event_at, change_id
        NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, title, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL,
-       json_object('github', 'revert_pull_request'),
        nullif(reverted, ''), CASE WHEN reverted <> '' THEN 'revert: Reverts owner/name#N' END
 FROM reverts,
      (VALUES ('incident_started', 'detected'), ('incident_resolved', 'resolved')) k(kind, predicate),

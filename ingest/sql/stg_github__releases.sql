@@ -7,7 +7,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome
 )
 WITH releases AS (
     SELECT source, event_id, payload::JSON AS p FROM gh_batch
@@ -36,7 +36,6 @@ SELECT 'github', source, event_id, $run_id, 'deployment', 'deployed', published_
        $environment, $source || ':release:' || github_id, commit_sha, $repository, NULL, NULL, created_at,
        false, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, coalesce(name, tag), NULL, NULL, NULL,
-       NULL, NULL, NULL, 'success',
-       json_object('tag', tag)
+       NULL, NULL, NULL, 'success'
 FROM served
 WHERE svc IS NOT NULL

@@ -8,7 +8,7 @@ INSERT INTO stg_events (
     environment, deployment_id, commit_sha, repository, change_ids, shipped_commits, started_at,
     unplanned, rolled_back_deployment, first_commit_at, opened_at, first_review_at, merged_at,
     additions, deletions, author, title, severity, caused_by_deployment, caused_by_commit,
-    pipeline_name, task_name, pipeline_run_id, outcome, custom_data
+    pipeline_name, task_name, pipeline_run_id, outcome
 )
 WITH runs AS (
     SELECT source, event_id, payload::JSON AS p FROM gh_batch
@@ -36,7 +36,6 @@ SELECT 'github', source, event_id, $run_id, 'deployment', 'deployed', finished_a
        $environment, $source || ':workflow_run:' || github_id, commit_sha, $repository, NULL, NULL, started_at,
        false, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, author, workflow_name, NULL, NULL, NULL,
-       workflow_name, NULL, github_id, conclusion,
-       json_object('workflow', workflow_file)
+       workflow_name, NULL, github_id, conclusion
 FROM served
 WHERE svc IS NOT NULL

@@ -27,9 +27,8 @@ read AS (
     UNION SELECT * FROM predecessors
     UNION SELECT * FROM namers
 )
--- by service and id first: the environment's group is worked out for those events only. custom_data
--- is left out (NULL), as in change_scope_stg_events.sql: no model reads it.
-SELECT e.* REPLACE (NULL::JSON AS custom_data)
+-- by service and id first: the environment's group is worked out for those events only
+SELECT e.*
 FROM (SELECT * FROM main.stg_events
       WHERE kind = 'deployment' AND (service, deployment_id) IN (SELECT service, deployment_id FROM read)) e
 WHERE (e.service, environment_group(e.environment, $production_environments), e.deployment_id)
