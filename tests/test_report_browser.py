@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dora.cli import main
 from tests.test_dashboard_fixture import ROOT, build_warehouse, dashboard_events, later_events, serve_dashboard
@@ -106,7 +107,12 @@ def test_the_review_opens_offline_and_every_chart_draws(browser, review_file, db
 def test_the_review_reads_at_800_px(browser, review_file):
     page, context, attempted, errors = open_offline(browser, review_file, 800)
     try:
-        assert page.evaluate("document.documentElement.scrollWidth") <= 800  # wide tables scroll in their box
+        # wide tables scroll in their box; charts size to the page once drawn, so await the fit
+        try:
+            page.wait_for_function("document.documentElement.scrollWidth <= 800", timeout=10_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"the review is {page.evaluate('document.documentElement.scrollWidth')} px "
+                                 "wide at 800 px") from None
         page.screenshot(path=str(ARTIFACTS / "report-2026Q3-800.png"), full_page=True)
         assert attempted == [] and errors == []
     finally:
