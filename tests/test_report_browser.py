@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dora.cli import main
+from tests.test_browser import assert_settles
 from tests.test_dashboard_fixture import ROOT, build_warehouse, dashboard_events, later_events, serve_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -107,12 +107,9 @@ def test_the_review_opens_offline_and_every_chart_draws(browser, review_file, db
 def test_the_review_reads_at_800_px(browser, review_file):
     page, context, attempted, errors = open_offline(browser, review_file, 800)
     try:
-        # wide tables scroll in their box; charts size to the page once drawn, so await the fit
-        try:
-            page.wait_for_function("document.documentElement.scrollWidth <= 800", timeout=10_000)
-        except PlaywrightTimeout:
-            raise AssertionError(f"the review is {page.evaluate('document.documentElement.scrollWidth')} px "
-                                 "wide at 800 px") from None
+        # wide tables scroll in their box; charts size to the page once drawn (assert_settles awaits it)
+        assert_settles(page, "(w => w > 800 ? [`${w} px wide`] : [])(document.documentElement.scrollWidth)",
+                       "the review scrolls sideways at 800 px")
         page.screenshot(path=str(ARTIFACTS / "report-2026Q3-800.png"), full_page=True)
         assert attempted == [] and errors == []
     finally:
