@@ -247,7 +247,6 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
     run_sql(con, "metrics", "build_scope_create")
     scope_tables = open_row_scope(con) if by_row else []
     period_models = [n for n in names if n in PERIOD_MODELS]  # planned whenever their facts changed
-    periods_open = False
     for done, name in enumerate(names):
         if on_model:
             on_model(done, len(names), name)
@@ -257,9 +256,8 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
         if by_row and name in ROW_SCOPES:
             run_row_scoped(con, name, params, scope_tables)
         elif by_period and name in PERIOD_MODELS:
-            if not periods_open:  # the facts are all built by now: MODELS puts them first
+            if name == period_models[0]:  # the facts are all built by now: MODELS puts them first
                 open_period_scope(con)
-                periods_open = True
             run_model_by_period(con, name, params)
             if name == period_models[-1]:  # its views of the facts go before a later model runs there
                 close_period_scope(con, period_models)
@@ -269,7 +267,7 @@ def build_models(con: duckdb.DuckDBPyConnection, settings: MetricSettings, names
             run_sql(con, "metrics", after, {"model": name})
     for table in scope_tables:  # one object at a time (see close_period_scope); names of ours
         con.execute(f"DROP TABLE build_scope.{table}")
-    if period_models and not periods_open:  # rebuilt whole: their facts' fingerprints are recorded all the same
+    if period_models and not by_period:  # rebuilt whole: their facts' fingerprints are recorded all the same
         open_period_scope(con, fingerprints_only=True)
         close_period_scope(con, [])
     con.execute("DROP SCHEMA build_scope")
