@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -198,37 +198,69 @@ def count_parsed_rows(con: duckdb.DuckDBPyConnection, loaded: int, unknown_types
 
 
 def snapshot_path(db_path: str | Path) -> Path:
-    """Where readers find the last committed state: `<name>.snapshot.duckdb` beside the warehouse."""
+    """Where readers find the last committed state: `<name>.snapshot.duckdb` beside the warehouse, a
+    link to one of its two files (snapshot_files)."""
     db_path = Path(db_path)
     return db_path.with_name(db_path.stem + ".snapshot.duckdb")
 
 
+def snapshot_files(db_path: str | Path) -> tuple[Path, Path]:
+    """The two files the snapshot link names in turn: `<name>.snapshot-1.duckdb` and `-2`."""
+    db_path = Path(db_path)
+    return tuple(db_path.with_name(f"{db_path.stem}.snapshot-{n}.duckdb") for n in (1, 2))  # type: ignore[return-value]
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> Path:
-    """Copy the committed warehouse to its snapshot, atomically, for readers such as the dashboard.
+    """Make the committed warehouse the readers' snapshot, atomically, for readers such as the dashboard.
 
     DuckDB lets a file have one writer process or many reader processes, never both. Readers open
     only the snapshot, so a dashboard never blocks the nightly writer, and the writer never blocks
-    the dashboard: the copy is swapped in with a rename, and open readers keep the file they opened.
-    The snapshot is the whole file, so every table, macro and drill-down a reader uses is in it.
+    the dashboard. The snapshot is a byte copy of the whole file, so every table, macro and
+    drill-down a reader uses is in it.
 
-    Why a file copy (docs/performance.md, "Read snapshot"): writing only the tables readers query into
-    a fresh file re-compresses every fact table and cost 4× the copy's time for 39% of its size;
-    DuckDB's COPY FROM DATABASE 14×. Where the file system can share blocks between files (Btrfs,
-    XFS, ZFS, APFS…), the copy is a clone: instant, and only what later changes takes new space.
+    Two snapshot files are used in turn, and `<name>.snapshot.duckdb` is a link to the newer: the
+    writer brings the other one up to date, then moves the link with a rename, so a reader sees one
+    commit whole and one that opened the previous file keeps it. Bringing the older file up to date
+    rewrites only the parts of it that differ from the warehouse (refresh_in_place): a nightly run
+    changes a small share of the file, and copying all of it cost most of the run (docs/performance.md,
+    "Read snapshot"). The file is copied whole instead when a reader still has it open, or there is
+    none yet; where the file system shares blocks between files (Btrfs, XFS, ZFS, APFS…), the copy
+    is a clone, instant.
     """
     con.execute("CHECKPOINT")  # everything committed is now in the main file, nothing in the WAL
     snapshot = snapshot_path(db_path)
-    tmp = snapshot.with_name(snapshot.name + ".tmp")
-    copy_file(Path(db_path), tmp)
-    os.replace(tmp, snapshot)
+    current = snapshot.resolve() if snapshot.is_symlink() else None
+    older = next(f for f in snapshot_files(db_path) if f.resolve() != current)
+    bring_up_to_date(Path(db_path), older)
+    link = snapshot.with_name(snapshot.name + ".tmp")
+    link.unlink(missing_ok=True)
+    link.symlink_to(older.name)  # relative, so the folder can move
+    os.replace(link, snapshot)
     unpublished_runs_path(snapshot).unlink(missing_ok=True)  # the new copy holds those runs
     record_snapshot(con, snapshot, copied_run_id=None)
     return snapshot
 
 
+def bring_up_to_date(db_path: Path, older: Path) -> None:
+    """Make `older` a byte copy of the checkpointed warehouse: a clone where the file system shares
+    blocks; else by rewriting only what differs, when no reader has it open; else a whole copy
+    swapped in by a rename (a reader that has the file open keeps it as it was)."""
+    tmp = older.with_name(older.name + ".tmp")
+    if clone_file(db_path, tmp):
+        os.replace(tmp, older)
+        return
+    tmp.unlink(missing_ok=True)
+    if refresh_in_place(db_path, older):
+        return
+    shutil.copyfile(db_path, tmp)  # inside the kernel on Linux (sendfile)
+    os.replace(tmp, older)
+
+
 def unpublished_runs_path(snapshot: str | Path) -> Path:
-    """Beside the snapshot: the runs after its copy that changed nothing else (keep_snapshot), as JSON."""
-    return Path(snapshot).with_name(Path(snapshot).name + ".runs.json")
+    """Beside the snapshot's file (the link's, when given the link): the runs after its copy that
+    changed nothing else (keep_snapshot), as JSON."""
+    snapshot = Path(snapshot).resolve()
+    return snapshot.with_name(snapshot.name + ".runs.json")
 
 
 def record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Path, *, copied_run_id: int | None) -> None:
@@ -295,15 +327,76 @@ def keep_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> None:
 
 # Linux's FICLONE ioctl: make `dst` share `src`'s blocks (copy-on-write), where the file system can.
 _FICLONE = 0x40049409
+# What refresh_in_place compares and rewrites at a time: DuckDB's block size. A nightly run at 1M
+# deployments changes about 1% of these in a 1.9 GB file (docs/performance.md, "Read snapshot").
+CHUNK_BYTES = 256 * 1024
 
 
-def copy_file(src: Path, dst: Path) -> None:
-    """Copy `src` to `dst` (replaced): a block-sharing clone where the file system offers one, else
-    a copy inside the kernel (shutil uses sendfile on Linux)."""
+def clone_file(src: Path, dst: Path) -> bool:
+    """Make `dst` (replaced) a clone of `src` sharing its blocks; False where the file system cannot."""
+    if fcntl is None:
+        return False
     with open(src, "rb") as source, open(dst, "wb") as target:
         try:
             fcntl.ioctl(target.fileno(), _FICLONE, source.fileno())
-            return
-        except (OSError, AttributeError):
-            pass  # not supported here (ext4, tmpfs, another OS): copy the bytes
-    shutil.copyfile(src, dst)
+            return True
+        except OSError:
+            return False  # not supported here (ext4, tmpfs, another OS)
+
+
+def refresh_in_place(src: Path, dst: Path) -> bool:
+    """Make `dst`, an earlier copy of `src`, equal to it by rewriting only the chunks that differ, and
+    flush them to disk; False, with nothing written, when `dst` does not exist or a reader has it open.
+
+    DuckDB's readers hold a shared lock on the file they open, so one in another process keeps us
+    from taking ours; one in this process shows among its open files. A crash half way leaves `dst`
+    wrong, but no reader is pointed at it, and the next refresh compares every byte again."""
+    if fcntl is None:
+        return False
+    try:
+        target = open(dst, "r+b", buffering=0)
+    except FileNotFoundError:
+        return False
+    with target, open(src, "rb", buffering=0) as source:
+        try:
+            fcntl.lockf(target.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a reader in another process has it open
+        if opened_elsewhere_here(dst, target.fileno()):
+            return False
+        rewrite_changed_chunks(source, target)
+        os.fsync(target.fileno())  # before the link names it: a rename does not order these writes
+    return True
+
+
+def opened_elsewhere_here(path: Path, own_fd: int) -> bool:
+    """True if this process has `path` open through a descriptor other than `own_fd` (a DuckDB reader
+    of ours: locks do not stand between one process's descriptors); True where that cannot be told."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return True  # no /proc (macOS): assume it is, and copy
+    real = os.path.realpath(path)
+    for fd in fds:
+        try:
+            if int(fd) != own_fd and os.readlink(f"/proc/self/fd/{fd}") == real:
+                return True
+        except OSError:
+            continue  # closed since listed
+    return False
+
+
+def rewrite_changed_chunks(source: BinaryIO, target: BinaryIO) -> int:
+    """Write into `target` each CHUNK_BYTES of `source` that differs from target's, then cut target
+    to source's length; the number of chunks written."""
+    ours, theirs = bytearray(CHUNK_BYTES), bytearray(CHUNK_BYTES)
+    offset = written = 0
+    while n := source.readinto(ours):
+        m = target.readinto(theirs)
+        if m != n or (ours != theirs if n == CHUNK_BYTES else ours[:n] != theirs[:n]):
+            os.pwrite(target.fileno(), memoryview(ours)[:n], offset)
+            target.seek(offset + n)  # where target's next chunk starts, however much of it was read
+            written += 1
+        offset += n
+    target.truncate(offset)
+    return written

@@ -1,11 +1,16 @@
 """The read snapshot (ingest.warehouse.publish_snapshot) and the connection defaults (core.db.connect).
 
 Readers open only the snapshot: it must hold everything they query (facts, metrics, findings, rejects,
-the macros), appear whole (a rename), and a reader that opened the previous one keeps reading it.
+the macros), appear whole (a rename of its link), and a reader that opened the previous one keeps
+reading it. Of its two files, the older is brought up to date in place when no reader has it open,
+and copied whole when one has.
 Every connection is capped in memory by default and spills where it may write.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 
 import duckdb
@@ -14,7 +19,7 @@ import pytest
 from core.db import READER_MEMORY_LIMIT, WRITER_MEMORY_LIMIT, connect
 from core.errors import WarehouseError
 from ingest import warehouse
-from ingest.warehouse import copy_file, publish_snapshot, snapshot_path
+from ingest.warehouse import clone_file, publish_snapshot, rewrite_changed_chunks, snapshot_files, snapshot_path
 from metrics.build import MACROS
 from tools import cdevents
 
@@ -69,18 +74,96 @@ def test_publish_holds_what_was_committed_not_the_open_transaction(wh):
     assert reader.execute("SELECT count(*) FROM fct_changes").fetchall() == [(1,)]
 
 
-def test_copy_file_copies_the_bytes_where_the_file_system_cannot_clone(tmp_path, monkeypatch):
+def test_the_snapshot_link_names_its_two_files_in_turn_and_the_older_is_updated_in_place(wh):
+    first, second = snapshot_files(wh.path)
+    wh.load([deploy(1)])
+    assert os.readlink(snapshot_path(wh.path)) == first.name  # relative: the folder can move
+    wh.load([deploy(2)])
+    assert os.readlink(snapshot_path(wh.path)) == second.name
+    inode = first.stat().st_ino
+    wh.load([deploy(3)])
+    assert os.readlink(snapshot_path(wh.path)) == first.name
+    assert first.stat().st_ino == inode  # rewritten where it differed, not copied anew
+    assert first.read_bytes() == wh.path.read_bytes()
+    assert read_snapshot(wh).execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
+    assert [p.name for p in wh.tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_snapshot_file_left_wrong_by_a_crash_is_made_right_by_the_next_publish(wh):
+    first, _ = snapshot_files(wh.path)
+    wh.load([deploy(1)])
+    wh.load([deploy(2)])
+    with open(first, "r+b") as half_written:  # as a crash part way through refreshing it would
+        half_written.seek(4096)
+        half_written.write(b"\xff" * 100_000)
+        half_written.truncate(300_000)
+    wh.load([deploy(3)])
+    assert first.read_bytes() == wh.path.read_bytes()
+    assert read_snapshot(wh).execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
+
+
+HOLD_SNAPSHOT = """
+import sys, duckdb
+con = duckdb.connect(":memory:")
+con.execute("ATTACH ? AS s (READ_ONLY)", [sys.argv[1]])
+print(con.execute("SELECT count(*) FROM s.fct_deployments").fetchall()[0][0], flush=True)
+sys.stdin.read()  # hold the file until the test closes our stdin
+print(con.execute("SELECT count(*) FROM s.fct_deployments").fetchall()[0][0], flush=True)
+"""
+
+
+def test_a_file_a_reader_in_another_process_holds_is_copied_anew_not_rewritten(wh):
+    first, _ = snapshot_files(wh.path)
+    wh.load([deploy(1)])
+    reader = subprocess.Popen([sys.executable, "-c", HOLD_SNAPSHOT, str(snapshot_path(wh.path))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline() == "1\n"  # it holds the first file
+    wh.load([deploy(2)])
+    inode = first.stat().st_ino
+    wh.load([deploy(3)])  # the first file is the older again, and the reader still holds it
+    assert first.stat().st_ino != inode
+    assert read_snapshot(wh).execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
+    out, _ = reader.communicate("", timeout=60)
+    assert (out, reader.returncode) == ("1\n", 0)  # its file stayed as it opened it
+
+
+def test_a_file_this_process_reads_is_copied_anew_not_rewritten(wh):
+    first, _ = snapshot_files(wh.path)
+    wh.load([deploy(1)])
+    before = read_snapshot(wh)  # DuckDB's lock does not stand between one process's own readers
+    wh.load([deploy(2)])
+    inode = first.stat().st_ino
+    wh.load([deploy(3)])
+    assert first.stat().st_ino != inode
+    assert before.execute("SELECT count(*) FROM fct_deployments").fetchall() == [(1,)]
+    assert read_snapshot(wh).execute("SELECT count(*) FROM fct_deployments").fetchall() == [(3,)]
+
+
+@pytest.mark.parametrize("target, written", [
+    (b"abcdefgh" * 3, 0),          # the same: nothing written
+    (b"abcdXfghabcdefghabcdefgh", 1),   # one byte in the first chunk
+    (b"abcdefghabcdefgh", 1),      # shorter: the missing chunk
+    (b"abcdefghabcdefghabcdefghTAIL", 0),  # longer: cut
+    (b"", 3),
+])
+def test_rewrite_changed_chunks_writes_only_the_chunks_that_differ(tmp_path, monkeypatch, target, written):
+    monkeypatch.setattr(warehouse, "CHUNK_BYTES", 8)
+    (tmp_path / "src").write_bytes(b"abcdefgh" * 3)
+    (tmp_path / "dst").write_bytes(target)
+    with open(tmp_path / "src", "rb", buffering=0) as source, open(tmp_path / "dst", "r+b", buffering=0) as dst:
+        assert rewrite_changed_chunks(source, dst) == written
+    assert (tmp_path / "dst").read_bytes() == b"abcdefgh" * 3
+
+
+def test_clone_file_says_when_the_file_system_cannot_clone(tmp_path, monkeypatch):
     source = tmp_path / "a.bin"
     source.write_bytes(bytes(range(256)) * 5000)
-    target = tmp_path / "b.bin"
-    target.write_bytes(b"old and longer" * 100_000)
 
     def no_clones(*args):
         raise OSError(95, "Operation not supported")
 
     monkeypatch.setattr(warehouse.fcntl, "ioctl", no_clones)
-    copy_file(source, target)
-    assert target.read_bytes() == source.read_bytes()
+    assert clone_file(source, tmp_path / "b.bin") is False
 
 
 def test_every_connection_is_capped_and_spills_where_it_may_write(tmp_path):
@@ -104,3 +187,13 @@ def test_every_connection_is_capped_and_spills_where_it_may_write(tmp_path):
     assert settings(connect(":memory:", memory_limit="2GB"))[0] == shown("2GB")
     with pytest.raises(WarehouseError, match="'lots' is not a memory size"):
         connect(":memory:", memory_limit="lots")
+
+
+def test_a_snapshot_published_as_one_file_before_is_replaced_by_the_link(wh):
+    wh.load([deploy(1)])
+    legacy = snapshot_path(wh.path)
+    legacy.unlink()
+    legacy.write_bytes(wh.path.read_bytes())  # the layout before the link: one file under that name
+    wh.load([deploy(2)])
+    assert legacy.is_symlink()
+    assert read_snapshot(wh).execute("SELECT count(*) FROM fct_deployments").fetchall() == [(2,)]

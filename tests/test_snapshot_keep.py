@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dora.nightly import run_nightly
-from ingest.warehouse import open_warehouse, read_unpublished_runs, snapshot_is_current, snapshot_path
+from ingest.warehouse import open_warehouse, read_unpublished_runs, snapshot_is_current, snapshot_path, unpublished_runs_path
 from metrics.build import MetricSettings, update_metrics
 from tools import cdevents as c
 
@@ -106,7 +106,7 @@ def test_an_unreadable_runs_file_is_ignored_by_readers(warehouse):
     con, db, log = warehouse
     nightly(con, db, log)
     snapshot = snapshot_path(db)
-    Path(str(snapshot) + ".runs.json").write_text("{not json")
+    unpublished_runs_path(snapshot).write_text("{not json")
     assert read_unpublished_runs(snapshot).num_rows == 0
 
 

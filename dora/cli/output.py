@@ -17,7 +17,7 @@ import pandas as pd
 from core.errors import DoraError
 from core.files import write_atomically
 from core.text import escape_controls
-from ingest.warehouse import snapshot_path
+from ingest.warehouse import snapshot_files, snapshot_path
 from metrics.registry import Metric
 
 # A metric's unit as a table header writes it after the metric's name ("lead time h").
@@ -89,8 +89,9 @@ def write_output(output: str | None, write: Callable[[IO[str]], None], *, db_pat
         return
     target = Path(output).resolve()
     protected = {Path(p).resolve(): what for p, what in
-                 [(db_path, "the warehouse"), (snapshot_path(db_path), "the warehouse's read snapshot"),
-                  (Path(str(db_path) + ".wal"), "the warehouse's log")] + [(p, "an input file") for p in inputs]}
+                 [(db_path, "the warehouse"), (Path(str(db_path) + ".wal"), "the warehouse's log")]
+                 + [(p, "the warehouse's read snapshot") for p in (snapshot_path(db_path), *snapshot_files(db_path))]
+                 + [(p, "an input file") for p in inputs]}
     if target in protected:
         raise DoraError(f"refusing to write over {output}: it is {protected[target]}; choose another -o file")
     if target.is_dir():
