@@ -178,10 +178,13 @@ class _Reader:
             raise
         self.users = 0
         self.retired = False
+        self.last_used = time.monotonic()
 
 
 _reader: _Reader | None = None
 _reader_lock = threading.Lock()
+# A reader nobody has queried for this long is closed (close_idle_reader).
+READER_IDLE_SECONDS = 300.0
 
 
 def _acquire_reader(snap: Snapshot) -> tuple[_Reader, duckdb.DuckDBPyConnection]:
@@ -209,8 +212,36 @@ def _release_reader(reader: _Reader, cursor: duckdb.DuckDBPyConnection) -> None:
     with _reader_lock:
         cursor.close()
         reader.users -= 1
+        reader.last_used = time.monotonic()
         if reader.retired and reader.users == 0:
             reader.con.close()
+
+
+def close_idle_reader(now: float | None = None) -> bool:
+    """Close the shared reader if no query has used it for READER_IDLE_SECONDS; True if it closed.
+
+    The nightly writer brings the older of the snapshot's two files up to date in place, unless a
+    reader still has that file open, when it copies the whole warehouse instead (seconds at 1M
+    deployments; ingest.warehouse.publish_snapshot). A dashboard nobody looks at would hold its file
+    until the next visit; closed when idle, it holds none. The next query opens it again (20–45 ms).
+    """
+    global _reader
+    with _reader_lock:
+        idle = _reader
+        if idle is None or idle.users or (time.monotonic() if now is None else now) - idle.last_used < READER_IDLE_SECONDS:
+            return False
+        _reader = None
+        idle.con.close()
+    return True
+
+
+def _close_idle_reader_forever() -> None:
+    while True:
+        time.sleep(READER_IDLE_SECONDS / 5)
+        close_idle_reader()
+
+
+threading.Thread(target=_close_idle_reader_forever, name="dora-close-idle-reader", daemon=True).start()
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -437,3 +438,26 @@ def test_rejects_are_counted_and_listed(tmp_path):
     assert total == 1
     assert rows[["line_no", "reason"]].values.tolist() == [[4, "not valid JSON"]]
     assert os.path.basename(rows["file"][0]) == "bad.jsonl"
+
+
+def test_a_reader_nobody_queries_is_closed_so_the_writer_can_update_its_file_in_place(tmp_path):
+    db = build_warehouse(tmp_path)
+    with data.read_snapshot(data.find_snapshot(db)) as con:
+        reader = data._reader
+        assert not data.close_idle_reader(now=time.monotonic() + 2 * data.READER_IDLE_SECONDS)  # in use
+        con.execute("SELECT 1")
+    assert not data.close_idle_reader(now=reader.last_used + data.READER_IDLE_SECONDS - 1)
+    assert data.close_idle_reader(now=reader.last_used + data.READER_IDLE_SECONDS)
+    with pytest.raises(duckdb.Error):
+        reader.con.execute("SELECT 1")
+    held = Path(data.find_snapshot(db).path)
+    writer = open_warehouse(db)
+    for n in (1, 2):  # the second publish comes back to the file the dashboard read
+        log = tmp_path / f"later-{n}.jsonl"
+        log.write_text(cdevents.to_jsonl(later_events()), encoding="utf-8")
+        inode = held.stat().st_ino
+        run_eventlog_ingest(writer, db, [str(log)], MetricSettings())
+    writer.close()
+    assert held.stat().st_ino == inode  # rewritten in place: nothing held it
+    with data.read_snapshot(data.find_snapshot(db)) as con:  # opened again
+        assert data._reader is not reader and con.execute("SELECT 1").fetchall() == [(1,)]
