@@ -4,9 +4,12 @@ Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its l
 lines back as "the day", then runs the real `dora nightly` three times over one [eventlog] glob, each
 in its own process with its peak RSS (its VmHWM) and timers around its phases (the event-log load, the
 metric build, publishing the read snapshot):
-  1. backfill: every line but the day's (the base warehouse; a full build);
-  2. the day: the held-back lines as a new file (what the build rebuilds: the models it reached);
-  3. no change: nothing new anywhere.
+  1. backfill: every line but two days' (the base warehouse; a full build);
+  2. the day: the first held-back day as a new file (what the build rebuilds: the models it reached);
+     its publish fills the snapshot's second file, so it copies the whole warehouse;
+  3. the next day: the second held-back day, as every night after: the publish brings the older
+     snapshot file up to date in place ("in_place" says whether it could);
+  4. no change: nothing new anywhere.
 Prints one JSON object per run and writes them to OUT/nightly-results.json (docs/performance.md).
 --keep-base keeps a copy of the warehouse after the backfill (OUT/base/); --from-base starts from that
 copy instead of running the backfill, to time the day again (after a change to the build, say).
@@ -48,6 +51,10 @@ nightly.ingest_eventlog_source = timed("load", nightly.ingest_eventlog_source)
 nightly.update_metrics = timed("build", nightly.update_metrics)
 nightly.publish_snapshot = timed("publish", nightly.publish_snapshot)
 nightly.keep_snapshot = timed("keep_snapshot", nightly.keep_snapshot)  # a run that changed nothing
+from ingest import warehouse
+in_place = []
+refresh = warehouse.refresh_in_place
+warehouse.refresh_in_place = lambda *args: in_place.append(refresh(*args)) or in_place[-1]
 # each model's time in the build (whole, or scoped to the changed periods), and the scope's own work
 from metrics import build
 per_model, inside = {}, []
@@ -85,7 +92,7 @@ times["total"] = time.perf_counter() - start
 # this process's own high-water mark: wait4's maxrss would also count the parent's pages at the fork
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"times": times, "models_rebuilt": models, "model_seconds": per_model, "exit_code": code,
-                  "vm_hwm_kb": hwm}))
+                  "in_place": any(in_place), "vm_hwm_kb": hwm}))
 """
 
 
@@ -99,6 +106,13 @@ def run_nightly(config: Path) -> dict:
     result["peak_rss_gb"] = result.pop("vm_hwm_kb") / 1024 / 1024
     result["load_average"] = os.getloadavg()
     return result
+
+
+def copy_warehouse(src: Path, dst: Path) -> None:
+    """Copy the bench's warehouse and its snapshot (the link as a link) from folder `src` to `dst`."""
+    for path in [*src.glob("nightly.duckdb"), *src.glob("nightly.snapshot*")]:
+        (dst / path.name).unlink(missing_ok=True)
+        shutil.copy2(path, dst / path.name, follow_symlinks=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,34 +134,32 @@ def main(argv: list[str] | None = None) -> int:
     lines = (args.log or out / "events.jsonl").read_bytes().splitlines(keepends=True)
     # the base warehouse kept read 1-base.jsonl as it is: written again, it would be a new file to the job
     keep = {logs / "1-base.jsonl"} if args.from_base else set()
-    for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot.duckdb*")]:
+    for stale in [*logs.glob("*.jsonl"), *out.glob("nightly.duckdb*"), *out.glob("nightly.snapshot*")]:
         if stale not in keep:
             stale.unlink()
     if not keep:
-        (logs / "1-base.jsonl").write_bytes(b"".join(lines[:-args.day_events]))
-    pending = out / "day.pending"  # outside the glob until the second run
-    pending.write_bytes(b"".join(lines[-args.day_events:]))
-    base_lines = len(lines) - args.day_events
+        (logs / "1-base.jsonl").write_bytes(b"".join(lines[:-2 * args.day_events]))
+    days = [out / "day.pending", out / "next-day.pending"]  # outside the glob until their runs
+    days[0].write_bytes(b"".join(lines[-2 * args.day_events:-args.day_events]))
+    days[1].write_bytes(b"".join(lines[-args.day_events:]))
+    base_lines = len(lines) - 2 * args.day_events
     del lines
     config = out / "dora.toml"
     config.write_text(f'[warehouse]\npath = "{out / "nightly.duckdb"}"\n\n[eventlog]\npaths = ["{logs}/*.jsonl"]\n',
                       encoding="utf-8")
     results = {"scale": args.scale, "base_lines": base_lines, "day_lines": args.day_events}
     base = out / "base"
-    kept = ["nightly.duckdb", "nightly.snapshot.duckdb", "nightly.snapshot.duckdb.runs.json"]
     if args.from_base:
-        for name in kept:
-            if (base / name).exists():
-                shutil.copyfile(base / name, out / name)
+        copy_warehouse(base, out)
     else:
         results["backfill"] = run_nightly(config)
     if args.keep_base:
         base.mkdir(exist_ok=True)
-        for name in kept:
-            if (out / name).exists():
-                shutil.copyfile(out / name, base / name)
-    os.replace(pending, logs / "2-day.jsonl")
+        copy_warehouse(out, base)
+    os.replace(days[0], logs / "2-day.jsonl")
     results["day"] = run_nightly(config)
+    os.replace(days[1], logs / "3-next-day.jsonl")
+    results["next_day"] = run_nightly(config)
     results["no_change"] = run_nightly(config)
     results["warehouse_gb"] = (out / "nightly.duckdb").stat().st_size / 1e9
     print(json.dumps(results, indent=1))
