@@ -28,6 +28,11 @@ STREAMLIT_SETTINGS = {
     "client.toolbarMode": "viewer",
     "theme.base": "light",
     "theme.primaryColor": "#0072B2",
+    # Streamlit runs a full gc.collect() after every script run, holding the GIL while it walks the
+    # server's heap (pandas, Plotly's validators, cached frames): 0.2 s of every rerun, a period
+    # change or a reload, at 1M deployments (docs/performance.md, "Dashboard"). Python's own
+    # generational collector still runs.
+    "runner.postScriptGC": "false",
 }
 
 
