@@ -207,7 +207,7 @@ def snapshot_path(db_path: str | Path) -> Path:
 def snapshot_files(db_path: str | Path) -> tuple[Path, Path]:
     """The two files the snapshot link names in turn: `<name>.snapshot-1.duckdb` and `-2`."""
     db_path = Path(db_path)
-    return tuple(db_path.with_name(f"{db_path.stem}.snapshot-{n}.duckdb") for n in (1, 2))  # type: ignore[return-value]
+    return (db_path.with_name(f"{db_path.stem}.snapshot-1.duckdb"), db_path.with_name(f"{db_path.stem}.snapshot-2.duckdb"))
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> Path:
