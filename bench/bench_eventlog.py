@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.db import WRITER_MEMORY_LIMIT  # noqa: E402
-from ingest.warehouse import snapshot_path  # noqa: E402
+from ingest.warehouse import snapshot_files, snapshot_path  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
@@ -169,10 +169,20 @@ def ensure_dataset(out: Path, scale: float) -> dict:
 
 def fresh(path: Path) -> Path:
     """`path` with no database, WAL, snapshot or spill directory left from an earlier run."""
-    for p in (path, Path(f"{path}.wal"), path.with_name(path.stem + ".snapshot.duckdb")):
+    for p in (path, Path(f"{path}.wal"), snapshot_path(path), *snapshot_files(path)):
         p.unlink(missing_ok=True)
     shutil.rmtree(Path(f"{path}.tmp"), ignore_errors=True)
     return path
+
+
+def move_snapshot(src: Path, dst: Path) -> None:
+    """Move the read snapshot a load published for warehouse `src` to where readers of `dst` find it:
+    its file under dst's first snapshot name, and dst's link to it."""
+    file = snapshot_files(dst)[0]
+    os.replace(snapshot_path(src).resolve(), file)
+    snapshot_path(src).unlink()
+    snapshot_path(dst).unlink(missing_ok=True)
+    snapshot_path(dst).symlink_to(file.name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         db = fresh(out / "bench.building.duckdb")
         ingest, ingest_wall, ingest_rss = run_phase(INGEST, log, str(db), str(ROOT))
         # the ingested warehouse is the one the other benches read
-        os.replace(db, out / "bench.duckdb")
-        os.replace(snapshot_path(db), snapshot_path(out / "bench.duckdb"))  # what the export reads
+        os.replace(db, fresh(out / "bench.duckdb"))
+        move_snapshot(db, out / "bench.duckdb")  # what the export reads
         fresh(db)
         export, export_wall, export_rss = run_phase(EXPORT, str(out / "bench.duckdb"), str(ROOT), ",".join(GRAINS),
                                                     str(out))
