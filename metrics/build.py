@@ -112,7 +112,13 @@ class RowScope:
     by metrics/sql/build_scope_<rows>.sql once the facts they are told by are built); which of its rows
     those are (`where`: the rows it replaces, and keeps of its scoped run); and its inputs' rows those
     read, as tables of the inputs' names there (metrics/sql/<copies>_<input>.sql). `guard`: a query
-    saying whether this build's data lets it recompute only those rows (else it is rebuilt whole)."""
+    saying whether this build's data lets it recompute only those rows (else it is rebuilt whole).
+
+    A copy finds its rows by key and then reads them whole by rowid (`WHERE rowid IN (SELECT rowid …
+    WHERE key IN …)`): a key filter that is a join reads every column of every row it tests, while the
+    rowids are read from the key columns alone, and the few rows found (mostly recent, so close
+    together) are then read whole. At 1M deployments this took a day's copy of the staged change
+    reports from 0.53 to 0.09 s (docs/performance.md, "Incremental builds")."""
 
     rows: tuple[str, ...]
     where: str

@@ -2,7 +2,8 @@
 -- every event of the deployments it recomputes (build_scope_deployment_scope); of each stream's last
 -- deployment finishing before its moment, the predecessor of the first one recomputed; and of one
 -- deployment naming its service's repository, the name a deployment naming none takes. The rows
--- computed for the last two are left out of the merge.
+-- computed for the last two are left out of the merge. Found by key, then read whole by rowid (see
+-- metrics.build ROW_SCOPES).
 CREATE TABLE build_scope.stg_events AS
 WITH kept AS (
     SELECT d.service, d.environment, d.deployment_id, d.finished_at
@@ -28,8 +29,10 @@ read AS (
     UNION SELECT * FROM namers
 )
 -- by service and id first: the environment's group is worked out for those events only
-SELECT e.*
-FROM (SELECT * FROM main.stg_events
-      WHERE kind = 'deployment' AND (service, deployment_id) IN (SELECT service, deployment_id FROM read)) e
-WHERE (e.service, environment_group(e.environment, $production_environments), e.deployment_id)
-      IN (SELECT service, environment, deployment_id FROM read)
+SELECT * FROM main.stg_events
+WHERE rowid IN (
+    SELECT e.rowid
+    FROM (SELECT rowid, service, environment, deployment_id FROM main.stg_events
+          WHERE kind = 'deployment' AND (service, deployment_id) IN (SELECT service, deployment_id FROM read)) e
+    WHERE (e.service, environment_group(e.environment, $production_environments), e.deployment_id)
+          IN (SELECT service, environment, deployment_id FROM read))
