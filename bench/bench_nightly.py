@@ -2,7 +2,7 @@
 
 Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its last --day-events
 lines back as "the day", then runs the real `dora nightly` three times over one [eventlog] glob, each
-in its own process with its peak RSS (its VmHWM) and timers around its phases (the event-log load, the
+in its own process with its peak RSS (its VmHWM), its CPU seconds and timers around its phases (the event-log load, the
 metric build, publishing the read snapshot):
   1. backfill: every line but two days' (the base warehouse; a full build);
   2. the day: the first held-back day as a new file (what the build rebuilds: the models it reached);
@@ -91,8 +91,10 @@ except SystemExit as exc:
 times["total"] = time.perf_counter() - start
 # this process's own high-water mark: wait4's maxrss would also count the parent's pages at the fork
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: steadier than wall time on a shared machine
 print(json.dumps({"times": times, "models_rebuilt": models, "model_seconds": per_model, "exit_code": code,
-                  "in_place": any(in_place), "vm_hwm_kb": hwm}))
+                  "in_place": any(in_place), "cpu_s": usage.ru_utime + usage.ru_stime, "vm_hwm_kb": hwm}))
 """
 
 
