@@ -1,9 +1,9 @@
 """Benchmark the nightly job on a big warehouse: a day of new events, and a night with nothing new.
 
-Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its last --day-events
-lines back as "the day", then runs the real `dora nightly` three times over one [eventlog] glob, each
-in its own process with its peak RSS (its VmHWM), its CPU seconds and timers around its phases (the event-log load, the
-metric build, publishing the read snapshot):
+Writes the bench log (bench/make_dataset.py at --scale, into --out), holds its last 2 × --day-events
+lines back as two days, then runs the real `dora nightly` four times over one [eventlog] glob, each in
+its own process with its peak RSS (its VmHWM), its CPU seconds and timers around its phases (the
+event-log load, the metric build, publishing the read snapshot):
   1. backfill: every line but two days' (the base warehouse; a full build);
   2. the day: the first held-back day as a new file (what the build rebuilds: the models it reached);
      its publish fills the snapshot's second file, so it copies the whole warehouse;
