@@ -286,6 +286,17 @@ def process_cpu(server_pid: int) -> tuple[float, float]:
     return sum(used.get(p, 0.0) for p in server), sum(used.get(p, 0.0) for p in browser)
 
 
+def record_step(results: dict[str, list[tuple[float, float, float]]], name: str, server_pid: int, step) -> None:
+    """Run `step` (it returns its seconds) and keep them under `name` with the CPU seconds the server
+    and the browser spent meanwhile: on a shared machine, wall-clock times follow the load."""
+    server_cpu, browser_cpu = process_cpu(server_pid)
+    seconds = step()
+    server_after, browser_after = process_cpu(server_pid)
+    results.setdefault(name, []).append((seconds, server_after - server_cpu, browser_after - browser_cpu))
+    print(f"  {name}: {seconds:.3f} s (CPU: server {server_after - server_cpu:.2f} s, browser "
+          f"{browser_after - browser_cpu:.2f} s)", file=sys.stderr)
+
+
 def measure_browser(db: Path, repeat: int, service: str, scopes: str, team: str,
                     first_visit_only: bool = False) -> dict[str, list[tuple[float, float, float]]]:
     from playwright.sync_api import sync_playwright
@@ -295,14 +306,7 @@ def measure_browser(db: Path, repeat: int, service: str, scopes: str, team: str,
     server = None
 
     def record(name: str, step) -> None:
-        """Run `step` (it returns its seconds) and keep them with the CPU seconds the dashboard's
-        server and the browser spent meanwhile: on a shared machine, wall-clock times follow the load."""
-        server_cpu, browser_cpu = process_cpu(server.pid)
-        seconds = step()
-        server_after, browser_after = process_cpu(server.pid)
-        results.setdefault(name, []).append((seconds, server_after - server_cpu, browser_after - browser_cpu))
-        print(f"  {name}: {seconds:.3f} s (CPU: server {server_after - server_cpu:.2f} s, browser "
-              f"{browser_after - browser_cpu:.2f} s)", file=sys.stderr)
+        record_step(results, name, server.pid, step)
 
     def record_pick(name: str, pick) -> None:
         """A pick twice: from the first keystroke in the box (typing the name included, as measured

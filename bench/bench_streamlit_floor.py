@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from bench_dashboard import (ARRIVAL_S, CHROMIUM, CLICK_AND_WAIT, THINK_MS, free_port, process_cpu,  # noqa: E402
+from bench_dashboard import (ARRIVAL_S, CHROMIUM, CLICK_AND_WAIT, THINK_MS, free_port, record_step,  # noqa: E402
                              timed, wait_done)
 from dora.cli.dashboard import STREAMLIT_SETTINGS  # noqa: E402
 
@@ -85,12 +85,7 @@ def measure(repeat: int) -> dict[str, list[tuple[float, float, float]]]:
     server = None
 
     def record(name: str, step) -> None:
-        server_cpu, browser_cpu = process_cpu(server.pid)
-        seconds = step()
-        server_after, browser_after = process_cpu(server.pid)
-        results.setdefault(name, []).append((seconds, server_after - server_cpu, browser_after - browser_cpu))
-        print(f"  {name}: {seconds:.3f} s (CPU: server {server_after - server_cpu:.2f} s, browser "
-              f"{browser_after - browser_cpu:.2f} s)", file=sys.stderr)
+        record_step(results, name, server.pid, step)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM,
