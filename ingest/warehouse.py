@@ -224,8 +224,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> Pat
     rewrites only the parts of it that differ from the warehouse (refresh_in_place): a nightly run
     changes a small share of the file, and copying all of it cost most of the run (docs/performance.md,
     "Read snapshot"). The file is copied whole instead when a reader still has it open, or there is
-    none yet; where the file system shares blocks between files (Btrfs, XFS, ZFS, APFS…), the copy
-    is a clone, instant.
+    none yet; where Linux can clone a file (Btrfs, XFS, ZFS), a clone, instant, is made instead.
     """
     con.execute("CHECKPOINT")  # everything committed is now in the main file, nothing in the WAL
     snapshot = snapshot_path(db_path)
