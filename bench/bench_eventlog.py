@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.db import WRITER_MEMORY_LIMIT  # noqa: E402
-from ingest.warehouse import snapshot_files, snapshot_path  # noqa: E402
+from ingest.warehouse import link_snapshot, snapshot_files, snapshot_path  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
@@ -181,8 +181,7 @@ def move_snapshot(src: Path, dst: Path) -> None:
     file = snapshot_files(dst)[0]
     os.replace(snapshot_path(src).resolve(), file)
     snapshot_path(src).unlink()
-    snapshot_path(dst).unlink(missing_ok=True)
-    snapshot_path(dst).symlink_to(file.name)
+    link_snapshot(snapshot_path(dst), file)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -228,16 +228,22 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> Pat
     """
     con.execute("CHECKPOINT")  # everything committed is now in the main file, nothing in the WAL
     snapshot = snapshot_path(db_path)
-    current = snapshot.resolve() if snapshot.is_symlink() else None
-    older = next(f for f in snapshot_files(db_path) if f.resolve() != current)
+    # the file the link does not name (the first, when there is no link yet or an older single file)
+    older = next(f for f in snapshot_files(db_path) if f.resolve() != snapshot.resolve())
     bring_up_to_date(Path(db_path), older)
-    link = snapshot.with_name(snapshot.name + ".tmp")
-    link.unlink(missing_ok=True)
-    link.symlink_to(older.name)  # relative, so the folder can move
-    os.replace(link, snapshot)
+    link_snapshot(snapshot, older)
     unpublished_runs_path(snapshot).unlink(missing_ok=True)  # the new copy holds those runs
     record_snapshot(con, snapshot, copied_run_id=None)
     return snapshot
+
+
+def link_snapshot(snapshot: Path, file: Path) -> None:
+    """Point the snapshot link at `file`, beside it, in one rename (a reader of the link sees the old
+    file or the new one); relative, so the folder can move."""
+    link = snapshot.with_name(snapshot.name + ".tmp")
+    link.unlink(missing_ok=True)
+    link.symlink_to(file.name)
+    os.replace(link, snapshot)
 
 
 def bring_up_to_date(db_path: Path, older: Path) -> None:
