@@ -4,11 +4,12 @@ A built warehouse (default bench/out/bench.duckdb, which bench/bench_eventlog.py
 three ways, each in its own process, timed, with its file size and peak RSS (wait4):
 
 - copy:          ingest.warehouse.publish_snapshot, what `dora` does (CHECKPOINT, then a copy of the
-                 file — a clone where the file system shares blocks —, then a rename);
+                 file — a clone where the file system shares blocks —, then the link moved; a later
+                 publish updates the older of the two files in place, which bench_nightly.py times);
 - lean:          only what readers query, written table by table into a fresh file:
                  `ATTACH tmp AS snap; COPY FROM DATABASE w TO snap (SCHEMA)` (the tables, sequences and
                  macros, empty) then `INSERT INTO snap.t SELECT * FROM t` for every table, raw_events
-                 without its payloads and stg_events without customData;
+                 without its payloads;
 - copy_database: DuckDB's own `COPY FROM DATABASE w TO snap`, every table whole.
 
 Then every read command runs on the published snapshot, each in its own process, with its peak RSS:
