@@ -189,6 +189,15 @@ def test_every_connection_is_capped_and_spills_where_it_may_write(tmp_path):
         connect(":memory:", memory_limit="lots")
 
 
+def test_no_connection_draws_duckdb_s_progress_bar():
+    """DuckDB's own bar goes to stdout for a query over 2 s, even into a pipe: into `-q` cron output and
+    into data a command writes to stdout. Off on every connection, and on the cursors the dashboard's
+    threads take of it."""
+    con = connect(":memory:")
+    for handle in (con, con.cursor()):
+        assert handle.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+
+
 def test_a_snapshot_published_as_one_file_before_is_replaced_by_the_link(wh):
     wh.load([deploy(1)])
     legacy = snapshot_path(wh.path)
