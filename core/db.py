@@ -1,4 +1,5 @@
-"""Open a DuckDB file the way every part of the project needs it: UTC, clear errors, a memory cap."""
+"""Open a DuckDB file the way every part of the project needs it: UTC, clear errors, a memory cap, no
+progress bar of DuckDB's own on stdout."""
 from __future__ import annotations
 
 import os
