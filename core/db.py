@@ -39,8 +39,8 @@ def connect(path: str | Path, *, read_only: bool = False,
     # Everything is stored and computed in UTC; periods convert explicitly to the configured zone.
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB draws its own progress bar on stdout for any query running over 2 s, a pipe or not: at
-    # 1M deployments the build's models and the backfill's load did, into `-q` (cron) output and into
-    # what a command writes to stdout. Our commands show their own progress, on stderr.
+    # 1M deployments the build's models did, into `-q` (cron) output, and a long query could put it
+    # into what a command writes to stdout (`dora export`). Our commands show their progress on stderr.
     con.execute("SET enable_progress_bar = false")
     writer = not read_only and str(path) != ":memory:"
     con.execute("SET temp_directory = ?", [spill_directory(path, writer)])
