@@ -724,28 +724,19 @@ def compare_scope(snap: Snapshot, view: View, service: str | None = None) -> com
 def load_data_span(snap: Snapshot, scope: compare.Scope) -> tuple[date, date] | None:
     """The first and last day with events (the scope's: compare_scope), as before/after clips its
     windows: metrics.compare.data_span's days. A service's or a team's from every service's span,
-    read once per snapshot (service_spans.sql), instead of scanning the scope's events for each."""
+    read once per snapshot (load_service_spans), instead of scanning the scope's events for each."""
     settings, scope = load_status(snap).settings, compare.as_scope(scope)
-    if scope.services is None:
-        with read_snapshot(snap) as con:
-            return compare.data_span(con, settings, scope)
-    spans = load_service_spans(snap)
-    spans = spans[spans["service"].isin(scope.services)]
-    if spans.empty or pd.isna(spans["first_at"].min()):
-        return None
+    spans = load_service_spans(snap) if scope.services is not None else None  # the organisation's: not needed
     with read_snapshot(snap) as con:
-        first, last = run_sql(con, "dashboard", "span_days", {
-            "first_at": spans["first_at"].min(), "last_at": spans["last_at"].max(),
-            "timezone": settings.timezone}).fetchall()[0]
-    return first, last
+        return compare.scope_span(con, settings, scope, spans)
 
 
 @cached
 def load_service_spans(snap: Snapshot) -> pd.DataFrame:
     """Every service's first and last instant with data, as metrics.compare.data_span counts them
-    (service_spans.sql): what load_data_span makes a scope's days of."""
+    (metrics.compare.read_service_spans): what load_data_span makes a scope's days of."""
     with read_snapshot(snap) as con:
-        return run_sql(con, "dashboard", "service_spans").df()
+        return compare.read_service_spans(con)
 
 
 @cached

@@ -273,6 +273,33 @@ def data_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
     return pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
 
+def read_service_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every service's first and last instant with data, as data_span counts a scope's events
+    (compare_service_spans.sql): scope_span makes any scope of services' days of them."""
+    return run_query(con, "compare_service_spans", {})
+
+
+def scope_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings, scope: Scope | str | None,
+               spans: pd.DataFrame | None) -> tuple[date, date] | None:
+    """data_span of a scope: a service's or a team's from every service's span (`spans`:
+    read_service_spans, read once for many scopes) instead of scanning the scope's events for each,
+    the same days; the organisation's (no services; `spans` may then be None) is data_span's own."""
+    scope = as_scope(scope)
+    if scope.services is None:
+        return data_span(con, settings, scope)
+    spans = spans[spans["service"].isin(scope.services)]
+    if spans.empty or pd.isna(spans["first_at"].min()):
+        return None
+    return tuple(run_sql(con, "metrics", "compare_span_days", {
+        "first_at": spans["first_at"].min(), "last_at": spans["last_at"].max(),
+        "timezone": settings.timezone}).fetchall()[0])
+
+
+def read_spans_for(con: duckdb.DuckDBPyConnection, scopes: list[Scope]) -> pd.DataFrame | None:
+    """read_service_spans where a scope of `scopes` has services (scope_span needs them), else None."""
+    return read_service_spans(con) if any(scope.services is not None for scope in scopes) else None
+
+
 def find_annotation(con: duckdb.DuckDBPyConnection, ref: str, service: Scope | str | None,
                     found: pd.DataFrame | None = None) -> pd.Series:
     """The annotation `ref` (an id, or a name) that applies to the scope (a Scope, a service's name;
@@ -850,11 +877,12 @@ def query_window_samples(con: duckdb.DuckDBPyConnection, before: Window, after: 
 
 
 def annotation_windows(con: duckdb.DuckDBPyConnection, filters: Filters, settings: MetricSettings,
-                       service: Scope | str | None) -> tuple[Window, Window] | None:
+                       service: Scope | str | None, spans: pd.DataFrame | None) -> tuple[Window, Window] | None:
     """The export's windows for one scope: the first and last applicable annotations between
     --from and --to split the range; before = --from (or the first day with data) to the day before
-    the first; after = the last one to --to (or the last day with data). None if no annotation."""
-    span = data_span(con, settings, service)
+    the first; after = the last one to --to (or the last day with data). None if no annotation.
+    `spans`: read_spans_for the export's scopes, read once for them all (scope_span)."""
+    span = scope_span(con, settings, service, spans)
     if span is None:
         return None
     low = max(filters.from_date or span[0], span[0])
@@ -895,9 +923,10 @@ def query_before_after(con: duckdb.DuckDBPyConnection, filters: Filters, setting
     annotation in --from..--to against the window from the last one on (see annotation_windows); one
     row per metric, COLUMNS plus the annotations' names (and `team` for a team's rows)."""
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    frames = []
-    for scope in list_scopes(con, filters):
-        windows = annotation_windows(con, filters, settings, scope)
+    frames, scopes = [], list_scopes(con, filters)
+    spans = read_spans_for(con, scopes)
+    for scope in scopes:
+        windows = annotation_windows(con, filters, settings, scope, spans)
         if windows is None:
             continue
         before, after = windows

@@ -223,11 +223,13 @@ def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Metr
     team; a service or team no annotation splits is left out of a --by listing. --from/--to narrow
     the data's span. Every annotation that applies bounds a window."""
     filters = replace(filters, environment=environment_group(filters.environment, settings))
-    frames, reasons = [], []
-    for scope in compare.list_scopes(con, filters):
+    frames, reasons, scopes = [], [], compare.list_scopes(con, filters)
+    spans = compare.read_spans_for(con, scopes)
+    for scope in scopes:
         try:
             frames.append(pivot_story(query_story_long(con, settings, scope, filters.environment,
-                                                       limits=(filters.from_date, filters.to_date))))
+                                                       limits=(filters.from_date, filters.to_date),
+                                                       span=compare.scope_span(con, settings, scope, spans))))
         except DoraError as exc:
             if not (filters.by_service or filters.by_team):
                 raise

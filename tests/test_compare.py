@@ -223,6 +223,10 @@ def test_a_scope_s_data_span_is_its_services_events_and_the_merges_into_their_re
     assert span("cart") == (date(2026, 1, 5), date(2026, 1, 5))
     assert span(compare.Scope(("pay", "cart"), "checkout")) == (date(2025, 12, 20), date(2026, 1, 5))
     assert span("nobody") is None
+    # the same days from every service's span read once (an export's --by listing, the dashboard's picks)
+    spans = compare.read_service_spans(wh.con)
+    for scope in (None, "pay", "cart", compare.Scope(("pay", "cart"), "checkout"), "nobody"):
+        assert compare.scope_span(wh.con, wh.settings, scope, spans) == span(scope), scope
     # a caller that has read the span and the annotations already gets the same windows from them
     run_annotation_add(wh.con, wh.path, wh.settings, "A", date(2026, 1, 1), None, None)
     found = compare.query_annotations(wh.con, "pay", every_service=False)
