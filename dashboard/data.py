@@ -728,7 +728,7 @@ def load_data_span(snap: Snapshot, scope: compare.Scope) -> tuple[date, date] | 
     settings, scope = load_status(snap).settings, compare.as_scope(scope)
     spans = load_service_spans(snap) if scope.services is not None else None  # the organisation's: not needed
     with read_snapshot(snap) as con:
-        return compare.scope_span(con, settings, scope, spans)
+        return compare.data_span(con, settings, scope, spans)
 
 
 @cached

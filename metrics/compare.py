@@ -260,34 +260,19 @@ def query_annotations(con: duckdb.DuckDBPyConnection, service: Scope | str | Non
     return frame
 
 
-def data_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings,
-              service: Scope | str | None = None) -> tuple[date, date] | None:
-    """First and last local day the warehouse has events for (the scope's: a service's, a team's
-    services'); None if none."""
+def data_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings, service: Scope | str | None = None,
+              spans: pd.DataFrame | None = None) -> tuple[date, date] | None:
+    """First and last local day the warehouse has events for; None if none. A scope of services' (a
+    service's, a team's): from the earliest of their first instants to the latest of their last
+    (read_service_spans: their events and the merges into their repositories; events naming no
+    service count for no one). `spans`: read_service_spans, where the caller read it once for many
+    scopes (an export's --by listing, the dashboard's picks)."""
     services = as_scope(service).services
-    row = run_query(con, "compare_span", {"timezone": settings.timezone,
-                                          "services": None if services is None else list(services)})
-    first, last = row.iloc[0]["first_day"], row.iloc[0]["last_day"]
-    if pd.isna(first):
-        return None
-    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
-
-
-def read_service_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every service's first and last instant with data, as data_span counts a scope's events
-    (compare_service_spans.sql): scope_span makes any scope of services' days of them."""
-    return run_query(con, "compare_service_spans", {})
-
-
-def scope_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings, scope: Scope | str | None,
-               spans: pd.DataFrame | None) -> tuple[date, date] | None:
-    """data_span of a scope: a service's or a team's from every service's span (`spans`:
-    read_service_spans, read once for many scopes) instead of scanning the scope's events for each,
-    the same days; the organisation's (no services; `spans` may then be None) is data_span's own."""
-    scope = as_scope(scope)
-    if scope.services is None:
-        return data_span(con, settings, scope)
-    spans = spans[spans["service"].isin(scope.services)]
+    if services is None:
+        first, last = run_sql(con, "metrics", "compare_span", {"timezone": settings.timezone}).fetchall()[0]
+        return None if first is None else (first, last)
+    spans = read_service_spans(con) if spans is None else spans
+    spans = spans[spans["service"].isin(services)]
     if spans.empty or pd.isna(spans["first_at"].min()):
         return None
     return tuple(run_sql(con, "metrics", "compare_span_days", {
@@ -295,8 +280,14 @@ def scope_span(con: duckdb.DuckDBPyConnection, settings: MetricSettings, scope: 
         "timezone": settings.timezone}).fetchall()[0])
 
 
+def read_service_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every service's first and last instant with data (compare_service_spans.sql): data_span makes
+    any scope of services' days of them."""
+    return run_query(con, "compare_service_spans", {})
+
+
 def read_spans_for(con: duckdb.DuckDBPyConnection, scopes: list[Scope]) -> pd.DataFrame | None:
-    """read_service_spans where a scope of `scopes` has services (scope_span needs them), else None."""
+    """read_service_spans where a scope of `scopes` has services (data_span reads them), else None."""
     return read_service_spans(con) if any(scope.services is not None for scope in scopes) else None
 
 
@@ -881,8 +872,8 @@ def annotation_windows(con: duckdb.DuckDBPyConnection, filters: Filters, setting
     """The export's windows for one scope: the first and last applicable annotations between
     --from and --to split the range; before = --from (or the first day with data) to the day before
     the first; after = the last one to --to (or the last day with data). None if no annotation.
-    `spans`: read_spans_for the export's scopes, read once for them all (scope_span)."""
-    span = scope_span(con, settings, service, spans)
+    `spans`: read_spans_for the export's scopes, read once for them all (data_span)."""
+    span = data_span(con, settings, service, spans)
     if span is None:
         return None
     low = max(filters.from_date or span[0], span[0])

@@ -229,7 +229,7 @@ def query_story(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Metr
         try:
             frames.append(pivot_story(query_story_long(con, settings, scope, filters.environment,
                                                        limits=(filters.from_date, filters.to_date),
-                                                       span=compare.scope_span(con, settings, scope, spans))))
+                                                       span=compare.data_span(con, settings, scope, spans))))
         except DoraError as exc:
             if not (filters.by_service or filters.by_team):
                 raise

@@ -208,7 +208,7 @@ def test_windows_are_clipped_to_the_data_and_checked(loaded):
 
 
 def test_a_scope_s_data_span_is_its_services_events_and_the_merges_into_their_repositories(wh):
-    """compare_span.sql on literal rows: a service's span counts the merges into its repositories
+    """data_span on literal rows: a service's span counts the merges into its repositories
     (before its first deployment too); an event naming no service counts only for the organisation;
     a team's span is its services' together; a service without events has none."""
     wh.load([
@@ -223,10 +223,10 @@ def test_a_scope_s_data_span_is_its_services_events_and_the_merges_into_their_re
     assert span("cart") == (date(2026, 1, 5), date(2026, 1, 5))
     assert span(compare.Scope(("pay", "cart"), "checkout")) == (date(2025, 12, 20), date(2026, 1, 5))
     assert span("nobody") is None
-    # the same days from every service's span read once (an export's --by listing, the dashboard's picks)
+    # the same days from every service's span read once by the caller (an export's --by listing)
     spans = compare.read_service_spans(wh.con)
     for scope in (None, "pay", "cart", compare.Scope(("pay", "cart"), "checkout"), "nobody"):
-        assert compare.scope_span(wh.con, wh.settings, scope, spans) == span(scope), scope
+        assert compare.data_span(wh.con, wh.settings, scope, spans) == span(scope), scope
     # a caller that has read the span and the annotations already gets the same windows from them
     run_annotation_add(wh.con, wh.path, wh.settings, "A", date(2026, 1, 1), None, None)
     found = compare.query_annotations(wh.con, "pay", every_service=False)

@@ -230,8 +230,8 @@ def test_a_scope_s_annotations_are_metrics_compare_s(tmp_path):
 
 
 def test_a_scope_s_data_span_is_metrics_compare_s(fixture_db):
-    """load_data_span makes a service's or a team's span of every service's (metrics.compare.scope_span,
-    read once per snapshot): the same days as metrics.compare.data_span scanning the scope's events."""
+    """load_data_span makes a service's or a team's span of every service's, read once per snapshot
+    (load_service_spans): the same days as metrics.compare.data_span reading them itself."""
     snap = data.find_snapshot(fixture_db)
     scopes = [compare.Scope(), compare.Scope(("payments",)), compare.Scope(("search",)),
               compare.Scope(("payments", "search"), "everyone"), compare.Scope(("search", "gone"), "discovery"),

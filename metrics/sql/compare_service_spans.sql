@@ -1,12 +1,11 @@
--- compare_service_spans: each service's first and last instant with data, counted as compare_span.sql
--- counts a scope of services ($services set): the service's staged events (any environment) and the
--- merges into the repositories its deployments came from. A scope of several services (a team's)
--- spans from the earliest of their firsts to the latest of their lasts: the min and max of a union
--- are the min and max of its parts' — so one read serves every team and service (metrics.compare.
--- scope_span: the dashboard's picks, an export's --by listing), where compare_span scans a team's 4M
--- events again for each (0.05-0.2 s a scope on the 1M-deployment snapshot).
+-- compare_service_spans: each service's first and last instant with data: its staged events (any
+-- environment) and the merges into the repositories its deployments came from. A scope of services
+-- (a service, a team) spans from the earliest of their firsts to the latest of their lasts — the min
+-- and max of a union are the min and max of its parts' — so one read serves every scope
+-- (metrics.compare.data_span: the dashboard's picks, an export's --by listing, read once for all).
 -- Grain: one row per service with an event or a merge; instants, not days (compare_span_days turns a
--- scope's into days, as compare_span does: the day of the earliest instant, not the earliest day).
+-- scope's into days, as compare_span does the organisation's: the day of the earliest instant, not
+-- the earliest day).
 WITH events AS (
     SELECT service, min(occurred_at) AS first_at, max(occurred_at) AS last_at
     FROM stg_events
