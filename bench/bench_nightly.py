@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # One nightly run with timers around its phases (the real code path, patched in this process only).
 RUN = """
-import json, sys, time
+import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from dora import cli, nightly
 times, models = {}, []
@@ -91,7 +91,6 @@ except SystemExit as exc:
 times["total"] = time.perf_counter() - start
 # this process's own high-water mark: wait4's maxrss would also count the parent's pages at the fork
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-import resource
 usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: steadier than wall time on a shared machine
 print(json.dumps({"times": times, "models_rebuilt": models, "model_seconds": per_model, "exit_code": code,
                   "in_place": any(in_place), "cpu_s": usage.ru_utime + usage.ru_stime, "vm_hwm_kb": hwm}))
