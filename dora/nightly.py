@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 import duckdb
-import requests
-from github import BadCredentialsException, GithubException, UnknownObjectException
 
 from core.errors import InputError
 from core.sql import run_sql
@@ -364,6 +362,9 @@ def ingest_stream(
 
 def describe_error(exc: BaseException, repo: gh.RepoSettings) -> str:
     """One line for a failed repository that says what to do; never the token."""
+    import requests  # noqa: PLC0415 (with PyGithub, only where GitHub is read: see ingest.github)
+    from github import BadCredentialsException, GithubException, UnknownObjectException  # noqa: PLC0415
+
     if isinstance(exc, gh.RepositoryNotFound):
         return f"{exc}; skipped"
     if isinstance(exc, UnknownObjectException):
@@ -424,12 +425,15 @@ def production_environment_name(settings: MetricSettings) -> str:
 
 def run_github_sources(
     con: duckdb.DuckDBPyConnection, github: gh.GitHubSettings, token: str, settings: MetricSettings,
-    options: RunOptions, on_event: Event, api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
+    options: RunOptions, on_event: Event, api_factory: Callable[..., gh.GitHubApi] | None = None,
 ) -> list[SourceResult]:
     """Every configured repository, one after another; a failure of one never stops the others,
-    except a rejected token or an exhausted rate limit, which would fail all the rest the same way."""
+    except a rejected token or an exhausted rate limit, which would fail all the rest the same way.
+    `api_factory` makes the client (default gh.GitHubApi)."""
+    from github import BadCredentialsException  # noqa: PLC0415 (only where GitHub is read: see ingest.github)
+
     gh.ensure_sync_tables(con)
-    api = api_factory(token, github.client)
+    api = (api_factory or gh.GitHubApi)(token, github.client)
     environment = production_environment_name(settings)
     results: list[SourceResult] = []
     stop: str | None = None
@@ -496,7 +500,7 @@ def run_nightly(
     con: duckdb.DuckDBPyConnection, db_path: Path, *, eventlog_paths: list[str],
     github: gh.GitHubSettings | None, token: str | None, settings: MetricSettings,
     options: RunOptions = RunOptions(), on_event: Event = lambda e: None,
-    api_factory: Callable[..., gh.GitHubApi] = gh.GitHubApi,
+    api_factory: Callable[..., gh.GitHubApi] | None = None,
     bounds: eventlog.TimeBounds = eventlog.TimeBounds(),
 ) -> NightlyResult:
     """Every source, then the metric build and the snapshot. Never raises for a source's failure;

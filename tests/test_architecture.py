@@ -29,3 +29,14 @@ def test_contracts_cover_every_package():
     layers = config["tool"]["importlinter"]["contracts"][0]["layers"]
     placed = {name.strip() for layer in layers for name in layer.split("|")}
     assert packages <= placed, packages - placed
+
+
+def test_pygithub_loads_only_where_github_is_read():
+    """Every `dora` command imports ingest.github for dora.toml's settings; PyGithub and requests (a
+    quarter of a second) load only when its client is first used, as in a nightly run with repositories."""
+    code = ("import sys; from dora import cli, config, nightly; import ingest.github as gh; "
+            "loaded = sorted({'github', 'requests'} & set(sys.modules)); "
+            "gh.GitHubApi; assert 'github' in sys.modules; print(loaded)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -12,9 +12,6 @@ One module per kind of work, as in every source:
 
 The names other layers use are importable from `ingest.github` itself.
 """
-from ingest.github.fetch import (
-    GitHubApi, Page, RepositoryNotFound, fetch_stream, is_rate_limit_error, lookback_floor,
-)
 from ingest.github.link import DeploymentRef, link_shipped_commits, match_services
 from ingest.github.normalise import Record, Reject, normalise_page
 from ingest.github.save import (
@@ -23,6 +20,19 @@ from ingest.github.save import (
 from ingest.github.settings import (
     DEPLOYMENT_SOURCES, ORIGIN, ClientSettings, GitHubSettings, RepoSettings, ServiceRule,
 )
+
+# fetch's names load when first used: it imports PyGithub and requests (a quarter of a second), and
+# every `dora` command imports this package for the settings dora.toml's schema is made of.
+FETCH_NAMES = ("GitHubApi", "Page", "RepositoryNotFound", "fetch_stream", "is_rate_limit_error", "lookback_floor")
+
+
+def __getattr__(name: str) -> object:
+    if name not in FETCH_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ingest.github import fetch  # noqa: PLC0415 (loaded on first use, above)
+
+    return getattr(fetch, name)
+
 
 __all__ = [
     "DEPLOYMENT_SOURCES", "ORIGIN", "ClientSettings", "DeploymentRef", "GitHubApi", "GitHubSettings", "Page",
