@@ -16,7 +16,7 @@ import glob
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
@@ -108,9 +108,18 @@ class _Bounded:
 
 
 def _first_line_sha(path: str) -> str | None:
-    with open(path, "rb") as fh:
+    """The sha256 of a file's first line (decompressed for `.gz`): None until that line is whole."""
+    with eventlog.open_log(path) as fh:
         line = fh.readline(1 << 16)
     return hashlib.sha256(line).hexdigest() if line.endswith(b"\n") else None
+
+
+def _last_line_sha(path: str, end: int) -> str:
+    """The sha256 of the line ending at byte `end` (just past a newline) of a plain file."""
+    start = _last_newline_end(path, end - 1)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        return hashlib.sha256(fh.read(end - start)).hexdigest()
 
 
 def _last_newline_end(path: str, size: int) -> int:
@@ -137,55 +146,110 @@ def expand_paths(pattern: str) -> list[str]:
     return [pattern]
 
 
-def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run,
-                         bounds: eventlog.TimeBounds = eventlog.TimeBounds()) -> int:
-    """Load the lines of `path` not read before; returns the physical lines read. Caller commits.
+@dataclass(frozen=True)
+class ReadFile:
+    """Where the nightly job stopped reading one event-log file (a row of eventlog_files)."""
 
-    A file is read again from the start when it is a different file (other inode or first line) or
-    shorter than what was read (truncated): its events were already stored, so repeats are ignored.
+    path: str
+    inode: int | None
+    size_bytes: int | None
+    mtime_ns: int | None
+    offset_bytes: int              # a plain file: the bytes read (whole lines); a `.gz`: its size
+    line_no: int                   # the physical lines read
+    first_line_sha: str | None
+    last_line_sha: str | None      # a plain file's last line read
+
+
+def read_known_files(con: duckdb.DuckDBPyConnection) -> list[ReadFile]:
+    """Every file the job has read, as it stood before this run wrote anything."""
+    return [ReadFile(*row) for row in run_sql(con, "dora", "read_eventlog_files").fetchall()]
+
+
+def find_resume_point(st: os.stat_result, first_sha: str | None, known: list[ReadFile]) -> ReadFile | None:
+    """The furthest point this plain file was read to, under any name: a file keeps its inode when renamed
+    or moved (logrotate's `x` -> `x.1`, a folder moved on the same disk), and a file that is still the
+    one read has its first line and at least the bytes read. None: not read before."""
+    same = [k for k in known if k.inode == st.st_ino and not k.path.endswith(".gz")
+            and st.st_size >= k.offset_bytes and (k.offset_bytes == 0 or k.first_line_sha == first_sha)]
+    return max(same, key=lambda k: k.offset_bytes, default=None)
+
+
+def skip_copied_lines(stream: BinaryIO, first_sha: str | None, known: list[ReadFile]) -> ReadFile | None:
+    """Skip what a new file shares with a plain file read before, of which it is a copy (logrotate's
+    `copytruncate`: `x` copied to `x.1`) or a compressed copy (`compress`: `x.1` -> `x.2.gz`): that
+    file's row, when the new file's first line is its first line read, and its first bytes as many as
+    were read there hold as many whole lines, the last one that file's last line read. Else None, the
+    stream back at its start."""
+    read = max((k for k in known if first_sha and k.first_line_sha == first_sha and k.last_line_sha
+                and not k.path.endswith(".gz")), key=lambda k: k.offset_bytes, default=None)
+    if read is not None:
+        left, newlines, last_line = read.offset_bytes, 0, b""
+        while left > 0 and (block := stream.read(min(left, 1 << 20))):
+            left -= len(block)
+            newlines += block.count(b"\n")
+            last_line += block  # keep from the newline before the last byte on: the last line, once whole
+            last_line = last_line[last_line.rfind(b"\n", 0, len(last_line) - 1) + 1:]
+        if left == 0 and newlines == read.line_no and hashlib.sha256(last_line).hexdigest() == read.last_line_sha:
+            return read
+    stream.seek(0)
+    return None
+
+
+def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run, known: list[ReadFile],
+                         bounds: eventlog.TimeBounds = eventlog.TimeBounds()) -> int:
+    """Load the lines of `path` not read before, under this name or another (`known`, from
+    read_known_files as the run began); returns the physical lines read. Caller commits.
+
+    A plain file resumes where it was left, renamed or not (find_resume_point); a `.gz` cannot be
+    resumed by offset, so it is read whole, once, unless read before under any name (the same size and
+    time, and name or inode). A new file skips what it was copied from (skip_copied_lines). Any other
+    file is read from the start (another inode or first line, or truncated): its events were already
+    stored, so repeats are ignored, but its rejected lines are kept again, under its name.
     """
     key = os.path.abspath(path)
     try:
         st = os.stat(path)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    rows = run_sql(con, "dora", "read_eventlog_file", {"path": key}).fetchall()
-    previous = rows[0] if rows else None
-    gz = path.endswith(".gz")
-    if gz:
-        # compressed logs cannot be resumed by offset: re-read when changed (repeats are ignored)
-        if previous and previous[1] == st.st_size and previous[2] == st.st_mtime_ns:
-            return 0
-        start, first_line, end, first_sha = 0, 1, None, None
-    else:
         first_sha = _first_line_sha(path)
-        end = _last_newline_end(path, st.st_size)
-        same_file = (previous is not None and previous[0] == st.st_ino and st.st_size >= previous[3]
-                     and (previous[3] == 0 or previous[5] == first_sha))
-        start, first_line = (previous[3], previous[4] + 1) if same_file else (0, 1)
-        if end <= start:
-            return 0
+    except (OSError, EOFError) as exc:  # EOFError: a cut-off `.gz`
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    gz = path.endswith(".gz")
+    state = next((replace(k, path=key) for k in known if gz and (k.path == key or k.inode == st.st_ino)
+                  and (k.size_bytes, k.mtime_ns) == (st.st_size, st.st_mtime_ns)), None)
     lines = 0
-    stream = eventlog.open_log(path)
-    try:
-        if not gz:
-            stream.seek(start)
-            source: Any = _Bounded(stream, end - start)
+    if state is None:
+        resume = None if gz else find_resume_point(st, first_sha, known)
+        # a plain file's whole lines: a half-written last line waits for the next run
+        end = None if gz else _last_newline_end(path, st.st_size)
+        with eventlog.open_log(path) as stream:
+            if resume:
+                stream.seek(resume.offset_bytes)
+            else:
+                resume = skip_copied_lines(stream, first_sha, known)
+            start, before = (resume.offset_bytes, resume.line_no) if resume else (0, 0)
+            if gz or end > start:
+                lines = load_lines(con, stream if gz else _Bounded(stream, end - start), path, run, bounds, before + 1)
+        if gz:
+            offset, last_sha = st.st_size, None
         else:
-            source = stream
-        for chunk, _ in eventlog.read_line_chunks(source, path, first_line=first_line):
+            offset = max(end, start)
+            last_sha = _last_line_sha(path, offset) if lines else resume and resume.last_line_sha
+        state = ReadFile(key, st.st_ino, st.st_size, st.st_mtime_ns, offset, before + lines, first_sha, last_sha)
+    if state not in known:  # a night with nothing new writes nothing
+        run_sql(con, "dora", "write_eventlog_file", {**asdict(state), "ingest_run_id": run.run_id,
+                                                     "updated_at": datetime.now(timezone.utc)})
+    return lines
+
+
+def load_lines(con: duckdb.DuckDBPyConnection, stream: Any, path: str, run: Run, bounds: eventlog.TimeBounds,
+               first_line: int) -> int:
+    """Load a stream of a file's lines, the first numbered `first_line`; returns the lines read."""
+    lines = 0
+    try:
+        for chunk, _ in eventlog.read_line_chunks(stream, path, first_line=first_line):
             run.counts.add(eventlog.load_chunk(con, chunk, run, bounds))
             lines += chunk.num_rows
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from exc
-    finally:
-        stream.close()
-    offset = st.st_size if gz else end
-    run_sql(con, "dora", "write_eventlog_file", {
-        "path": key, "inode": st.st_ino, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
-        "offset_bytes": offset, "line_no": first_line - 1 + lines, "first_line_sha": first_sha,
-        "ingest_run_id": run.run_id, "updated_at": datetime.now(timezone.utc),
-    })
     return lines
 
 
@@ -201,8 +265,9 @@ def ingest_eventlog_source(con: duckdb.DuckDBPyConnection, pattern: str, on_even
     try:
         with transaction(con):
             eventlog.restage_event_log(con, run, bounds)  # stored events staged by older rules, as `dora ingest events` does
+            known = read_known_files(con)  # before any file is read: a file renamed in this glob is found
             for i, path in enumerate(files, 1):
-                ingest_eventlog_file(con, path, run, bounds)
+                ingest_eventlog_file(con, path, run, known, bounds)
                 on_event({"event": "progress", "source": pattern, "done": i, "total": len(files)})
             finish_run(con, run)
     except Exception as exc:  # one source's failure never stops the others; it is reported

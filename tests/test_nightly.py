@@ -1,4 +1,5 @@
-"""`dora nightly`: event-log files read incrementally (append, partial line, rotation, truncation),
+"""`dora nightly`: event-log files read incrementally (append, partial line, rotation in its three
+forms, a moved folder, truncation),
 GitHub repositories, one summary line per source, exit codes, and the [github] configuration."""
 from __future__ import annotations
 
@@ -66,17 +67,96 @@ def test_a_half_written_last_line_waits_for_the_next_run(db, tmp_path):
     assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(0,)]
 
 
-def test_a_rotated_log_is_read_from_the_start_and_repeats_are_ignored(db, tmp_path):
+def rejects(con) -> list[tuple]:
+    return con.execute("SELECT file, line_no, raw FROM rejects ORDER BY file, line_no").fetchall()
+
+
+def test_a_log_renamed_by_logrotate_resumes_where_it_was_left_under_its_new_name(db, tmp_path):
     con, path = db
-    log = tmp_path / "deploys.jsonl"
-    log.write_text(deploy(1) + deploy(2))
+    log, rotated = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
+    log.write_text(deploy(1) + "not json\n")
     pattern = str(tmp_path / "deploys.jsonl*")
     nightly(con, path, [pattern])
-    os.rename(log, tmp_path / "deploys.jsonl.1")          # logrotate: the old file moves away ...
-    log.write_text(deploy(3))                             # ... and a new one starts
+    with log.open("a") as fh:
+        fh.write(deploy(2))                                # written after the last run ...
+    os.rename(log, rotated)                                # ... then logrotate moves the file away
+    log.write_text(deploy(3))                              # and a new one starts
     result = nightly(con, path, [pattern]).sources[0]
-    assert (result.files, result.records, result.loaded, result.duplicates) == (2, 3, 1, 2)
+    # the renamed file is read from where it was left: its bad line is not rejected again
+    assert (result.outcome, result.files, result.records, result.loaded, result.duplicates, result.rejected) == (
+        "ok", 2, 2, 2, 0, 0)
+    assert rejects(con) == [(str(log), 2, "not json")]
     assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(3,)]
+    assert nightly(con, path, [pattern]).sources[0].records == 0
+
+
+def test_a_moved_log_folder_is_not_read_again(db, tmp_path):
+    con, path = db
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "deploys.jsonl").write_text(deploy(1) + "not json\n" + deploy(2))
+    nightly(con, path, [str(tmp_path / "logs" / "*.jsonl")])
+    os.rename(tmp_path / "logs", tmp_path / "archive")
+    result = nightly(con, path, [str(tmp_path / "archive" / "*.jsonl")]).sources[0]
+    assert (result.outcome, result.records, result.rejected) == ("ok", 0, 0)
+    assert len(rejects(con)) == 1
+
+
+def test_a_copy_made_by_copytruncate_is_read_only_past_what_was_read(db, tmp_path):
+    con, path = db
+    log, copy = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
+    log.write_text(deploy(1) + "not json\n")
+    pattern = str(tmp_path / "deploys.jsonl*")
+    nightly(con, path, [pattern])
+    copy.write_bytes(log.read_bytes() + deploy(2).encode())  # logrotate copies the file as it is now ...
+    log.write_text("")                                       # ... and empties it in place
+    with log.open("a") as fh:
+        fh.write(deploy(3))
+    result = nightly(con, path, [pattern]).sources[0]
+    assert (result.records, result.loaded, result.duplicates, result.rejected) == (2, 2, 0, 0)
+    assert rejects(con) == [(str(log), 2, "not json")]
+    assert con.execute("SELECT line_no FROM eventlog_files WHERE path = ?", [str(copy)]).fetchall() == [(3,)]
+
+
+def test_a_rotated_log_compressed_and_renamed_again_is_not_read_again(db, tmp_path):
+    con, path = db
+    log, rotated = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
+    log.write_text(deploy(1) + "not json\n")
+    pattern = str(tmp_path / "deploys.jsonl*")
+    nightly(con, path, [pattern])
+    os.rename(log, rotated)                                 # rotated ...
+    nightly(con, path, [pattern])
+    with gzip.open(tmp_path / "deploys.jsonl.2.gz", "wb") as fh:  # ... compressed (delaycompress) ...
+        fh.write(rotated.read_bytes() + deploy(2).encode())  # (a line the plain file got after its read)
+    rotated.unlink()
+    result = nightly(con, path, [pattern]).sources[0]
+    assert (result.records, result.loaded, result.rejected) == (1, 1, 0)
+    os.rename(tmp_path / "deploys.jsonl.2.gz", tmp_path / "deploys.jsonl.3.gz")  # ... and renamed again
+    assert nightly(con, path, [pattern]).sources[0].records == 0
+    assert rejects(con) == [(str(log), 2, "not json")]
+
+
+def test_a_new_file_sharing_only_its_first_line_with_one_read_is_read_whole(db, tmp_path):
+    con, path = db
+    (tmp_path / "a.jsonl").write_text(deploy(1) + deploy(2) + deploy(3))
+    nightly(con, path, [str(tmp_path / "a.jsonl")])
+    (tmp_path / "b.jsonl").write_text(deploy(1) + deploy(4) + deploy(5) + deploy(6))  # not a copy of a.jsonl
+    with gzip.open(tmp_path / "c.jsonl.gz", "wt") as fh:
+        fh.write(deploy(1) + deploy(7))
+    result = nightly(con, path, [str(tmp_path / "b.jsonl"), str(tmp_path / "c.jsonl.gz")])
+    assert [(s.records, s.loaded, s.duplicates) for s in result.sources] == [(4, 3, 1), (2, 1, 1)]
+
+
+def test_a_warehouse_made_before_the_last_line_was_hashed_reads_on(db, tmp_path):
+    con, path = db
+    log = tmp_path / "deploys.jsonl"
+    log.write_text(deploy(1))
+    nightly(con, path, [str(log)])
+    con.execute("ALTER TABLE eventlog_files DROP COLUMN last_line_sha")  # as the code before made it
+    with log.open("a") as fh:
+        fh.write(deploy(2))
+    result = nightly(con, path, [str(log)]).sources[0]
+    assert (result.records, result.loaded) == (1, 1)
+    assert con.execute("SELECT line_no, last_line_sha IS NOT NULL FROM eventlog_files").fetchall() == [(2, True)]
 
 
 def test_a_truncated_log_is_read_from_the_start(db, tmp_path):

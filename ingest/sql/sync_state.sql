@@ -28,5 +28,9 @@ CREATE TABLE IF NOT EXISTS eventlog_files (
     line_no        BIGINT NOT NULL,      -- physical lines before offset_bytes
     first_line_sha VARCHAR,              -- sha256 of the first line: a different one means a new file
     ingest_run_id  BIGINT,
-    updated_at     TIMESTAMPTZ NOT NULL
+    updated_at     TIMESTAMPTZ NOT NULL,
+    last_line_sha  VARCHAR               -- sha256 of the last line read (a plain file): with the first line,
+                                         -- tells a copy of this file read later (dora.nightly)
 );
+-- Made before copies were told: NULL until the file is next read (a copy of it is then read whole).
+ALTER TABLE eventlog_files ADD COLUMN IF NOT EXISTS last_line_sha VARCHAR;
