@@ -71,12 +71,19 @@ def rejects(con) -> list[tuple]:
     return con.execute("SELECT file, line_no, raw FROM rejects ORDER BY file, line_no").fetchall()
 
 
-def test_a_log_renamed_by_logrotate_resumes_where_it_was_left_under_its_new_name(db, tmp_path):
-    con, path = db
-    log, rotated = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
+def read_log_with_a_bad_line(con, path: Path, tmp_path: Path) -> tuple[Path, str]:
+    """deploys.jsonl, a deployment then a malformed line, read once through the glob deploys.jsonl*."""
+    log = tmp_path / "deploys.jsonl"
     log.write_text(deploy(1) + "not json\n")
     pattern = str(tmp_path / "deploys.jsonl*")
     nightly(con, path, [pattern])
+    return log, pattern
+
+
+def test_a_log_renamed_by_logrotate_resumes_where_it_was_left_under_its_new_name(db, tmp_path):
+    con, path = db
+    log, pattern = read_log_with_a_bad_line(con, path, tmp_path)
+    rotated = tmp_path / "deploys.jsonl.1"
     with log.open("a") as fh:
         fh.write(deploy(2))                                # written after the last run ...
     os.rename(log, rotated)                                # ... then logrotate moves the file away
@@ -103,10 +110,8 @@ def test_a_moved_log_folder_is_not_read_again(db, tmp_path):
 
 def test_a_copy_made_by_copytruncate_is_read_only_past_what_was_read(db, tmp_path):
     con, path = db
-    log, copy = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
-    log.write_text(deploy(1) + "not json\n")
-    pattern = str(tmp_path / "deploys.jsonl*")
-    nightly(con, path, [pattern])
+    log, pattern = read_log_with_a_bad_line(con, path, tmp_path)
+    copy = tmp_path / "deploys.jsonl.1"
     copy.write_bytes(log.read_bytes() + deploy(2).encode())  # logrotate copies the file as it is now ...
     log.write_text("")                                       # ... and empties it in place
     with log.open("a") as fh:
@@ -119,10 +124,8 @@ def test_a_copy_made_by_copytruncate_is_read_only_past_what_was_read(db, tmp_pat
 
 def test_a_rotated_log_compressed_and_renamed_again_is_not_read_again(db, tmp_path):
     con, path = db
-    log, rotated = tmp_path / "deploys.jsonl", tmp_path / "deploys.jsonl.1"
-    log.write_text(deploy(1) + "not json\n")
-    pattern = str(tmp_path / "deploys.jsonl*")
-    nightly(con, path, [pattern])
+    log, pattern = read_log_with_a_bad_line(con, path, tmp_path)
+    rotated = tmp_path / "deploys.jsonl.1"
     os.rename(log, rotated)                                 # rotated ...
     nightly(con, path, [pattern])
     with gzip.open(tmp_path / "deploys.jsonl.2.gz", "wb") as fh:  # ... compressed (delaycompress) ...
