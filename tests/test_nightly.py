@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,32 @@ def test_a_new_file_sharing_only_its_first_line_with_one_read_is_read_whole(db, 
         fh.write(deploy(1) + deploy(7))
     result = nightly(con, path, [str(tmp_path / "b.jsonl"), str(tmp_path / "c.jsonl.gz")])
     assert [(s.records, s.loaded, s.duplicates) for s in result.sources] == [(4, 3, 1), (2, 1, 1)]
+
+
+LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"  # root's PATH has /usr/sbin, others' may not
+
+
+@pytest.mark.skipif(not os.path.exists(LOGROTATE), reason="needs logrotate (apt-get install logrotate)")
+def test_nights_between_real_logrotate_runs_read_each_line_once_and_reject_it_once(db, tmp_path):
+    con, path = db
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log, state, conf = logs / "deploys.jsonl", tmp_path / "logrotate.state", tmp_path / "logrotate.conf"
+    # a common Debian setup: the file moved away and a new one created, compressed a rotation later
+    conf.write_text(f"{log} {{\n  rotate 3\n  compress\n  delaycompress\n  create\n}}\n")
+    log.write_text(deploy(1) + "not json\n")
+    pattern = str(logs / "deploys.jsonl*")
+    nights = [nightly(con, path, [pattern]).sources[0]]
+    for night in (2, 3, 4):
+        subprocess.run([LOGROTATE, "--force", "--state", str(state), str(conf)], check=True)
+        with log.open("a") as fh:
+            fh.write(deploy(night))
+        nights.append(nightly(con, path, [pattern]).sources[0])
+    assert sorted(p.name for p in logs.iterdir()) == [
+        "deploys.jsonl", "deploys.jsonl.1", "deploys.jsonl.2.gz", "deploys.jsonl.3.gz"]
+    assert [(n.outcome, n.records, n.loaded, n.rejected) for n in nights] == [
+        ("rejects", 2, 1, 1), ("ok", 1, 1, 0), ("ok", 1, 1, 0), ("ok", 1, 1, 0)]
+    assert rejects(con) == [(str(log), 2, "not json")]
 
 
 def test_a_warehouse_made_before_the_last_line_was_hashed_reads_on(db, tmp_path):
