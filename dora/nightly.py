@@ -107,34 +107,33 @@ class _Bounded:
         return data
 
 
-def _first_line_sha(path: str) -> str | None:
-    """The sha256 of a file's first line (decompressed for `.gz`): None until that line is whole."""
-    with eventlog.open_log(path) as fh:
-        line = fh.readline(1 << 16)
+def _first_line_sha(stream: BinaryIO) -> str | None:
+    """The sha256 of a log's first line (decompressed for `.gz`): None until that line is whole. The
+    stream is left at its start."""
+    line = stream.readline(1 << 16)
+    stream.seek(0)
     return hashlib.sha256(line).hexdigest() if line.endswith(b"\n") else None
 
 
-def _last_line_sha(path: str, end: int) -> str:
+def _last_line_sha(fh: BinaryIO, end: int) -> str:
     """The sha256 of the line ending at byte `end` (just past a newline) of a plain file."""
-    start = _last_newline_end(path, end - 1)
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        return hashlib.sha256(fh.read(end - start)).hexdigest()
+    start = _last_newline_end(fh, end - 1)
+    fh.seek(start)
+    return hashlib.sha256(fh.read(end - start)).hexdigest()
 
 
-def _last_newline_end(path: str, size: int) -> int:
-    """The offset just past the last newline: a half-written last line waits for the next run."""
+def _last_newline_end(fh: BinaryIO, size: int) -> int:
+    """The offset just past the last newline in a plain file's first `size` bytes."""
     block = 1 << 16
-    with open(path, "rb") as fh:
-        pos = size
-        while pos > 0:
-            start = max(0, pos - block)
-            fh.seek(start)
-            data = fh.read(pos - start)
-            cut = data.rfind(b"\n")
-            if cut >= 0:
-                return start + cut + 1
-            pos = start
+    pos = size
+    while pos > 0:
+        start = max(0, pos - block)
+        fh.seek(start)
+        data = fh.read(pos - start)
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
     return 0
 
 
@@ -209,47 +208,52 @@ def ingest_eventlog_file(con: duckdb.DuckDBPyConnection, path: str, run: Run, kn
     key = os.path.abspath(path)
     try:
         st = os.stat(path)
-        first_sha = _first_line_sha(path)
+        gz_read = path.endswith(".gz") and next((k for k in known if (k.path == key or k.inode == st.st_ino)
+                                                 and (k.size_bytes, k.mtime_ns) == (st.st_size, st.st_mtime_ns)), None)
+        if gz_read:
+            state, lines = replace(gz_read, path=key), 0
+        else:
+            with eventlog.open_log(path) as stream:
+                state, lines = read_new_lines(con, stream, path, st, run, known, bounds)
     except (OSError, EOFError) as exc:  # EOFError: a cut-off `.gz`
         raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    gz = path.endswith(".gz")
-    state = next((replace(k, path=key) for k in known if gz and (k.path == key or k.inode == st.st_ino)
-                  and (k.size_bytes, k.mtime_ns) == (st.st_size, st.st_mtime_ns)), None)
-    lines = 0
-    if state is None:
-        resume = None if gz else find_resume_point(st, first_sha, known)
-        # a plain file's whole lines: a half-written last line waits for the next run
-        end = None if gz else _last_newline_end(path, st.st_size)
-        with eventlog.open_log(path) as stream:
-            if resume:
-                stream.seek(resume.offset_bytes)
-            else:
-                resume = skip_copied_lines(stream, first_sha, known)
-            start, before = (resume.offset_bytes, resume.line_no) if resume else (0, 0)
-            if gz or end > start:
-                lines = load_lines(con, stream if gz else _Bounded(stream, end - start), path, run, bounds, before + 1)
-        if gz:
-            offset, last_sha = st.st_size, None
-        else:
-            offset = max(end, start)
-            last_sha = _last_line_sha(path, offset) if lines else resume and resume.last_line_sha
-        state = ReadFile(key, st.st_ino, st.st_size, st.st_mtime_ns, offset, before + lines, first_sha, last_sha)
     if state not in known:  # a night with nothing new writes nothing
         run_sql(con, "dora", "write_eventlog_file", {**asdict(state), "ingest_run_id": run.run_id,
                                                      "updated_at": datetime.now(timezone.utc)})
     return lines
 
 
+def read_new_lines(con: duckdb.DuckDBPyConnection, stream: BinaryIO, path: str, st: os.stat_result, run: Run,
+                   known: list[ReadFile], bounds: eventlog.TimeBounds) -> tuple[ReadFile, int]:
+    """Load the lines of the open log `path` that were not read before (ingest_eventlog_file): where
+    the file stands now, and the lines read."""
+    key, gz = os.path.abspath(path), path.endswith(".gz")
+    first_sha = _first_line_sha(stream)
+    resume = None if gz else find_resume_point(st, first_sha, known)
+    if resume:
+        stream.seek(resume.offset_bytes)
+    else:
+        resume = skip_copied_lines(stream, first_sha, known)
+    start, before = (resume.offset_bytes, resume.line_no) if resume else (0, 0)
+    if gz:
+        lines = load_lines(con, stream, path, run, bounds, before + 1)
+        return ReadFile(key, st.st_ino, st.st_size, st.st_mtime_ns, st.st_size, before + lines, first_sha, None), lines
+    end = max(_last_newline_end(stream, st.st_size), start)  # whole lines: a half-written one waits
+    lines = 0
+    if end > start:
+        stream.seek(start)
+        lines = load_lines(con, _Bounded(stream, end - start), path, run, bounds, before + 1)
+    last_sha = _last_line_sha(stream, end) if lines else resume and resume.last_line_sha
+    return ReadFile(key, st.st_ino, st.st_size, st.st_mtime_ns, end, before + lines, first_sha, last_sha), lines
+
+
 def load_lines(con: duckdb.DuckDBPyConnection, stream: Any, path: str, run: Run, bounds: eventlog.TimeBounds,
                first_line: int) -> int:
     """Load a stream of a file's lines, the first numbered `first_line`; returns the lines read."""
     lines = 0
-    try:
-        for chunk, _ in eventlog.read_line_chunks(stream, path, first_line=first_line):
-            run.counts.add(eventlog.load_chunk(con, chunk, run, bounds))
-            lines += chunk.num_rows
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
+    for chunk, _ in eventlog.read_line_chunks(stream, path, first_line=first_line):
+        run.counts.add(eventlog.load_chunk(con, chunk, run, bounds))
+        lines += chunk.num_rows
     return lines
 
 
